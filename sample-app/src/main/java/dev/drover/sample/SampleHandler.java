@@ -1,0 +1,96 @@
+package dev.drover.sample;
+
+import dev.drover.worker.api.WorkerContext;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/** Routes the sample service's requests; one instance per connection. */
+final class SampleHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+
+    /** Largest /sleep and /leak arguments, so that a typo cannot take a worker down by accident. */
+    static final long MAX_SLEEP_MS = 600_000;
+    static final long MAX_LEAK_KB = 1_048_576;
+
+    private final WorkerContext context;
+    private final String greeting;
+
+    SampleHandler(WorkerContext context, String greeting) {
+        this.context = context;
+        this.greeting = greeting;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) throws InterruptedException {
+        QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+        if (request.method() != HttpMethod.GET) {
+            respond(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, "only GET is served\n");
+            return;
+        }
+        switch (uri.path()) {
+            case "/" -> respond(ctx, HttpResponseStatus.OK, greeting + " from worker " + context.workerId()
+                    + " (pid " + context.pid() + ", gen " + context.generation() + ")\n");
+            case "/sleep" -> sleep(ctx, uri);
+            case "/leak" -> leak(ctx, uri);
+            case "/hang" -> new CountDownLatch(1).await(); // blocks this event loop for good: a stuck worker
+            case "/crash" -> Runtime.getRuntime().halt(70); // dies at once, mid-request, like a JVM crash
+            default -> respond(ctx, HttpResponseStatus.NOT_FOUND, "no such path: " + uri.path() + "\n");
+        }
+    }
+
+    private void sleep(ChannelHandlerContext ctx, QueryStringDecoder uri) {
+        Long ms = number(ctx, uri, "ms", MAX_SLEEP_MS);
+        if (ms != null) {
+            // Scheduled on the event loop, not slept on it: other connections on this loop go on being served.
+            ctx.executor().schedule(() -> respond(ctx, HttpResponseStatus.OK, "slept " + ms + " ms in worker "
+                    + context.workerId() + "\n"), ms, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void leak(ChannelHandlerContext ctx, QueryStringDecoder uri) {
+        Long kb = number(ctx, uri, "kb", MAX_LEAK_KB);
+        if (kb != null) {
+            long total = LeakyCache.retain(kb.intValue());
+            respond(ctx, HttpResponseStatus.OK, "leaked " + kb + " KiB more; " + (total >> 10)
+                    + " KiB retained in worker " + context.workerId() + "\n");
+        }
+    }
+
+    /** The query parameter as a number in 0..max, or null after answering 400. */
+    private Long number(ChannelHandlerContext ctx, QueryStringDecoder uri, String name, long max) {
+        List<String> values = uri.parameters().get(name);
+        try {
+            long value = Long.parseLong(values == null ? "" : values.get(0));
+            if (value >= 0 && value <= max) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        respond(ctx, HttpResponseStatus.BAD_REQUEST, name + ": " + values + " (expected: a whole number in 0.."
+                + max + ")\n");
+        return null;
+    }
+
+    private void respond(ChannelHandlerContext ctx, HttpResponseStatus status, String body) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+        response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+        response.headers().set("X-Worker-Pid", context.pid());
+        response.headers().set("X-Worker-Id", context.workerId());
+        ctx.writeAndFlush(response);
+    }
+}

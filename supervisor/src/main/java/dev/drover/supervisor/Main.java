@@ -1,0 +1,15 @@
+package dev.drover.supervisor;
+
+import dev.drover.supervisor.cli.DroverCommand;
+import picocli.CommandLine;
+
+/** The `drover` command: runs the master, checks a configuration, or talks to a running master (`drover ctl`). */
+public final class Main {
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(DroverCommand.commandLine().execute(args));
+    }
+}

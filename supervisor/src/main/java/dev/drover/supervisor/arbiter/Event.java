@@ -1,0 +1,36 @@
+package dev.drover.supervisor.arbiter;
+
+import dev.drover.link.LinkMessage;
+import io.netty.channel.Channel;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Everything that happens to the master arrives as an event on the arbiter's queue: signal handlers, Netty
+ * handlers, process-exit readers and the control socket only ever post one of these.
+ */
+public sealed interface Event {
+
+    /** A signal was delivered (name without "SIG"). Signals coalesce: it means "at least once". */
+    record SignalReceived(String name) implements Event {
+    }
+
+    /** A worker's process ended with this status (128+N when killed by signal N). */
+    record WorkerExited(WorkerHandle worker, int status) implements Event {
+    }
+
+    /** A control-link connection introduced itself; {@code peerPid} comes from SO_PEERCRED, not from the message. */
+    record LinkHello(Channel channel, LinkMessage hello, long peerPid) implements Event {
+    }
+
+    /** A message on an attached control link. */
+    record LinkReceived(Channel channel, LinkMessage message) implements Event {
+    }
+
+    /** A control link broke the protocol or failed; {@code problem} says how. */
+    record LinkFailed(Channel channel, String problem) implements Event {
+    }
+
+    /** A `drover ctl` command; the arbiter completes {@code reply} with a JSON document. */
+    record ControlRequest(String command, CompletableFuture<String> reply) implements Event {
+    }
+}

@@ -1,0 +1,47 @@
+package dev.drover.supervisor.cli;
+
+import com.typesafe.config.Config;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Renders the master's status answer as the table `drover ctl status` prints. */
+final class StatusTable {
+
+    private static final String[] COLUMNS = {"id", "pid", "generation", "state", "requests", "rss_bytes", "pss_bytes",
+        "age_seconds"};
+    private static final String[] HEADERS = {"ID", "PID", "GEN", "STATE", "REQUESTS", "RSS_BYTES", "PSS_BYTES", "AGE_S"};
+
+    private StatusTable() {
+    }
+
+    static String render(Config status) {
+        List<String[]> rows = new ArrayList<>();
+        rows.add(HEADERS);
+        for (Config worker : status.getConfigList("workers")) {
+            String[] row = new String[COLUMNS.length];
+            for (int i = 0; i < COLUMNS.length; i++) {
+                row[i] = worker.getValue(COLUMNS[i]).unwrapped().toString();
+            }
+            rows.add(row);
+        }
+        int[] width = new int[COLUMNS.length];
+        for (String[] row : rows) {
+            for (int i = 0; i < row.length; i++) {
+                width[i] = Math.max(width[i], row[i].length());
+            }
+        }
+        StringBuilder out = new StringBuilder();
+        out.append("master ").append(status.getLong("pid")).append("  generation ").append(status.getInt("generation"))
+                .append("  workers ").append(status.getConfigList("workers").size()).append(" (wanted ")
+                .append(status.getInt("workers_wanted")).append(")  up ").append(status.getLong("uptime_seconds"))
+                .append("s\n");
+        for (String[] row : rows) {
+            for (int i = 0; i < row.length; i++) {
+                out.append(String.format("%-" + (width[i] + 2) + "s", row[i]));
+            }
+            out.setLength(out.length() - 2);
+            out.append('\n');
+        }
+        return out.toString().stripTrailing();
+    }
+}

@@ -1,0 +1,154 @@
+package dev.drover.supervisor.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigOrigin;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValue;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Reads and checks each setting under {@code drover}: every problem names the key, the value, its origin and what
+ * was expected. Refuses bad values; never corrects them.
+ */
+final class SettingsReader {
+
+    static final ConfigRenderOptions CONCISE = ConfigRenderOptions.concise();
+
+    private final Config config;
+    private final Optional<Path> file;
+    private final List<String> problems = new ArrayList<>();
+
+    SettingsReader(Config droverSection, Optional<Path> file) {
+        this.config = droverSection;
+        this.file = file;
+    }
+
+    Settings read() throws ConfigError {
+        Settings settings = new Settings(
+                bindAddresses(),
+                wholeNumber("backlog", 1),
+                wholeNumber("workers", 1),
+                appClass(),
+                text("classpath", true).stream().map(Path::of).toList(),
+                text("worker-jvm-options", true),
+                duration("graceful-timeout"),
+                optionalPath("pidfile"),
+                optionalPath("control-socket"),
+                fileMode("unix-socket-mode"),
+                file,
+                origins());
+        if (!problems.isEmpty()) {
+            throw new ConfigError(problems);
+        }
+        return settings;
+    }
+
+    /** Where a value came from, as a user would look for it: file:line, an environment variable, a flag, or the default. */
+    static String origin(ConfigOrigin origin) {
+        if (origin.filename() != null) {
+            return origin.filename() + ":" + origin.lineNumber();
+        }
+        if (origin.resource() != null || origin.description().contains("reference.conf")) {
+            return "the default in reference.conf";
+        }
+        return origin.description();
+    }
+
+    private java.util.Map<String, String> origins() {
+        java.util.Map<String, String> origins = new java.util.TreeMap<>();
+        config.entrySet().forEach(e -> origins.put(e.getKey(), origin(e.getValue().origin())));
+        return java.util.Map.copyOf(origins);
+    }
+
+    private String problem(String key, String problem, String expected) {
+        ConfigValue value = config.getValue(key);
+        problems.add(ConfigError.describe(ConfigLoader.ROOT + "." + key, value.render(CONCISE), origin(value.origin()),
+                problem, expected));
+        return null;
+    }
+
+    private int wholeNumber(String key, int min) {
+        String expected = "a whole number >= " + min;
+        try {
+            long value = config.getLong(key);
+            if (value >= min && value <= Integer.MAX_VALUE) {
+                return (int) value;
+            }
+            problem(key, "out of range", expected);
+        } catch (ConfigException.WrongType e) {
+            problem(key, "not a whole number", expected);
+        }
+        return min;
+    }
+
+    private Duration duration(String key) {
+        String expected = "a duration such as 30s, 500ms or 2m, >= 0";
+        try {
+            Duration value = config.getDuration(key);
+            if (!value.isNegative()) {
+                return value;
+            }
+            problem(key, "negative", expected);
+        } catch (ConfigException.BadValue | ConfigException.WrongType e) {
+            problem(key, "not a duration", expected);
+        }
+        return Duration.ZERO;
+    }
+
+    private List<String> text(String key, boolean list) {
+        try {
+            return list ? config.getStringList(key) : List.of(config.getString(key));
+        } catch (ConfigException.WrongType e) {
+            problem(key, "wrong type", list ? "a list of strings" : "a string");
+            return List.of();
+        }
+    }
+
+    private Optional<Path> optionalPath(String key) {
+        List<String> value = text(key, false);
+        return value.isEmpty() || value.get(0).isBlank() ? Optional.empty() : Optional.of(Path.of(value.get(0)));
+    }
+
+    private String appClass() {
+        List<String> value = text("app", false);
+        String name = value.isEmpty() ? "" : value.get(0).trim();
+        if (name.isEmpty()) {
+            problem("app", "no application given",
+                    "a class name such as dev.drover.sample.SampleApp, as the APP argument or drover.app");
+        } else if (!name.matches("[\\p{L}_$][\\p{L}\\p{N}_$]*(\\.[\\p{L}_$][\\p{L}\\p{N}_$]*)*")) {
+            problem("app", "not a Java class name", "a fully qualified class name such as dev.drover.sample.SampleApp");
+        }
+        return name;
+    }
+
+    private List<BindAddress> bindAddresses() {
+        List<BindAddress> addresses = new ArrayList<>();
+        for (String text : text("bind", true)) {
+            BindAddress address = BindAddress.parse(text);
+            if (address == null) {
+                problem("bind", "malformed address \"" + text + "\"", BindAddress.EXPECTED);
+            } else {
+                addresses.add(address);
+            }
+        }
+        if (addresses.isEmpty() && problems.isEmpty()) {
+            problem("bind", "no address to listen on", "at least one address: " + BindAddress.EXPECTED);
+        }
+        return addresses;
+    }
+
+    private int fileMode(String key) {
+        List<String> value = text(key, false);
+        String mode = value.isEmpty() ? "" : value.get(0);
+        if (mode.matches("0?[0-7]{3}")) {
+            return Integer.parseInt(mode, 8);
+        }
+        problem(key, "not a file mode", "three octal digits such as 0660");
+        return 0660;
+    }
+}

@@ -1,0 +1,128 @@
+package dev.drover.supervisor.control;
+
+import dev.drover.supervisor.arbiter.Event;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The socket `drover ctl` talks to: 0600 in a 0700 directory, so only the master's user gets in. One line in
+ * (the command), one JSON document out. Commands are served one at a time by the arbiter.
+ */
+public final class ControlServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
+    /** How long a command may wait for the arbiter before the client gets an error. */
+    static final long REPLY_TIMEOUT_MS = 10_000;
+    static final int MAX_COMMAND = 1024;
+
+    private final Path path;
+    private final boolean createdDirectory;
+    private final ServerSocketChannel server;
+    private final Thread acceptor;
+
+    private ControlServer(Path path, boolean createdDirectory, ServerSocketChannel server, Consumer<Event> events) {
+        this.path = path;
+        this.createdDirectory = createdDirectory;
+        this.server = server;
+        this.acceptor = new Thread(() -> serve(events), "drover-control");
+        acceptor.setDaemon(true);
+    }
+
+    /** Creates the directory (0700) if needed and binds; the message of the exception says why it could not. */
+    public static ControlServer open(Path path, Consumer<Event> events) throws IOException {
+        Path dir = path.toAbsolutePath().getParent();
+        boolean created = !Files.isDirectory(dir);
+        if (created) {
+            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        }
+        removeStale(path);
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            server.bind(UnixDomainSocketAddress.of(path));
+            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+        } catch (IOException e) {
+            server.close();
+            throw new IOException("cannot create the control socket " + path + ": " + e.getMessage(), e);
+        }
+        ControlServer control = new ControlServer(path, created, server, events);
+        control.acceptor.start();
+        return control;
+    }
+
+    private static void removeStale(Path path) throws IOException {
+        if (!Files.exists(path)) {
+            return;
+        }
+        try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
+            throw new IOException("control socket " + path + " is in use: is another Drover master running?");
+        } catch (ConnectException stale) {
+            Files.delete(path);
+        }
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    private void serve(Consumer<Event> events) {
+        while (server.isOpen()) {
+            try (SocketChannel client = server.accept()) {
+                String command = readLine(client);
+                CompletableFuture<String> reply = new CompletableFuture<>();
+                events.accept(new Event.ControlRequest(command, reply));
+                String answer;
+                try {
+                    answer = reply.get(REPLY_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                } catch (Exception e) {
+                    answer = Json.write(Map.of("error", "the master did not answer within " + REPLY_TIMEOUT_MS + " ms"));
+                }
+                client.write(ByteBuffer.wrap((answer + "\n").getBytes(StandardCharsets.UTF_8)));
+            } catch (IOException e) {
+                if (server.isOpen()) {
+                    log.warn("control socket {}: {}", path, e.getMessage());
+                }
+            }
+        }
+    }
+
+    private static String readLine(SocketChannel client) throws IOException {
+        StringBuilder line = new StringBuilder();
+        var in = Channels.newInputStream(client);
+        for (int b = in.read(); b != -1 && b != '\n'; b = in.read()) {
+            if (line.length() >= MAX_COMMAND) {
+                throw new IOException("command longer than " + MAX_COMMAND + " bytes");
+            }
+            line.append((char) b);
+        }
+        return line.toString().trim();
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.close();
+            Files.deleteIfExists(path);
+            if (createdDirectory) {
+                Files.deleteIfExists(path.toAbsolutePath().getParent());
+            }
+        } catch (IOException e) {
+            log.debug("closing the control socket {}: {}", path, e.getMessage());
+        }
+    }
+}

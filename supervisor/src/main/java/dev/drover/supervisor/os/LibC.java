@@ -1,0 +1,48 @@
+package dev.drover.supervisor.os;
+
+import jnr.ffi.LibraryLoader;
+
+/**
+ * The few libc calls the JDK lacks: signals other than TERM/KILL, and resetting a signal the master inherited as
+ * ignored. Loaded on first use: jnr's first call costs ~0.5 s (research/jvm-platform-facts.md §5).
+ */
+public final class LibC {
+
+    /** The binding; jnr-ffi generates it at load time. */
+    public interface Calls {
+        int kill(long pid, int signal);
+
+        long signal(int signal, long handler);
+    }
+
+    public static final int SIGHUP = 1;
+    public static final int SIGINT = 2;
+    public static final int SIGQUIT = 3;
+    public static final int SIGKILL = 9;
+    public static final int SIGTERM = 15;
+    public static final long SIG_DFL = 0;
+
+    private static volatile Calls calls;
+
+    private LibC() {
+    }
+
+    public static Calls calls() {
+        Calls c = calls;
+        if (c == null) {
+            synchronized (LibC.class) {
+                c = calls;
+                if (c == null) {
+                    c = LibraryLoader.create(Calls.class).load("c");
+                    calls = c;
+                }
+            }
+        }
+        return c;
+    }
+
+    /** Sends {@code signal} to {@code pid}; returns false if the process is already gone. */
+    public static boolean kill(long pid, int signal) {
+        return calls().kill(pid, signal) == 0;
+    }
+}

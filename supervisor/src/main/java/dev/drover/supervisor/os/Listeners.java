@@ -1,0 +1,203 @@
+package dev.drover.supervisor.os;
+
+import dev.drover.supervisor.config.BindAddress;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Binds every configured address once, in the master, with Netty epoll: non-blocking sockets (a blocking one
+ * would pin each worker's accept thread) and AUTO_READ off, so the master never accepts a connection itself.
+ */
+public final class Listeners implements AutoCloseable {
+
+    /** What binding one address failed with; the caller adds the key and origin. */
+    public static final class BindFailure extends Exception {
+        public final BindAddress address;
+
+        BindFailure(BindAddress address, String message) {
+            super(message);
+            this.address = address;
+        }
+    }
+
+    private final List<Listener> bound = new ArrayList<>();
+
+    private Listeners() {
+    }
+
+    /** Binds all of them or none: on a failure, what was already bound is closed again. */
+    public static Listeners bind(List<BindAddress> addresses, int backlog, int unixMode, EventLoopGroup group)
+            throws BindFailure {
+        Listeners listeners = new Listeners();
+        try {
+            for (BindAddress address : addresses) {
+                listeners.bound.add(bindOne(address, backlog, unixMode, group));
+            }
+            return listeners;
+        } catch (BindFailure | RuntimeException e) {
+            listeners.close();
+            throw e;
+        }
+    }
+
+    public List<Listener> all() {
+        return bound;
+    }
+
+    private static Listener bindOne(BindAddress address, int backlog, int unixMode, EventLoopGroup group)
+            throws BindFailure {
+        if (address instanceof BindAddress.Tcp tcp) {
+            InetSocketAddress socketAddress;
+            try {
+                socketAddress = new InetSocketAddress(InetAddress.getByName(tcp.host()), tcp.port());
+            } catch (IOException e) {
+                throw new BindFailure(address, "cannot resolve host " + tcp.host() + ": " + e.getMessage());
+            }
+            Channel ch = bindChannel(address, serverBootstrap(group, backlog).channel(EpollServerSocketChannel.class)
+                    .option(ChannelOption.SO_REUSEADDR, true), socketAddress);
+            return new Listener(address, "tcp", ch, Optional.empty());
+        }
+        if (address instanceof BindAddress.Unix unix) {
+            removeStaleSocket(unix);
+            Channel ch = bindChannel(address, serverBootstrap(group, backlog)
+                    .channel(EpollServerDomainSocketChannel.class), new DomainSocketAddress(unix.path().toFile()));
+            setMode(unix.path(), unixMode);
+            return new Listener(address, "unix", ch, Optional.of(unix.path()));
+        }
+        return adopt((BindAddress.Fd) address, group);
+    }
+
+    private static ServerBootstrap serverBootstrap(EventLoopGroup group, int backlog) {
+        return new ServerBootstrap().group(group)
+                .option(ChannelOption.AUTO_READ, false) // the master never accept()s
+                .option(ChannelOption.SO_BACKLOG, backlog)
+                .childHandler(new ChannelInboundHandlerAdapter());
+    }
+
+    private static Channel bindChannel(BindAddress address, ServerBootstrap bootstrap, java.net.SocketAddress to)
+            throws BindFailure {
+        try {
+            return bootstrap.bind(to).sync().channel();
+        } catch (Exception e) {
+            throw new BindFailure(address, "cannot bind: " + e.getMessage());
+        }
+    }
+
+    /** An existing socket file that nobody answers on is stale (a master that died): remove it, as Gunicorn does. */
+    private static void removeStaleSocket(BindAddress.Unix unix) throws BindFailure {
+        Path path = unix.path();
+        if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        if (!isSocket(path)) {
+            throw new BindFailure(unix, path + " exists and is not a socket; refusing to replace it");
+        }
+        try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
+            throw new BindFailure(unix, "cannot bind: another process is listening on " + path);
+        } catch (ConnectException stale) {
+            try {
+                Files.delete(path);
+            } catch (IOException e) {
+                throw new BindFailure(unix, "cannot remove the stale socket " + path + ": " + e.getMessage());
+            }
+        } catch (IOException e) {
+            throw new BindFailure(unix, "cannot probe the existing socket " + path + ": " + e.getMessage());
+        }
+    }
+
+    private static boolean isSocket(Path path) {
+        try {
+            int mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+            return (mode & 0170000) == 0140000;
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
+    private static void setMode(Path path, int mode) throws BindFailure {
+        Set<PosixFilePermission> perms = EnumSet.noneOf(PosixFilePermission.class);
+        PosixFilePermission[] order = {PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE,
+            PosixFilePermission.OTHERS_READ, PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE,
+            PosixFilePermission.GROUP_READ, PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE,
+            PosixFilePermission.OWNER_READ};
+        for (int bit = 0; bit < order.length; bit++) {
+            if ((mode & (1 << bit)) != 0) {
+                perms.add(order[bit]);
+            }
+        }
+        try {
+            Files.setPosixFilePermissions(path, perms);
+        } catch (IOException e) {
+            throw new BindFailure(new BindAddress.Unix(path), "cannot set mode " + Integer.toOctalString(mode)
+                    + " on " + path + ": " + e.getMessage());
+        }
+    }
+
+    /** fd://N: a listening socket inherited from whoever started the master (systemd, a parent supervisor). */
+    private static Listener adopt(BindAddress.Fd address, EventLoopGroup group) throws BindFailure {
+        String target;
+        try {
+            target = Files.readSymbolicLink(Path.of("/proc/self/fd/" + address.fd())).toString();
+        } catch (IOException e) {
+            throw new BindFailure(address, "fd " + address.fd() + " is not open in the master");
+        }
+        if (!target.startsWith("socket:[")) {
+            throw new BindFailure(address, "fd " + address.fd() + " is " + target + ", not a socket");
+        }
+        boolean unix = isUnixSocketInode(target.substring("socket:[".length(), target.length() - 1));
+        Channel ch = unix ? new EpollServerDomainSocketChannel(address.fd()) : new EpollServerSocketChannel(address.fd());
+        ch.config().setAutoRead(false);
+        try {
+            group.register(ch).sync();
+        } catch (Exception e) {
+            throw new BindFailure(address, "cannot adopt fd " + address.fd() + ": " + e.getMessage());
+        }
+        return new Listener(address, unix ? "unix" : "tcp", ch, Optional.empty());
+    }
+
+    private static boolean isUnixSocketInode(String inode) {
+        try {
+            return Files.readAllLines(Path.of("/proc/self/net/unix")).stream().skip(1)
+                    .map(line -> line.trim().split("\\s+")).anyMatch(f -> f.length > 6 && f[6].equals(inode));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Closes the master's copies and removes the socket files it created. */
+    @Override
+    public void close() {
+        for (Listener listener : bound) {
+            listener.channel().close().syncUninterruptibly();
+            listener.createdFile().ifPresent(path -> {
+                try {
+                    Files.deleteIfExists(path);
+                } catch (IOException e) {
+                    // best effort at exit; a stale socket file is removed at the next start
+                }
+            });
+        }
+        bound.clear();
+    }
+}

@@ -1,0 +1,43 @@
+package dev.drover.supervisor.os;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Memory readings of a process from /proc. statm (RSS) costs ~10-15 µs and is read every tick; smaps_rollup
+ * (PSS) costs 1-20 ms, growing with RSS, so callers read it rarely (research/jvm-platform-facts.md §4).
+ */
+public final class ProcMemory {
+
+    private static final long PAGE_SIZE = 4096;
+
+    private ProcMemory() {
+    }
+
+    /** Resident set size in bytes, or -1 if the process is gone. */
+    public static long rssBytes(long pid) {
+        try {
+            String statm = Files.readString(Path.of("/proc", Long.toString(pid), "statm"), StandardCharsets.US_ASCII);
+            String[] fields = statm.split(" ", 3);
+            return Long.parseLong(fields[1]) * PAGE_SIZE;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** Proportional set size in bytes (shared pages split among their users), or -1 if the process is gone. */
+    public static long pssBytes(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "smaps_rollup"))) {
+                if (line.startsWith("Pss:")) {
+                    return Long.parseLong(line.substring(4).replace("kB", "").trim()) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
+    }
+}

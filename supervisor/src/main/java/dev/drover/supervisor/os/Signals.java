@@ -1,0 +1,45 @@
+package dev.drover.supervisor.os;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Consumer;
+import sun.misc.Signal;
+
+/**
+ * Installs the master's signal handlers. Each handler's whole body is the {@code sink}: it only posts an event.
+ * A signal that arrived ignored (nohup, a background job of a script) is reset to default first, or the JVM
+ * would accept the handler and never call it (research/jvm-platform-facts.md §2).
+ */
+public final class Signals {
+
+    private Signals() {
+    }
+
+    /** Installs a handler for each named signal (without "SIG"); every delivery calls {@code sink} with the name. */
+    public static void install(List<String> names, Consumer<String> sink) {
+        long ignored = ignoredMask();
+        for (String name : names) {
+            Signal signal = new Signal(name);
+            if ((ignored & (1L << (signal.getNumber() - 1))) != 0) {
+                LibC.calls().signal(signal.getNumber(), LibC.SIG_DFL);
+            }
+            Signal.handle(signal, s -> sink.accept(name));
+        }
+    }
+
+    /** The SigIgn mask of this process, from /proc/self/status: bit n-1 set means signal n is ignored. */
+    static long ignoredMask() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("SigIgn:")) {
+                    return Long.parseUnsignedLong(line.substring("SigIgn:".length()).trim(), 16);
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1L; // cannot tell: reset every signal we handle, which is harmless
+        }
+        return 0;
+    }
+}

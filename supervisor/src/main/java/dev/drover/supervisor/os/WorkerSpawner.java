@@ -1,0 +1,69 @@
+package dev.drover.supervisor.os;
+
+import dev.drover.supervisor.config.Settings;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Starts worker JVMs with ProcessBuilder: the JDK closes every fd the master holds and reaps the child itself
+ * (never waitpid(-1): it steals the JDK's children). Listening sockets reach the worker later, over its control
+ * link. The DROVER_INTERNAL_* names are a contract with dev.drover.worker.runtime.WorkerEnv.
+ */
+public final class WorkerSpawner {
+
+    public static final String MAIN_CLASS = "dev.drover.worker.runtime.WorkerMain";
+    /** Set by the launcher: the worker runtime's jars (worker-api and its dependencies). */
+    public static final String RUNTIME_CLASSPATH_PROPERTY = "drover.worker.classpath";
+    /** Set by the launcher: apps shipped with Drover (the sample app), put after the app's own classpath. */
+    public static final String BUNDLED_CLASSPATH_PROPERTY = "drover.bundled.classpath";
+
+    /** What one spawn needs to know about the worker. */
+    public record Spec(int id, int generation, String secret) {
+    }
+
+    private final Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    private final Path linkSocket;
+    private final List<Listener> listeners;
+
+    public WorkerSpawner(Path linkSocket, List<Listener> listeners) {
+        this.linkSocket = linkSocket;
+        this.listeners = listeners;
+    }
+
+    public Process spawn(Spec spec, Settings settings) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(java.toString());
+        command.addAll(settings.workerJvmOptions());
+        command.add("-Dlogback.configurationFile=drover-worker-logback.xml");
+        command.add("-cp");
+        command.add(workerClasspath(settings));
+        command.add(MAIN_CLASS);
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        Map<String, String> env = builder.environment();
+        env.put("DROVER_INTERNAL_ID", Integer.toString(spec.id()));
+        env.put("DROVER_INTERNAL_GENERATION", Integer.toString(spec.generation()));
+        env.put("DROVER_INTERNAL_SECRET", spec.secret());
+        env.put("DROVER_INTERNAL_LINK", linkSocket.toString());
+        env.put("DROVER_INTERNAL_LISTENERS", String.join(",", listeners.stream().map(Listener::kind).toList()));
+        env.put("DROVER_INTERNAL_APP", settings.app());
+        env.put("DROVER_INTERNAL_CONFIG", settings.configFile().map(p -> p.toAbsolutePath().toString()).orElse(""));
+        env.put("DROVER_INTERNAL_MASTER_PID", Long.toString(ProcessHandle.current().pid()));
+        return builder.start();
+    }
+
+    /** The worker runtime first, then the app's classpath, then the apps bundled with Drover. */
+    public static String workerClasspath(Settings settings) {
+        List<String> entries = new ArrayList<>();
+        entries.add(System.getProperty(RUNTIME_CLASSPATH_PROPERTY, System.getProperty("java.class.path")));
+        settings.classpath().forEach(p -> entries.add(p.toAbsolutePath().toString()));
+        String bundled = System.getProperty(BUNDLED_CLASSPATH_PROPERTY, "");
+        if (!bundled.isEmpty()) {
+            entries.add(bundled);
+        }
+        return String.join(File.pathSeparator, entries);
+    }
+}

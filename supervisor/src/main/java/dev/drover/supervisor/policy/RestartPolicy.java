@@ -1,0 +1,61 @@
+package dev.drover.supervisor.policy;
+
+import dev.drover.link.ExitCodes;
+import java.time.Duration;
+
+/**
+ * Decides what an unplanned worker exit means: at startup, a worker that dies before READY stops the master
+ * (exit 3, or 4 for an app that cannot load) instead of looping; later, workers that keep dying young are
+ * respawned after an exponential backoff instead of in a storm. Pure: time comes in as arguments.
+ */
+public final class RestartPolicy {
+
+    /** A worker that dies younger than this counts as a failed start. */
+    public static final Duration YOUNG = Duration.ofSeconds(10);
+    /** The first retry after a failed start waits this long; each further failure doubles it... */
+    public static final Duration FIRST_DELAY = Duration.ofMillis(500);
+    /** ...up to this. */
+    public static final Duration MAX_DELAY = Duration.ofSeconds(30);
+
+    /** What to do after an unplanned exit. */
+    public record Verdict(boolean haltMaster, int exitCode, long respawnNotBefore) {
+    }
+
+    private boolean everReady;
+    private int consecutiveFailures;
+
+    /** A worker became READY: the app can boot. */
+    public void workerReady() {
+        everReady = true;
+    }
+
+    /**
+     * A worker exited without being asked to.
+     * @param wasReady whether it had reported READY
+     * @param age how long it lived
+     * @param status its exit status
+     * @param now the monotonic clock in nanoseconds
+     */
+    public Verdict unplannedExit(boolean wasReady, Duration age, int status, long now) {
+        if (!everReady && !wasReady) {
+            int code = status == ExitCodes.APP_LOAD_ERROR ? ExitCodes.APP_LOAD_ERROR : ExitCodes.WORKER_BOOT_ERROR;
+            return new Verdict(true, code, now);
+        }
+        if (!wasReady || age.compareTo(YOUNG) < 0) {
+            consecutiveFailures++;
+        } else {
+            consecutiveFailures = 0;
+        }
+        return new Verdict(false, ExitCodes.OK, now + delay().toNanos());
+    }
+
+    /** The wait before the next respawn: zero after a healthy life, else doubling from FIRST_DELAY to MAX_DELAY. */
+    public Duration delay() {
+        if (consecutiveFailures == 0) {
+            return Duration.ZERO;
+        }
+        int doublings = Math.min(consecutiveFailures - 1, 16);
+        Duration delay = FIRST_DELAY.multipliedBy(1L << doublings);
+        return delay.compareTo(MAX_DELAY) > 0 ? MAX_DELAY : delay;
+    }
+}

@@ -1,0 +1,144 @@
+package dev.drover.link;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * One message on the control link between the master and a worker: a type and named fields.
+ * On the wire it is one line: {@code TYPE key=value key=value}. Values are tokens without spaces or '='.
+ */
+public final class LinkMessage {
+
+    /** Every message type, with the direction it travels. */
+    public enum Type {
+        /** worker → master, first message: {@code id}, {@code secret}. The master answers with the listening fds. */
+        HELLO,
+        /** worker → master: the app started and the worker accepts connections; {@code boot_ms}. */
+        READY,
+        /** worker → master, every tick: {@code requests}, {@code inflight}, {@code connections}, {@code loop_stall_ms}, {@code gc_ms}, {@code heap_used}. */
+        STATS,
+        /** master → worker: stop accepting, finish in-flight requests, exit. */
+        DRAIN
+    }
+
+    private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9_.:/+-]+");
+
+    private final Type type;
+    private final Map<String, String> fields;
+
+    private LinkMessage(Type type, Map<String, String> fields) {
+        this.type = type;
+        this.fields = fields;
+    }
+
+    public static Builder of(Type type) {
+        return new Builder(type);
+    }
+
+    public Type type() {
+        return type;
+    }
+
+    public Map<String, String> fields() {
+        return fields;
+    }
+
+    public String text(String name) {
+        String value = fields.get(name);
+        if (value == null) {
+            throw new LinkProtocolException(type + " message lacks field '" + name + "' (got: " + encode() + ")");
+        }
+        return value;
+    }
+
+    public long number(String name) {
+        String value = text(name);
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new LinkProtocolException(type + " field " + name + ": " + value + " (expected: a whole number)");
+        }
+    }
+
+    public long number(String name, long fallback) {
+        return fields.containsKey(name) ? number(name) : fallback;
+    }
+
+    /** The wire form, without the line terminator. */
+    public String encode() {
+        StringBuilder line = new StringBuilder(type.name());
+        fields.forEach((k, v) -> line.append(' ').append(k).append('=').append(v));
+        return line.toString();
+    }
+
+    /** Parses one line; throws {@link LinkProtocolException} naming what was wrong. */
+    public static LinkMessage decode(String line) {
+        String[] parts = line.trim().split(" +");
+        Type type = parseType(parts[0], line);
+        Builder builder = new Builder(type);
+        for (int i = 1; i < parts.length; i++) {
+            int eq = parts[i].indexOf('=');
+            if (eq <= 0) {
+                throw new LinkProtocolException("malformed field '" + parts[i] + "' in control-link message \""
+                        + line + "\" (expected: key=value)");
+            }
+            builder.put(parts[i].substring(0, eq), parts[i].substring(eq + 1), line);
+        }
+        return builder.build();
+    }
+
+    private static Type parseType(String word, String line) {
+        try {
+            return Type.valueOf(word);
+        } catch (IllegalArgumentException e) {
+            throw new LinkProtocolException("unknown control-link message type '" + word + "' in \"" + line
+                    + "\" (expected one of: " + java.util.Arrays.toString(Type.values()) + ")");
+        }
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof LinkMessage other && type == other.type && fields.equals(other.fields);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(type, fields);
+    }
+
+    @Override
+    public String toString() {
+        return encode();
+    }
+
+    /** Collects fields, refusing values the wire form cannot carry. */
+    public static final class Builder {
+        private final Type type;
+        private final Map<String, String> fields = new LinkedHashMap<>();
+
+        private Builder(Type type) {
+            this.type = type;
+        }
+
+        public Builder put(String name, Object value) {
+            return put(name, String.valueOf(value), null);
+        }
+
+        private Builder put(String name, String value, String line) {
+            if (!TOKEN.matcher(name).matches() || !TOKEN.matcher(value).matches() || name.indexOf('=') >= 0) {
+                throw new LinkProtocolException("field " + name + "=" + value
+                        + (line == null ? "" : " in \"" + line + "\"")
+                        + " (expected: name and value made of letters, digits and _.:/+-)");
+            }
+            fields.put(name, value);
+            return this;
+        }
+
+        public LinkMessage build() {
+            return new LinkMessage(type, Collections.unmodifiableMap(new LinkedHashMap<>(fields)));
+        }
+    }
+}

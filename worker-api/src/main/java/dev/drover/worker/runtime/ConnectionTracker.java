@@ -1,0 +1,162 @@
+package dev.drover.worker.runtime;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Counts requests and connections across the worker, and closes connections the HTTP way when draining:
+ * the next response on each keep-alive connection carries {@code Connection: close}, idle connections are closed
+ * after a short grace, and {@link #onIdle} runs once nothing is open or in flight.
+ */
+final class ConnectionTracker {
+
+    /**
+     * How long an idle keep-alive connection may still send one last request after a drain starts. A client that
+     * is actively using the connection sends within microseconds and gets a proper Connection: close answer.
+     */
+    static final long IDLE_CLOSE_GRACE_MS = 1000;
+
+    private static final AttributeKey<Connection> CONNECTION = AttributeKey.valueOf("drover.connection");
+
+    private final ChannelGroup open = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private final AtomicLong requests = new AtomicLong();
+    private final AtomicInteger inflight = new AtomicInteger();
+    private volatile boolean draining;
+    private volatile Runnable onIdle;
+
+    long requests() {
+        return requests.get();
+    }
+
+    int inflight() {
+        return inflight.get();
+    }
+
+    int connections() {
+        return open.size();
+    }
+
+    boolean draining() {
+        return draining;
+    }
+
+    /** A new handler for one connection's pipeline, placed after the HTTP codec and aggregator. */
+    ChannelHandler newHandler() {
+        return new PerConnection();
+    }
+
+    /** Starts closing every connection gracefully; {@code whenIdle} runs (once) when none is left. */
+    void drain(Runnable whenIdle) {
+        onIdle = whenIdle;
+        draining = true;
+        for (Channel ch : open) {
+            ch.eventLoop().execute(() -> closeIfIdle(ch, false));
+            ch.eventLoop().schedule(() -> closeIfIdle(ch, true), IDLE_CLOSE_GRACE_MS, TimeUnit.MILLISECONDS);
+        }
+        checkIdle();
+    }
+
+    /**
+     * Closes a connection with nothing in flight. Without {@code evenIfRecent}, a connection that was active within
+     * half the grace is spared for now: its client is probably about to send, and gets a Connection: close answer.
+     */
+    private static void closeIfIdle(Channel ch, boolean evenIfRecent) {
+        Connection c = ch.attr(CONNECTION).get();
+        if (c != null && c.pending.isEmpty() && (evenIfRecent || !c.recentlyActive())) {
+            ch.close();
+        }
+    }
+
+    private void checkIdle() {
+        Runnable r = onIdle;
+        if (draining && r != null && open.isEmpty() && inflight.get() == 0) {
+            onIdle = null;
+            r.run();
+        }
+    }
+
+    /** Per-connection state: one keep-alive decision per request received and not yet answered (pipelining). */
+    private static final class Connection {
+        final ArrayDeque<Boolean> pending = new ArrayDeque<>();
+        long lastActivity = System.nanoTime();
+
+        boolean recentlyActive() {
+            return System.nanoTime() - lastActivity < TimeUnit.MILLISECONDS.toNanos(IDLE_CLOSE_GRACE_MS) / 2;
+        }
+    }
+
+    private final class PerConnection extends ChannelDuplexHandler {
+        private final Connection c = new Connection();
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            ctx.channel().attr(CONNECTION).set(c);
+            open.add(ctx.channel());
+            if (draining) {
+                // Accepted just before the listener closed: serve what it sends, then close.
+                ctx.executor().schedule(() -> closeIfIdle(ctx.channel(), true), IDLE_CLOSE_GRACE_MS, TimeUnit.MILLISECONDS);
+            }
+            ctx.fireChannelActive();
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof FullHttpRequest request) {
+                c.pending.add(HttpUtil.isKeepAlive(request));
+                c.lastActivity = System.nanoTime();
+                inflight.incrementAndGet();
+            }
+            ctx.fireChannelRead(msg);
+        }
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            if (msg instanceof HttpResponse response && !c.pending.isEmpty()) {
+                HttpUtil.setKeepAlive(response, c.pending.peek() && !draining);
+            }
+            if (msg instanceof LastHttpContent && !c.pending.isEmpty()) {
+                boolean keepAlive = c.pending.poll() && !draining;
+                c.lastActivity = System.nanoTime();
+                promise = promise.unvoid();
+                promise.addListener(f -> answered());
+                ctx.write(msg, promise);
+                if (!keepAlive) {
+                    promise.addListener(ChannelFutureListener.CLOSE);
+                }
+                return;
+            }
+            ctx.write(msg, promise);
+        }
+
+        private void answered() {
+            requests.incrementAndGet();
+            inflight.decrementAndGet();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            // Requests the client abandoned will never be answered: they are no longer in flight.
+            inflight.addAndGet(-c.pending.size());
+            c.pending.clear();
+            open.remove(ctx.channel());
+            checkIdle();
+            ctx.fireChannelInactive();
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package dev.drover.worker.runtime;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The pipeline's tail: answers 500 when the app's handler throws, and 404 for a request the app let through. */
+final class LastResortHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(LastResortHandler.class);
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ReferenceCountUtil.release(msg);
+        respond(ctx, HttpResponseStatus.NOT_FOUND, "no handler answered this request\n");
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof java.io.IOException) {
+            ctx.close(); // the client went away; nothing to answer
+            return;
+        }
+        log.error("request handler failed; answering 500 and closing the connection", cause);
+        respond(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error\n")
+                .addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private static io.netty.channel.ChannelFuture respond(ChannelHandlerContext ctx, HttpResponseStatus status,
+                                                          String body) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+        response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+        return ctx.writeAndFlush(response);
+    }
+}

@@ -1,0 +1,111 @@
+package dev.drover.worker.runtime;
+
+import dev.drover.link.LinkCodec;
+import dev.drover.link.LinkMessage;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.channel.unix.DomainSocketReadMode;
+import io.netty.channel.unix.FileDescriptor;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The worker's end of the control link (the master's end is dev.drover.supervisor.control.WorkerLinkServer).
+ * It introduces the worker, receives the listening sockets over SCM_RIGHTS, then carries READY, STATS and DRAIN.
+ * Its EOF means the master is gone.
+ */
+final class MasterLink {
+
+    private static final Logger log = LoggerFactory.getLogger(MasterLink.class);
+
+    interface Listener {
+        void onDrain();
+
+        void onMasterGone();
+    }
+
+    private final EventLoopGroup group;
+    private final Listener listener;
+    private final CompletableFuture<List<Integer>> fds = new CompletableFuture<>();
+    private Channel channel;
+
+    MasterLink(EventLoopGroup group, Listener listener) {
+        this.group = group;
+        this.listener = listener;
+    }
+
+    /** Connects, says HELLO and waits for {@code expectedFds} listening sockets; returns their fd numbers. */
+    List<Integer> attach(WorkerEnv env, Duration timeout) throws Exception {
+        int expected = env.listenerKinds().size();
+        channel = new Bootstrap().group(group).channel(EpollDomainSocketChannel.class)
+                // Start in fd mode: the master's first answer is the sockets; we switch to bytes once all arrived.
+                .option(EpollChannelOption.DOMAIN_SOCKET_READ_MODE, DomainSocketReadMode.FILE_DESCRIPTORS)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        LinkCodec.install(ch.pipeline());
+                        ch.pipeline().addLast(new Inbound(expected));
+                    }
+                })
+                .connect(new DomainSocketAddress(env.linkSocket().toFile())).sync().channel();
+        channel.writeAndFlush(LinkMessage.of(LinkMessage.Type.HELLO)
+                .put("id", env.workerId()).put("secret", env.secret()).build()).sync();
+        return fds.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    void send(LinkMessage message) {
+        channel.writeAndFlush(message);
+    }
+
+    Channel channel() {
+        return channel;
+    }
+
+    private final class Inbound extends SimpleChannelInboundHandler<Object> {
+        private final int expected;
+        private final List<Integer> received = new ArrayList<>();
+
+        Inbound(int expected) {
+            this.expected = expected;
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof FileDescriptor fd) {
+                received.add(fd.intValue());
+                if (received.size() == expected) {
+                    ((EpollDomainSocketChannel) ctx.channel()).config().setReadMode(DomainSocketReadMode.BYTES);
+                    fds.complete(List.copyOf(received));
+                }
+            } else if (msg instanceof LinkMessage message && message.type() == LinkMessage.Type.DRAIN) {
+                listener.onDrain();
+            } else {
+                log.warn("ignoring unexpected control-link message from the master: {}", msg);
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            fds.completeExceptionally(new IllegalStateException(
+                    "the master closed the control link before sending " + expected + " listening socket(s)"));
+            listener.onMasterGone();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            log.warn("control link: {}", cause.getMessage());
+        }
+    }
+}

@@ -1,0 +1,206 @@
+package dev.drover.worker.runtime;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import dev.drover.link.ExitCodes;
+import dev.drover.link.LinkMessage;
+import dev.drover.worker.api.DroverApp;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+
+/**
+ * One worker JVM's life (the master's view of it is dev.drover.supervisor.arbiter.WorkerHandle): attach to the
+ * master, load and start the app, serve on the adopted sockets, report, drain on command, exit.
+ */
+final class Worker implements MasterLink.Listener {
+
+    private static final Logger log = LoggerFactory.getLogger(Worker.class);
+
+    /** How often the worker reports STATS; the master's tick has the same period. */
+    static final long STATS_INTERVAL_MS = 1000;
+    /** How long the master has to hand over the listening sockets. */
+    static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(10);
+    /** Fallback for a master that died without closing the link (it always closes it; this is belt and braces). */
+    static final long PARENT_POLL_MS = 500;
+
+    private final WorkerEnv env;
+    private final long mainStarted;
+    private final EventLoopGroup linkLoop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    private final EventLoopGroup httpLoops =
+            new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(), EpollIoHandler.newFactory());
+    private final ConnectionTracker tracker = new ConnectionTracker();
+    private final AtomicBoolean draining = new AtomicBoolean();
+    private final CountDownLatch finished = new CountDownLatch(1);
+    private final MasterLink link = new MasterLink(linkLoop, this);
+    private DroverApp app;
+    private HttpService http;
+    private LoopHeartbeats heartbeats;
+
+    Worker(WorkerEnv env, long mainStarted) {
+        this.env = env;
+        this.mainStarted = mainStarted;
+    }
+
+    /** Runs the worker to its end; returns the exit code. */
+    int run() {
+        watchParent();
+        Signal.handle(new Signal("TERM"), s -> drain("SIGTERM"));
+        Signal.handle(new Signal("INT"), s -> Runtime.getRuntime().halt(ExitCodes.OK));
+        List<Integer> fds;
+        try {
+            fds = link.attach(env, ATTACH_TIMEOUT);
+        } catch (Exception e) {
+            System.err.println("drover worker: cannot attach to the master at " + env.linkSocket() + ": " + e);
+            return ExitCodes.LINK_ERROR;
+        }
+        Config config = loadConfig();
+        try {
+            app = loadApp();
+        } catch (ReflectiveOperationException | LinkageError | ClassCastException e) {
+            System.err.println("drover worker: cannot load app " + env.appClass() + ": " + describe(e));
+            e.printStackTrace();
+            return ExitCodes.APP_LOAD_ERROR;
+        }
+        try {
+            app.start(new RuntimeContext(env.workerId(), env.generation(), ProcessHandle.current().pid(), config));
+        } catch (Exception | LinkageError e) {
+            System.err.println("drover worker: app " + env.appClass() + " failed to start: " + describe(e));
+            e.printStackTrace();
+            return ExitCodes.WORKER_BOOT_ERROR;
+        }
+        try {
+            serve(fds);
+        } catch (Exception e) {
+            System.err.println("drover worker: cannot accept on the inherited sockets " + fds + ": " + e);
+            return ExitCodes.LINK_ERROR;
+        }
+        awaitFinish();
+        return ExitCodes.OK;
+    }
+
+    private void serve(List<Integer> fds) throws InterruptedException {
+        http = new HttpService(httpLoops, app, tracker);
+        for (int i = 0; i < fds.size(); i++) {
+            http.adopt(env.listenerKinds().get(i), fds.get(i));
+        }
+        heartbeats = new LoopHeartbeats(httpLoops);
+        long bootMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - mainStarted);
+        link.send(LinkMessage.of(LinkMessage.Type.READY).put("boot_ms", bootMs).build());
+        linkLoop.next().scheduleAtFixedRate(this::reportStats, STATS_INTERVAL_MS, STATS_INTERVAL_MS,
+                TimeUnit.MILLISECONDS);
+        log.info("accepting on {} socket(s); main() to ready took {} ms", fds.size(), bootMs);
+    }
+
+    private void reportStats() {
+        Runtime rt = Runtime.getRuntime();
+        link.send(LinkMessage.of(LinkMessage.Type.STATS)
+                .put("requests", tracker.requests())
+                .put("inflight", tracker.inflight())
+                .put("connections", tracker.connections())
+                .put("loop_stall_ms", heartbeats.stallMillis())
+                .put("gc_ms", gcMillis())
+                .put("heap_used", rt.totalMemory() - rt.freeMemory())
+                .put("draining", draining.get() ? 1 : 0)
+                .build());
+    }
+
+    private static long gcMillis() {
+        long total = 0;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            total += Math.max(0, gc.getCollectionTime());
+        }
+        return total;
+    }
+
+    @Override
+    public void onDrain() {
+        drain("the master asked");
+    }
+
+    @Override
+    public void onMasterGone() {
+        // Never outlive the master: nobody would supervise or stop this JVM.
+        System.err.println("drover worker " + env.workerId() + ": the master is gone (control link closed); exiting");
+        Runtime.getRuntime().halt(ExitCodes.OK);
+    }
+
+    /** Stop accepting, finish what is in flight, then exit. Safe to call more than once, from any thread. */
+    private void drain(String why) {
+        if (!draining.compareAndSet(false, true)) {
+            return;
+        }
+        if (http == null) {
+            log.info("draining ({}) before serving: exiting", why);
+            finished.countDown();
+            return;
+        }
+        log.info("draining ({}): {} request(s) in flight on {} connection(s)", why, tracker.inflight(),
+                tracker.connections());
+        http.stopAccepting();
+        tracker.drain(finished::countDown);
+    }
+
+    private void awaitFinish() {
+        try {
+            finished.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            app.stop();
+        } catch (RuntimeException e) {
+            log.warn("app stop() failed", e);
+        }
+        log.info("drained: {} request(s) served; exiting", tracker.requests());
+    }
+
+    private Config loadConfig() {
+        Config file = env.configFile() == null ? ConfigFactory.empty()
+                : ConfigFactory.parseFile(env.configFile().toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+        return ConfigFactory.defaultOverrides().withFallback(file).withFallback(ConfigFactory.defaultReference())
+                .resolve();
+    }
+
+    private DroverApp loadApp() throws ReflectiveOperationException {
+        Class<?> type = Class.forName(env.appClass(), true, Worker.class.getClassLoader());
+        return (DroverApp) type.getConstructor().newInstance();
+    }
+
+    private static String describe(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root == e ? e.toString() : e + " (caused by " + root + ")";
+    }
+
+    private void watchParent() {
+        Thread watch = new Thread(() -> {
+            while (true) {
+                long parent = ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L);
+                if (parent != env.masterPid()) {
+                    onMasterGone();
+                }
+                try {
+                    Thread.sleep(PARENT_POLL_MS);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "drover-parent-watch");
+        watch.setDaemon(true);
+        watch.start();
+    }
+}

@@ -1,0 +1,37 @@
+package dev.drover.worker.runtime;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the master tells a worker JVM at spawn, read from its environment. The names are a contract with
+ * the supervisor's spawner (dev.drover.supervisor.os.WorkerSpawner); the master's own settings never use this prefix.
+ */
+record WorkerEnv(int workerId, int generation, String secret, Path linkSocket, List<String> listenerKinds,
+                 String appClass, Path configFile, long masterPid) {
+
+    static final String PREFIX = "DROVER_INTERNAL_";
+
+    static WorkerEnv fromEnvironment(Map<String, String> env) {
+        String config = env.getOrDefault(PREFIX + "CONFIG", "");
+        return new WorkerEnv(
+                Integer.parseInt(required(env, "ID")),
+                Integer.parseInt(required(env, "GENERATION")),
+                required(env, "SECRET"),
+                Path.of(required(env, "LINK")),
+                List.of(required(env, "LISTENERS").split(",")),
+                required(env, "APP"),
+                config.isEmpty() ? null : Path.of(config),
+                Long.parseLong(required(env, "MASTER_PID")));
+    }
+
+    private static String required(Map<String, String> env, String name) {
+        String value = env.get(PREFIX + name);
+        if (value == null || value.isEmpty()) {
+            throw new IllegalStateException("environment variable " + PREFIX + name
+                    + " is not set (expected: a worker JVM is started by the Drover master, not by hand)");
+        }
+        return value;
+    }
+}
