@@ -142,7 +142,7 @@ public final class Arbiter {
         Duration timeout = graceful ? settings.gracefulTimeout() : QUICK_STOP_TIMEOUT;
         stopDeadline = clock.getAsLong() + timeout.toNanos();
         log.info("{}: {} stop of {} worker(s), at most {} ({})", why, graceful ? "graceful" : "quick", workers.size(),
-                timeout, graceful ? "drover.graceful-timeout" : "quick stop");
+                seconds(timeout), graceful ? "drover.graceful-timeout" : "quick stop");
         for (WorkerHandle w : workers) {
             if (graceful) {
                 drain(w, timeout);
@@ -165,7 +165,7 @@ public final class Arbiter {
 
     private void killIfOverdue(WorkerHandle w, long now) {
         if (w.killAt != -1 && now - w.killAt >= 0) {
-            kill(w, "did not finish draining within " + settings.gracefulTimeout() + " (drover.graceful-timeout)");
+            kill(w, "did not finish draining within " + seconds(settings.gracefulTimeout()) + " (drover.graceful-timeout)");
         }
     }
 
@@ -211,7 +211,7 @@ public final class Arbiter {
         try {
             process = spawner.spawn(new WorkerSpawner.Spec(id, generation, secret), settings);
         } catch (IOException e) {
-            log.error("cannot spawn worker {}: {}; retrying in {}", id, e.getMessage(), RestartPolicy.MAX_DELAY);
+            log.error("cannot spawn worker {}: {}; retrying in {}", id, e.getMessage(), seconds(RestartPolicy.MAX_DELAY));
             respawnNotBefore = clock.getAsLong() + RestartPolicy.MAX_DELAY.toNanos();
             return;
         }
@@ -237,11 +237,11 @@ public final class Arbiter {
         boolean planned = w.state == WorkerState.DRAINING;
         String how = ExitStatus.describe(status);
         if (planned) {
-            log.info("{} exited after draining: {}; served {} request(s) in {}", w, how, w.requests, seconds(age));
+            log.info("{} stopped after draining ({}); served {} request(s) in {}", w, how, w.requests, seconds(age));
             return;
         }
-        log.warn("{} {}, unexpectedly, after {} as {}; {} request(s) served", w, how, seconds(age), w.state.label(),
-                w.requests);
+        log.warn("{} died unexpectedly after {} as {}, {} request(s) served: {}", w, seconds(age), w.state.label(),
+                w.requests, how);
         if (stopping) {
             return;
         }
@@ -255,7 +255,7 @@ public final class Arbiter {
         }
         respawnNotBefore = verdict.respawnNotBefore();
         if (!restarts.delay().isZero()) {
-            log.warn("workers keep dying young: next spawn in {}", restarts.delay());
+            log.warn("workers keep dying young: next spawn in {}", seconds(restarts.delay()));
         }
     }
 
@@ -363,7 +363,9 @@ public final class Arbiter {
         return startedAt;
     }
 
-    private static String seconds(Duration d) {
-        return String.format("%.1fs", d.toMillis() / 1000.0);
+    /** Durations in log lines read as HOCON writes them: 30s, 0.5s. */
+    static String seconds(Duration d) {
+        double s = d.toMillis() / 1000.0;
+        return s == Math.rint(s) ? (long) s + "s" : String.format("%.1fs", s);
     }
 }

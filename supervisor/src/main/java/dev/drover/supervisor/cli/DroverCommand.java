@@ -64,6 +64,13 @@ public final class DroverCommand implements Callable<Integer> {
             e.printStackTrace(commandLine.getErr());
             return ExitCodes.INTERNAL_ERROR;
         });
+        cli.setParameterExceptionHandler((e, args) -> {
+            var err = e.getCommandLine().getErr();
+            err.println(e.getCommandLine().getCommandName() + ": " + e.getMessage());
+            CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+            err.println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
+            return ExitCodes.USAGE;
+        });
         return cli;
     }
 

@@ -36,11 +36,11 @@ final class StatusTable {
                 .append(status.getInt("workers_wanted")).append(")  up ").append(status.getLong("uptime_seconds"))
                 .append("s\n");
         for (String[] row : rows) {
+            StringBuilder line = new StringBuilder();
             for (int i = 0; i < row.length; i++) {
-                out.append(String.format("%-" + (width[i] + 2) + "s", row[i]));
+                line.append(String.format("%-" + (width[i] + 2) + "s", row[i]));
             }
-            out.setLength(out.length() - 2);
-            out.append('\n');
+            out.append(line.toString().stripTrailing()).append('\n');
         }
         return out.toString().stripTrailing();
     }

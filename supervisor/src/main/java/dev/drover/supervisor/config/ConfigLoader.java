@@ -44,7 +44,7 @@ public final class ConfigLoader {
         if (!problems.isEmpty()) {
             throw new ConfigError(problems);
         }
-        return new SettingsReader(merged.getConfig(ROOT), sources.file()).read();
+        return new SettingsReader(merged.getConfig(ROOT), reference.getConfig(ROOT), sources.file()).read();
     }
 
     private static Config fromFile(ConfigSources sources) throws ConfigError {

@@ -23,8 +23,11 @@ final class SettingsReader {
     private final Optional<Path> file;
     private final List<String> problems = new ArrayList<>();
 
-    SettingsReader(Config droverSection, Optional<Path> file) {
+    private final Config defaults;
+
+    SettingsReader(Config droverSection, Config referenceSection, Optional<Path> file) {
         this.config = droverSection;
+        this.defaults = referenceSection;
         this.file = file;
     }
 
@@ -53,21 +56,27 @@ final class SettingsReader {
         if (origin.filename() != null) {
             return origin.filename() + ":" + origin.lineNumber();
         }
-        if (origin.resource() != null || origin.description().contains("reference.conf")) {
+        return origin.description();
+    }
+
+    /** Like {@link #origin(ConfigOrigin)}, but a value that is still the default says so. */
+    private String origin(String key) {
+        ConfigValue value = config.getValue(key);
+        if (defaults.hasPath(key) && defaults.getValue(key).origin().description().equals(value.origin().description())) {
             return "the default in reference.conf";
         }
-        return origin.description();
+        return origin(value.origin());
     }
 
     private java.util.Map<String, String> origins() {
         java.util.Map<String, String> origins = new java.util.TreeMap<>();
-        config.entrySet().forEach(e -> origins.put(e.getKey(), origin(e.getValue().origin())));
+        config.entrySet().forEach(e -> origins.put(e.getKey(), origin(e.getKey())));
         return java.util.Map.copyOf(origins);
     }
 
     private String problem(String key, String problem, String expected) {
         ConfigValue value = config.getValue(key);
-        problems.add(ConfigError.describe(ConfigLoader.ROOT + "." + key, value.render(CONCISE), origin(value.origin()),
+        problems.add(ConfigError.describe(ConfigLoader.ROOT + "." + key, value.render(CONCISE), origin(key),
                 problem, expected));
         return null;
     }

@@ -166,7 +166,7 @@ public final class Listeners implements AutoCloseable {
             throw new BindFailure(address, "fd " + address.fd() + " is " + target + ", not a socket");
         }
         boolean unix = isUnixSocketInode(target.substring("socket:[".length(), target.length() - 1));
-        Channel ch = unix ? new EpollServerDomainSocketChannel(address.fd()) : new EpollServerSocketChannel(address.fd());
+        Channel ch = unix ? new EpollServerDomainSocketChannel(address.fd(), true) : new EpollServerSocketChannel(address.fd());
         ch.config().setAutoRead(false);
         try {
             group.register(ch).sync();

@@ -39,21 +39,30 @@ final class HttpService {
     void adopt(String kind, int fd) throws InterruptedException {
         Supplier<ServerChannel> factory = switch (kind) {
             case "tcp" -> () -> new EpollServerSocketChannel(fd);
-            case "unix" -> () -> new EpollServerDomainSocketChannel(fd);
+            case "unix" -> () -> new EpollServerDomainSocketChannel(fd, true); // (fd) alone starts inactive
             default -> throw new IllegalArgumentException("listener kind: " + kind + " (expected: tcp or unix)");
         };
         // register(), not bind(): the socket is already listening, so registering makes it active and accepting.
-        Channel server = new ServerBootstrap().group(loops)
-                .channelFactory(factory::get)
+        servers.add(bootstrap().channelFactory(factory::get).register().sync().channel());
+    }
+
+    /** Binds a socket of its own: the standalone mode, a plain JVM without a master (the benchmarks' baseline). */
+    void bind(java.net.InetSocketAddress address) throws InterruptedException {
+        servers.add(bootstrap().channel(EpollServerSocketChannel.class)
+                .option(io.netty.channel.ChannelOption.SO_BACKLOG, 2048)
+                .option(io.netty.channel.ChannelOption.SO_REUSEADDR, true)
+                .bind(address).sync().channel());
+    }
+
+    private ServerBootstrap bootstrap() {
+        return new ServerBootstrap().group(loops)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(MAX_CONTENT),
                                 tracker.newHandler(), app.newRequestHandler(), new LastResortHandler());
                     }
-                })
-                .register().sync().channel();
-        servers.add(server);
+                });
     }
 
     /** Closes this worker's copy of every listening socket; the other workers keep accepting on theirs. */

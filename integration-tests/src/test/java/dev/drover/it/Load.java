@@ -1,0 +1,112 @@
+package dev.drover.it;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Concurrent HTTP load from client threads, counting every response and every failure (a reset, a close without
+ * an answer, a non-200) and which worker answered. Keep-alive clients reuse their connection until the server
+ * says Connection: close; the others open one connection per request.
+ */
+final class Load implements AutoCloseable {
+
+    private final int port;
+    private final String path;
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final List<Thread> threads = new ArrayList<>();
+    final AtomicLong ok = new AtomicLong();
+    final AtomicLong failed = new AtomicLong();
+    final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+    final Map<Long, AtomicLong> byWorker = new ConcurrentHashMap<>();
+
+    private Load(int port, String path) {
+        this.port = port;
+        this.path = path;
+    }
+
+    /** Starts {@code keepAlive} keep-alive clients and {@code fresh} connection-per-request clients. */
+    static Load start(int port, String path, int keepAlive, int fresh) {
+        Load load = new Load(port, path);
+        for (int i = 0; i < keepAlive + fresh; i++) {
+            boolean reuse = i < keepAlive;
+            Thread t = new Thread(() -> load.client(reuse), "load-" + i);
+            t.setDaemon(true);
+            load.threads.add(t);
+            t.start();
+        }
+        return load;
+    }
+
+    private void client(boolean keepAlive) {
+        Http http = null;
+        while (running.get()) {
+            try {
+                if (http == null) {
+                    http = Http.connect(port);
+                }
+                Http.Response response = http.send(path, keepAlive);
+                if (response.status() == 200) {
+                    ok.incrementAndGet();
+                    byWorker.computeIfAbsent(response.workerPid(), k -> new AtomicLong()).incrementAndGet();
+                } else {
+                    fail("HTTP " + response.status());
+                }
+                if (!keepAlive || response.closes()) {
+                    http.close();
+                    http = null;
+                }
+            } catch (IOException e) {
+                fail(e.toString());
+                closeQuietly(http);
+                http = null;
+            }
+        }
+        closeQuietly(http);
+    }
+
+    private void fail(String why) {
+        failed.incrementAndGet();
+        if (failures.size() < 50) {
+            failures.add(why);
+        }
+    }
+
+    private static void closeQuietly(Http http) {
+        try {
+            if (http != null) {
+                http.close();
+            }
+        } catch (IOException e) {
+            // nothing to do
+        }
+    }
+
+    long total() {
+        return ok.get() + failed.get();
+    }
+
+    /** Waits until at least {@code n} more requests have completed, or fails the test after the timeout. */
+    void awaitMore(long n, java.time.Duration timeout) throws InterruptedException {
+        long target = total() + n;
+        DroverProcess.awaitCondition(n + " more requests (now " + total() + ")", timeout, () -> total() >= target);
+    }
+
+    String summary() {
+        return ok + " ok, " + failed + " failed " + failures + ", by worker " + byWorker;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        running.set(false);
+        for (Thread t : threads) {
+            t.join(TimeUnit.SECONDS.toMillis(70));
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package dev.drover.supervisor.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+
+    @TempDir
+    Path dir;
+
+    private static final ConfigSources.Flag APP = new ConfigSources.Flag("drover.app", "dev.example.App", "argument APP");
+
+    private Settings load(Optional<Path> file, Map<String, String> env, ConfigSources.Flag... flags) throws ConfigError {
+        return ConfigLoader.load(new ConfigSources(file, env, List.of(flags)));
+    }
+
+    private Path file(String... lines) throws Exception {
+        return Files.writeString(dir.resolve("app.conf"), String.join("\n", lines) + "\n");
+    }
+
+    private String problem(Optional<Path> file, Map<String, String> env, ConfigSources.Flag... flags) {
+        return assertThrows(ConfigError.class, () -> load(file, env, flags)).getMessage();
+    }
+
+    @Test
+    void defaultsComeFromReferenceConf() throws Exception {
+        Settings s = load(Optional.empty(), Map.of(), APP);
+        assertEquals(List.of(new BindAddress.Tcp("127.0.0.1", 8000)), s.bind());
+        assertEquals(2048, s.backlog());
+        assertEquals(1, s.workers());
+        assertEquals(Duration.ofSeconds(30), s.gracefulTimeout());
+        assertEquals(Optional.empty(), s.pidfile());
+        assertEquals(0660, s.unixSocketMode());
+        assertEquals("the default in reference.conf", s.origin("workers"));
+    }
+
+    @Test
+    void fileThenEnvironmentThenFlagsWin() throws Exception {
+        Path conf = file("drover {", "  workers = 3", "  backlog = 100", "  graceful-timeout = 10s", "}");
+        Settings fromFile = load(Optional.of(conf), Map.of(), APP);
+        assertEquals(3, fromFile.workers());
+        assertEquals(conf + ":2", fromFile.origin("workers"));
+
+        Settings fromEnv = load(Optional.of(conf), Map.of("DROVER_WORKERS", "5", "DROVER_GRACEFUL_TIMEOUT", "2m"), APP);
+        assertEquals(5, fromEnv.workers());
+        assertEquals(Duration.ofMinutes(2), fromEnv.gracefulTimeout());
+        assertEquals(100, fromEnv.backlog());
+        assertEquals("environment variable DROVER_WORKERS", fromEnv.origin("workers"));
+
+        Settings fromFlags = load(Optional.of(conf), Map.of("DROVER_WORKERS", "5"), APP,
+                new ConfigSources.Flag("drover.workers", "7", "flag -w/--workers"));
+        assertEquals(7, fromFlags.workers());
+        assertEquals("flag -w/--workers", fromFlags.origin("workers").replace("command-line ", ""));
+    }
+
+    @Test
+    void listsFromTheEnvironmentAreCommaSeparatedOrHocon() throws Exception {
+        Settings commas = load(Optional.empty(), Map.of("DROVER_BIND", "127.0.0.1:1, unix:/tmp/a.sock"), APP);
+        assertEquals(List.of(new BindAddress.Tcp("127.0.0.1", 1), new BindAddress.Unix(Path.of("/tmp/a.sock"))),
+                commas.bind());
+        Settings hocon = load(Optional.empty(), Map.of("DROVER_WORKER_JVM_OPTIONS", "[\"-Xmx1g\", \"-Da=b,c\"]"), APP);
+        assertEquals(List.of("-Xmx1g", "-Da=b,c"), hocon.workerJvmOptions());
+    }
+
+    @Test
+    void variablesThatAreNotSettingsAreLeftAlone() throws Exception {
+        load(Optional.empty(), Map.of("DROVER_NO_BUILD", "1", "DROVER_INTERNAL_ID", "3", "HOME", "/root"), APP);
+    }
+
+    @Test
+    void everyProblemNamesKeyValueOriginAndExpectation() throws Exception {
+        Path conf = file("drover {", "  workers = four", "  backlog = 0", "  graceful-timeout = soon", "}");
+        String message = problem(Optional.of(conf), Map.of(), APP);
+        assertTrue(message.contains("drover.workers = \"four\" (" + conf + ":2): not a whole number (expected: a whole number >= 1)"), message);
+        assertTrue(message.contains("drover.backlog = 0 (" + conf + ":3): out of range (expected: a whole number >= 1)"), message);
+        assertTrue(message.contains("drover.graceful-timeout = \"soon\" (" + conf + ":4): not a duration"), message);
+    }
+
+    @Test
+    void unknownKeysAreRefusedWithTheirLine() throws Exception {
+        Path conf = file("drover {", "  workers = 2", "  max-request = 10", "}", "myapp { anything = 1 }");
+        String message = problem(Optional.of(conf), Map.of(), APP);
+        assertTrue(message.startsWith("drover.max-request = 10 (" + conf + ":3): unknown key (expected: one of ["), message);
+        assertEquals(1, message.lines().count(), "the app's own section is not Drover's business: " + message);
+    }
+
+    @Test
+    void unknownEnvironmentVariableIsRefused() {
+        String message = problem(Optional.empty(), Map.of("DROVER_WROKERS", "2"), APP);
+        assertTrue(message.startsWith("environment variable DROVER_WROKERS = 2: no such setting (expected one of: "), message);
+        assertTrue(message.contains("DROVER_WORKERS"), message);
+    }
+
+    @Test
+    void badFlagValuesNameTheFlag() {
+        String message = problem(Optional.empty(), Map.of(), APP,
+                new ConfigSources.Flag("drover.bind", List.of("127.0.0.1:8000", "nonsense:port"), "flag -b/--bind"));
+        assertTrue(message.contains("drover.bind = [\"127.0.0.1:8000\",\"nonsense:port\"] (command-line flag -b/--bind): "
+                + "malformed address \"nonsense:port\" (expected: HOST:PORT"), message);
+    }
+
+    @Test
+    void appIsRequiredAndMustLookLikeAClassName() {
+        assertTrue(problem(Optional.empty(), Map.of()).contains("drover.app = \"\" (the default in reference.conf): no application given"));
+        assertTrue(problem(Optional.empty(), Map.of(), new ConfigSources.Flag("drover.app", "not a class", "argument APP"))
+                .contains("not a Java class name"));
+    }
+
+    @Test
+    void missingAndBrokenFilesAreReported() throws Exception {
+        assertTrue(problem(Optional.of(dir.resolve("none.conf")), Map.of(), APP).contains("cannot read it"));
+        Path broken = file("drover { workers = [1, }");
+        assertTrue(problem(Optional.of(broken), Map.of(), APP).startsWith("config file " + broken + ": "));
+    }
+
+    @Test
+    void fileModeIsOctal() throws Exception {
+        Path conf = file("drover.unix-socket-mode = \"0600\"");
+        assertEquals(0600, load(Optional.of(conf), Map.of(), APP).unixSocketMode());
+        Path bad = file("drover.unix-socket-mode = 999");
+        assertTrue(problem(Optional.of(bad), Map.of(), APP).contains("not a file mode (expected: three octal digits"));
+    }
+}

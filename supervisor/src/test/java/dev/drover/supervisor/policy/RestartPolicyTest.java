@@ -1,0 +1,49 @@
+package dev.drover.supervisor.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.drover.link.ExitCodes;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class RestartPolicyTest {
+
+    private static final long NOW = 1_000_000_000L;
+
+    @Test
+    void aBootFailureBeforeAnyWorkerWasReadyHaltsTheMaster() {
+        RestartPolicy policy = new RestartPolicy();
+        RestartPolicy.Verdict v = policy.unplannedExit(false, Duration.ofMillis(300), ExitCodes.WORKER_BOOT_ERROR, NOW);
+        assertTrue(v.haltMaster());
+        assertEquals(ExitCodes.WORKER_BOOT_ERROR, v.exitCode());
+        assertEquals(ExitCodes.APP_LOAD_ERROR,
+                new RestartPolicy().unplannedExit(false, Duration.ZERO, ExitCodes.APP_LOAD_ERROR, NOW).exitCode());
+        assertEquals(ExitCodes.WORKER_BOOT_ERROR, new RestartPolicy().unplannedExit(false, Duration.ZERO, 137, NOW)
+                .exitCode(), "any death before the first READY is a boot failure");
+    }
+
+    @Test
+    void afterAHealthyStartWorkersAreRespawnedAtOnce() {
+        RestartPolicy policy = new RestartPolicy();
+        policy.workerReady();
+        RestartPolicy.Verdict v = policy.unplannedExit(true, Duration.ofMinutes(5), 137, NOW);
+        assertFalse(v.haltMaster());
+        assertEquals(NOW, v.respawnNotBefore());
+    }
+
+    @Test
+    void workersThatKeepDyingYoungBackOffExponentiallyUpToTheCap() {
+        RestartPolicy policy = new RestartPolicy();
+        policy.workerReady();
+        long[] expectedMs = {500, 1000, 2000, 4000, 8000, 16000, 30000, 30000};
+        for (long ms : expectedMs) {
+            RestartPolicy.Verdict v = policy.unplannedExit(false, Duration.ofMillis(200), 3, NOW);
+            assertFalse(v.haltMaster(), "after a successful start, never halt");
+            assertEquals(NOW + Duration.ofMillis(ms).toNanos(), v.respawnNotBefore());
+        }
+        policy.unplannedExit(true, Duration.ofMinutes(1), 137, NOW);
+        assertEquals(Duration.ZERO, policy.delay(), "a long healthy life resets the backoff");
+    }
+}

@@ -1,0 +1,40 @@
+package dev.drover.worker.runtime;
+
+import com.typesafe.config.ConfigFactory;
+import dev.drover.link.ExitCodes;
+import dev.drover.worker.api.DroverApp;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import java.io.File;
+import java.net.InetSocketAddress;
+
+/**
+ * Runs an app in one plain JVM bound directly to its port, with the same pipeline as a worker but no master:
+ * the baseline the benchmarks compare Drover against, and a quick way to try an app.
+ * Usage: {@code StandaloneMain HOST:PORT APP_CLASS [CONFIG_FILE]}.
+ */
+public final class StandaloneMain {
+
+    private StandaloneMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 2) {
+            System.err.println("usage: StandaloneMain HOST:PORT APP_CLASS [CONFIG_FILE]");
+            System.exit(ExitCodes.USAGE);
+        }
+        int colon = args[0].lastIndexOf(':');
+        InetSocketAddress address = new InetSocketAddress(args[0].substring(0, colon),
+                Integer.parseInt(args[0].substring(colon + 1)));
+        DroverApp app = (DroverApp) Class.forName(args[1]).getConstructor().newInstance();
+        var file = args.length > 2 ? ConfigFactory.parseFile(new File(args[2])) : ConfigFactory.empty();
+        app.start(new RuntimeContext(0, 0, ProcessHandle.current().pid(),
+                file.withFallback(ConfigFactory.defaultReference()).resolve()));
+        EventLoopGroup loops =
+                new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(), EpollIoHandler.newFactory());
+        new HttpService(loops, app, new ConnectionTracker()).bind(address);
+        System.out.println("standalone: " + args[1] + " listening on " + address);
+        Thread.currentThread().join();
+    }
+}
