@@ -56,6 +56,12 @@ final class DroverProcess implements AutoCloseable {
         return new DroverProcess(builder.start());
     }
 
+    /** Starts a wrapper (such as a script that sets up fds, then execs the launcher) instead of the launcher. */
+    static DroverProcess start(ProcessBuilder builder) throws IOException {
+        builder.redirectErrorStream(true).environment().put("DROVER_NO_BUILD", "1");
+        return new DroverProcess(builder.start());
+    }
+
     /** Runs the launcher to completion (for --check-config, ctl and bad configurations). */
     static Result run(List<String> args, Map<String, String> env, Duration timeout) throws Exception {
         try (DroverProcess p = start(args, env)) {

@@ -88,4 +88,26 @@ class ServingIT {
             assertFalse(Files.exists(controlSocket.getParent()), "control socket directory removed on exit");
         }
     }
+
+    /** fd://N: a socket bound by whoever starts Drover (systemd, a parent supervisor) and inherited as fd N. */
+    @Test
+    void servesOnAnInheritedSocket() throws Exception {
+        Path script = DroverProcess.tempDir("drover-fd").resolve("inherit.py");
+        Files.writeString(script, String.join("\n",
+                "import os, socket, sys",
+                "s = socket.socket()",
+                "s.bind(('127.0.0.1', 0))",
+                "s.listen(128)",
+                "s.set_inheritable(True)",
+                "print('inherited port', s.getsockname()[1], flush=True)",
+                "os.execv(sys.argv[1], [sys.argv[1], '-b', 'fd://%d' % s.fileno(), 'dev.drover.sample.SampleApp'])",
+                ""));
+        ProcessBuilder builder = new ProcessBuilder("python3", script.toString(), DroverProcess.LAUNCHER.toString());
+        try (DroverProcess drover = DroverProcess.start(builder)) {
+            int port = Integer.parseInt(drover.awaitLine("inherited port (\\d+)", Duration.ofSeconds(10)).group(1));
+            drover.awaitLine("listening on http://127.0.0.1:" + port, Duration.ofSeconds(30));
+            drover.awaitServing(1, Duration.ofSeconds(60));
+            assertEquals(200, Http.get(port, "/").status());
+        }
+    }
 }
