@@ -15,13 +15,14 @@ public final class SampleApp implements DroverApp {
     private String greeting;
 
     @Override
-    public void start(WorkerContext context) {
+    public void start(WorkerContext context) throws InterruptedException {
         Config settings = context.section("sample");
         if (settings.getBoolean("fail-on-start")) {
             throw new IllegalStateException("sample.fail-on-start = true: refusing to start (a worker that cannot boot)");
         }
         this.context = context;
         this.greeting = settings.getString("greeting");
+        Thread.sleep(settings.getDuration("start-delay").toMillis()); // a slow boot, for boot-timeout
     }
 
     @Override

@@ -9,12 +9,16 @@ import dev.drover.supervisor.os.LibC;
 import dev.drover.supervisor.os.Listener;
 import dev.drover.supervisor.os.WorkerOutput;
 import dev.drover.supervisor.os.WorkerSpawner;
+import dev.drover.supervisor.policy.LivenessPolicy;
+import dev.drover.supervisor.policy.RecyclePolicy;
+import dev.drover.supervisor.policy.RecycleReason;
 import dev.drover.supervisor.policy.RestartPolicy;
 import io.netty.channel.Channel;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -28,18 +32,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The master's loop, and the only owner of its state. Everything arrives as an {@link Event}; after each event
- * and on every tick the loop runs its steps: police deadlines, read memory, keep the worker count, finish a stop.
+ * the loop starts due replacements and keeps the worker count, and on every tick it polices deadlines, memory,
+ * liveness and limits ({@link Recycler}).
  */
 public final class Arbiter {
 
     private static final Logger log = LoggerFactory.getLogger(Arbiter.class);
 
-    /** The loop's period for deadlines and memory readings; workers report STATS at the same rate. */
+    /** The loop's period for deadlines and readings; workers report STATS at the same rate. */
     static final long TICK_MS = 1000;
-    /** PSS (smaps_rollup) costs milliseconds, so each worker's is read at most this often. */
-    static final long PSS_PERIOD_MS = 10_000;
     /** On a quick stop (INT), how long workers get to exit before SIGKILL. */
     static final Duration QUICK_STOP_TIMEOUT = Duration.ofSeconds(2);
+    /** Between SIGQUIT (the JVM prints a thread dump) and SIGKILL: time for the dump to be written. */
+    static final Duration DUMP_TO_KILL = Duration.ofSeconds(1);
 
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private final Settings settings;
@@ -47,9 +52,11 @@ public final class Arbiter {
     private final WorkerSpawner spawner;
     private final LongSupplier clock;
     private final RestartPolicy restarts = new RestartPolicy();
+    private final Recycler recycler;
     private final SecureRandom random = new SecureRandom();
     private final List<WorkerHandle> workers = new ArrayList<>();
     private final Map<Channel, WorkerHandle> byLink = new HashMap<>();
+    private final Map<RecycleReason, Long> recycles = new EnumMap<>(RecycleReason.class);
     private final long startedAt;
     private final int generation = 1;
     private final Control control = new Control(this);
@@ -66,6 +73,8 @@ public final class Arbiter {
         this.spawner = spawner;
         this.clock = clock;
         this.startedAt = clock.getAsLong();
+        this.recycler = new Recycler(this, new RecyclePolicy(settings.recycle(), settings.memory()),
+                new LivenessPolicy(settings.timeout(), settings.bootTimeout()));
     }
 
     /** Where signal handlers, Netty handlers and reader threads post; it never blocks. */
@@ -89,7 +98,10 @@ public final class Arbiter {
             if (stopping && workers.isEmpty()) {
                 return exitCode;
             }
-            keepWorkerCount();
+            if (!stopping) {
+                recycler.startReplacements(workers);
+                keepWorkerCount();
+            }
         }
     }
 
@@ -112,12 +124,12 @@ public final class Arbiter {
 
     private void tick() {
         long now = clock.getAsLong();
-        for (WorkerHandle w : workers) {
-            readMemory(w, now);
+        for (WorkerHandle w : List.copyOf(workers)) {
+            recycler.police(w, now);
             killIfOverdue(w, now);
         }
         if (stopping && now - stopDeadline >= 0) {
-            workers.forEach(w -> kill(w, "did not stop in time"));
+            workers.forEach(w -> sigkill(w, "did not stop in time"));
         }
     }
 
@@ -144,35 +156,70 @@ public final class Arbiter {
         log.info("{}: {} stop of {} worker(s), at most {} ({})", why, graceful ? "graceful" : "quick", workers.size(),
                 seconds(timeout), graceful ? "drover.graceful-timeout" : "quick stop");
         for (WorkerHandle w : workers) {
-            if (graceful) {
-                drain(w, timeout);
-            } else {
+            if (!graceful) {
                 signal(w, LibC.SIGINT);
+            } else if (w.state != WorkerState.DRAINING && w.state != WorkerState.KILLED) {
+                drain(w, null);
             }
         }
     }
 
-    /** Asks a worker to stop accepting and finish its requests; SIGKILL follows at the deadline. */
-    private void drain(WorkerHandle w, Duration timeout) {
+    /**
+     * Asks a worker to stop accepting and finish its requests, SIGKILL at graceful-timeout. A memory recycle also
+     * asks for the worker's class histogram, so that the log shows what it was holding.
+     */
+    void drain(WorkerHandle w, RecycleReason reason) {
         if (w.state == WorkerState.SERVING && w.link != null) {
-            w.link.writeAndFlush(LinkMessage.of(LinkMessage.Type.DRAIN).build());
-        } else if (w.state != WorkerState.DRAINING) {
-            signal(w, LibC.SIGTERM); // booting: the worker's TERM handler drains (it has nothing in flight)
+            LinkMessage.Builder drain = LinkMessage.of(LinkMessage.Type.DRAIN)
+                    .put("reason", reason == null ? "stop" : reason.label());
+            if (reason == RecycleReason.MEMORY) {
+                drain.put("histogram", 1);
+            }
+            w.link.writeAndFlush(drain.build());
+        } else {
+            signal(w, LibC.SIGTERM); // booting: the worker's TERM handler exits (it has nothing in flight)
         }
         w.state = WorkerState.DRAINING;
-        w.killAt = clock.getAsLong() + timeout.toNanos();
+        w.killAt = clock.getAsLong() + settings.gracefulTimeout().toNanos();
+    }
+
+    /** For hangs and boot timeouts: a thread dump first (SIGQUIT, into the log), SIGKILL a moment later. */
+    void quitThenKill(WorkerHandle w, RecycleReason reason, String why) {
+        log.error("{} {}; {}; SIGQUIT for a thread dump, then SIGKILL, and a replacement starts now", w, why,
+                Recycler.vitals(w, clock.getAsLong()));
+        signal(w, LibC.SIGQUIT);
+        w.state = WorkerState.KILLED;
+        w.recycleReason = reason;
+        w.killAt = clock.getAsLong() + DUMP_TO_KILL.toNanos();
+        count(reason);
+    }
+
+    /** For the hard memory limit: no grace, no dump; the replacement starts at once. */
+    void killNow(WorkerHandle w, RecycleReason reason, String why) {
+        log.error("{} killed ({}): {}; SIGKILL, and a replacement starts now", w, reason.label(), why);
+        w.state = WorkerState.KILLED;
+        w.recycleReason = reason;
+        count(reason);
+        sigkill(w, null);
+    }
+
+    void count(RecycleReason reason) {
+        recycles.merge(reason, 1L, Long::sum);
     }
 
     private void killIfOverdue(WorkerHandle w, long now) {
         if (w.killAt != -1 && now - w.killAt >= 0) {
-            kill(w, "did not finish draining within " + seconds(settings.gracefulTimeout()) + " (drover.graceful-timeout)");
+            sigkill(w, w.state == WorkerState.KILLED ? null : "did not finish draining within "
+                    + seconds(settings.gracefulTimeout()) + " (drover.graceful-timeout)");
         }
     }
 
-    private void kill(WorkerHandle w, String why) {
-        if (!w.killed) {
-            log.warn("{} {}; sending SIGKILL", w, why);
-            w.killed = true;
+    private void sigkill(WorkerHandle w, String why) {
+        if (!w.killSent) {
+            if (why != null) {
+                log.warn("{} {}; sending SIGKILL", w, why);
+            }
+            w.killSent = true;
             w.process.destroyForcibly();
         }
     }
@@ -183,42 +230,48 @@ public final class Arbiter {
         }
     }
 
-    // ---- keeping the count ------------------------------------------------------------------------------------
+    // ---- spawning and keeping the count ------------------------------------------------------------------------
 
     private void keepWorkerCount() {
-        if (stopping || clock.getAsLong() - respawnNotBefore < 0) {
+        if (clock.getAsLong() - respawnNotBefore < 0) {
             return;
         }
         for (int id = 1; id <= settings.workers(); id++) {
-            if (!hasLiveWorker(id)) {
+            if (!holdsSlot(id)) {
                 spawn(id);
             }
         }
     }
 
-    private boolean hasLiveWorker(int id) {
+    private boolean holdsSlot(int id) {
         for (WorkerHandle w : workers) {
-            if (w.id == id && w.live()) {
+            if (w.id == id && w.state.holdsSlot()) {
                 return true;
             }
         }
         return false;
     }
 
-    private void spawn(int id) {
+    /** Spawns a worker for slot {@code id}; null if the JVM could not be started (logged, retried later). */
+    WorkerHandle spawn(int id) {
+        if (clock.getAsLong() - respawnNotBefore < 0) {
+            return null;
+        }
         String secret = HexFormat.of().formatHex(randomBytes());
+        RecyclePolicy.Limits limits = recycler.policy().draw(random);
         Process process;
         try {
-            process = spawner.spawn(new WorkerSpawner.Spec(id, generation, secret), settings);
+            process = spawner.spawn(new WorkerSpawner.Spec(id, generation, secret, limits.requests()), settings);
         } catch (IOException e) {
             log.error("cannot spawn worker {}: {}; retrying in {}", id, e.getMessage(), seconds(RestartPolicy.MAX_DELAY));
             respawnNotBefore = clock.getAsLong() + RestartPolicy.MAX_DELAY.toNanos();
-            return;
+            return null;
         }
-        WorkerHandle w = new WorkerHandle(id, generation, process, secret, clock.getAsLong());
+        WorkerHandle w = new WorkerHandle(id, generation, process, secret, clock.getAsLong(), limits);
         w.output = WorkerOutput.follow(process, w.toString(), status -> post(new Event.WorkerExited(w, status)));
         workers.add(w);
         log.info("{} spawned", w);
+        return w;
     }
 
     private byte[] randomBytes() {
@@ -229,19 +282,32 @@ public final class Arbiter {
 
     private void onExit(WorkerHandle w, int status) {
         workers.remove(w);
+        recycler.onExit(w);
         if (w.link != null) {
             byLink.remove(w.link);
             w.link.close();
         }
-        Duration age = Duration.ofNanos(clock.getAsLong() - w.spawnedAt);
-        boolean planned = w.state == WorkerState.DRAINING;
+        long now = clock.getAsLong();
+        Duration age = Duration.ofNanos(now - w.spawnedAt);
         String how = ExitStatus.describe(status);
-        if (planned) {
+        if (w.state == WorkerState.DRAINING) {
             log.info("{} stopped after draining ({}); served {} request(s) in {}", w, how, w.requests, seconds(age));
-            return;
+        } else if (w.state == WorkerState.KILLED && w.recycleReason != RecycleReason.BOOT_TIMEOUT) {
+            log.info("{} is gone ({}; recycled: {})", w, how, w.recycleReason.label());
+        } else {
+            onUnplannedExit(w, how, status, age);
         }
-        log.warn("{} died unexpectedly after {} as {}, {} request(s) served: {}", w, seconds(age), w.state.label(),
-                w.requests, how);
+    }
+
+    private void onUnplannedExit(WorkerHandle w, String how, int status, Duration age) {
+        boolean bootTimeout = w.state == WorkerState.KILLED;
+        if (!bootTimeout) {
+            log.warn("{} died unexpectedly after {} as {}, {} request(s) served: {}", w, seconds(age), w.state.label(),
+                    w.requests, how);
+            if (w.state == WorkerState.SERVING) {
+                count(RecycleReason.CRASH);
+            }
+        }
         if (stopping) {
             return;
         }
@@ -305,13 +371,17 @@ public final class Arbiter {
 
     private void onReady(WorkerHandle w, LinkMessage message) {
         long bootMs = message.number("boot_ms");
-        w.readyAt = clock.getAsLong();
-        if (w.state == WorkerState.BOOTING) {
-            w.state = WorkerState.SERVING;
+        long now = clock.getAsLong();
+        w.readyAt = now;
+        w.lastReportAt = now;
+        if (w.state != WorkerState.BOOTING) {
+            return;
         }
+        w.state = WorkerState.SERVING;
         restarts.workerReady();
         log.info("{} ready in {} ms (spawn to READY; {} ms of it in the worker's main)", w,
-                TimeUnit.NANOSECONDS.toMillis(w.readyAt - w.spawnedAt), bootMs);
+                TimeUnit.NANOSECONDS.toMillis(now - w.spawnedAt), bootMs);
+        recycler.onReady(w, now);
     }
 
     private void onStats(WorkerHandle w, LinkMessage m) {
@@ -321,6 +391,8 @@ public final class Arbiter {
         w.loopStallMs = m.number("loop_stall_ms");
         w.gcMs = m.number("gc_ms");
         w.heapUsed = m.number("heap_used");
+        w.lastReportAt = clock.getAsLong();
+        recycler.onStats(w, w.lastReportAt);
     }
 
     private void onLinkFailed(Channel channel, String problem) {
@@ -333,18 +405,14 @@ public final class Arbiter {
         }
     }
 
-    // ---- readings and status ----------------------------------------------------------------------------------
-
-    private void readMemory(WorkerHandle w, long now) {
-        w.rssBytes = dev.drover.supervisor.os.ProcMemory.rssBytes(w.pid);
-        if (now - w.pssReadAt >= TimeUnit.MILLISECONDS.toNanos(PSS_PERIOD_MS) || w.pssReadAt == Long.MIN_VALUE) {
-            w.pssBytes = dev.drover.supervisor.os.ProcMemory.pssBytes(w.pid);
-            w.pssReadAt = now;
-        }
-    }
+    // ---- for the status answer --------------------------------------------------------------------------------
 
     List<WorkerHandle> workers() {
         return workers;
+    }
+
+    Map<RecycleReason, Long> recycles() {
+        return recycles;
     }
 
     Settings settings() {

@@ -1,6 +1,7 @@
 package dev.drover.supervisor.arbiter;
 
 import dev.drover.supervisor.control.Json;
+import dev.drover.supervisor.policy.RecycleReason;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,6 +38,11 @@ final class Control {
         status.put("generation", arbiter.generation());
         status.put("workers_wanted", arbiter.settings().workers());
         status.put("uptime_seconds", TimeUnit.NANOSECONDS.toSeconds(now - arbiter.startedAt()));
+        Map<String, Object> recycles = new LinkedHashMap<>();
+        for (RecycleReason reason : RecycleReason.values()) {
+            recycles.put(reason.label(), arbiter.recycles().getOrDefault(reason, 0L));
+        }
+        status.put("recycles", recycles);
         List<Map<String, Object>> workers = new ArrayList<>();
         for (WorkerHandle w : arbiter.workers()) {
             Map<String, Object> row = new LinkedHashMap<>();
@@ -45,10 +51,13 @@ final class Control {
             row.put("generation", w.generation);
             row.put("state", w.state.label());
             row.put("requests", w.requests);
+            row.put("request_limit", w.limits.requests());
             row.put("inflight", w.inflight);
             row.put("rss_bytes", Math.max(0, w.rssBytes));
             row.put("pss_bytes", Math.max(0, w.pssBytes));
+            row.put("uss_bytes", Math.max(0, w.ussBytes));
             row.put("age_seconds", TimeUnit.NANOSECONDS.toSeconds(now - w.spawnedAt));
+            row.put("recycle_reason", w.recycleReason == null ? "" : w.recycleReason.label());
             workers.add(row);
         }
         status.put("workers", workers);

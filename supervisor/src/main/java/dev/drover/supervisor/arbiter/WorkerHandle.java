@@ -1,11 +1,13 @@
 package dev.drover.supervisor.arbiter;
 
 import dev.drover.supervisor.os.WorkerOutput;
+import dev.drover.supervisor.policy.RecyclePolicy;
+import dev.drover.supervisor.policy.RecycleReason;
 import io.netty.channel.Channel;
 
 /**
  * The master's view of one worker JVM (the worker's own code is dev.drover.worker.runtime.Worker): its identity,
- * phase, latest readings and deadlines. Owned by the arbiter thread; nothing else reads or writes it.
+ * phase, latest readings, limits and deadlines. Owned by the arbiter thread; nothing else reads or writes it.
  */
 final class WorkerHandle {
 
@@ -15,14 +17,26 @@ final class WorkerHandle {
     final long pid;
     final String secret;
     final long spawnedAt;
+    final RecyclePolicy.Limits limits;
     WorkerOutput output;
 
     WorkerState state = WorkerState.BOOTING;
     Channel link;
     long readyAt = -1;
-    /** When the master gives up waiting for a draining worker and sends SIGKILL; -1 = not draining. */
+    /** Last READY or STATS; silence is measured from here. */
+    long lastReportAt;
+    /** When the master sends SIGKILL if the worker is still there; -1 = no deadline. */
     long killAt = -1;
-    boolean killed;
+    boolean killSent;
+
+    /** Why this worker is being replaced, once it is; null while it is not. */
+    RecycleReason recycleReason;
+    long recycleMarkedAt;
+    /** The worker booting to take this one's place (planned recycles), and the other way round. */
+    WorkerHandle replacement;
+    WorkerHandle replaces;
+    /** Since when the memory reading has been above the soft limit; -1 = it is not. */
+    long overSoftSince = -1;
 
     long requests;
     long inflight;
@@ -32,19 +46,18 @@ final class WorkerHandle {
     long heapUsed;
     long rssBytes;
     long pssBytes;
-    long pssReadAt = Long.MIN_VALUE;
+    long ussBytes;
+    long rollupReadAt = Long.MIN_VALUE;
 
-    WorkerHandle(int id, int generation, Process process, String secret, long spawnedAt) {
+    WorkerHandle(int id, int generation, Process process, String secret, long spawnedAt, RecyclePolicy.Limits limits) {
         this.id = id;
         this.generation = generation;
         this.process = process;
         this.pid = process.pid();
         this.secret = secret;
         this.spawnedAt = spawnedAt;
-    }
-
-    boolean live() {
-        return state != WorkerState.DRAINING;
+        this.limits = limits;
+        this.lastReportAt = spawnedAt;
     }
 
     /** How every log line names a worker: {@code worker 2 (pid 41872, gen 3)}. */

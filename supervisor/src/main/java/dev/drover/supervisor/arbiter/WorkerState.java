@@ -9,9 +9,16 @@ public enum WorkerState {
     /** READY and accepting connections. */
     SERVING,
     /** Told to stop accepting and finish its requests; SIGKILLed if it has not exited by its deadline. */
-    DRAINING;
+    DRAINING,
+    /** Being killed (hang, hard memory limit, boot timeout): no longer counted, its replacement already starting. */
+    KILLED;
 
     public String label() {
         return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Booting or serving: it holds its slot, so no other worker is started for it. */
+    boolean holdsSlot() {
+        return this == BOOTING || this == SERVING;
     }
 }

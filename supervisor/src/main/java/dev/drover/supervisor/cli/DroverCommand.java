@@ -51,6 +51,30 @@ public final class DroverCommand implements Callable<Integer> {
     @Option(names = "--classpath", paramLabel = "PATHS", description = "The app's jars and directories, separated by ':'.")
     String classpath;
 
+    @Option(names = "--max-requests", paramLabel = "N", description = "Recycle a worker after N requests (0 = never).")
+    String maxRequests;
+
+    @Option(names = "--max-requests-jitter", paramLabel = "N", description = "Add a random 0..N to each worker's max-requests.")
+    String maxRequestsJitter;
+
+    @Option(names = "--max-lifetime", paramLabel = "DURATION", description = "Recycle a worker after it has lived this long (0 = never).")
+    String maxLifetime;
+
+    @Option(names = "--max-surge", paramLabel = "N", description = "How many replacements may boot at once during recycles.")
+    String maxSurge;
+
+    @Option(names = {"-t", "--timeout"}, paramLabel = "DURATION", description = "A worker whose event loops are stuck this long is killed.")
+    String timeout;
+
+    @Option(names = "--boot-timeout", paramLabel = "DURATION", description = "A worker not ready this long after its spawn is killed.")
+    String bootTimeout;
+
+    @Option(names = "--memory-soft-limit", paramLabel = "SIZE", description = "Recycle a worker that stays above SIZE, e.g. 512M (0 = off).")
+    String memorySoftLimit;
+
+    @Option(names = "--memory-hard-limit", paramLabel = "SIZE", description = "Kill a worker at once above SIZE (0 = off).")
+    String memoryHardLimit;
+
     @Option(names = "--check-config", description = "Validate the configuration and exit: 0 if valid, 2 if not.")
     boolean checkConfig;
 
@@ -109,6 +133,14 @@ public final class DroverCommand implements Callable<Integer> {
         add(flags, "graceful-timeout", gracefulTimeout, "flag --graceful-timeout");
         add(flags, "pidfile", pidfile, "flag -p/--pid");
         add(flags, "app", app, "argument APP");
+        add(flags, "max-requests", maxRequests, "flag --max-requests");
+        add(flags, "max-requests-jitter", maxRequestsJitter, "flag --max-requests-jitter");
+        add(flags, "max-lifetime", maxLifetime, "flag --max-lifetime");
+        add(flags, "max-surge", maxSurge, "flag --max-surge");
+        add(flags, "timeout", timeout, "flag -t/--timeout");
+        add(flags, "boot-timeout", bootTimeout, "flag --boot-timeout");
+        add(flags, "memory.soft-limit", memorySoftLimit, "flag --memory-soft-limit");
+        add(flags, "memory.hard-limit", memoryHardLimit, "flag --memory-hard-limit");
         if (classpath != null) {
             flags.add(new ConfigSources.Flag("drover.classpath",
                     Arrays.stream(classpath.split(File.pathSeparator)).filter(s -> !s.isEmpty()).toList(),

@@ -7,9 +7,10 @@ import java.util.List;
 /** Renders the master's status answer as the table `drover ctl status` prints. */
 final class StatusTable {
 
-    private static final String[] COLUMNS = {"id", "pid", "generation", "state", "requests", "rss_bytes", "pss_bytes",
-        "age_seconds"};
-    private static final String[] HEADERS = {"ID", "PID", "GEN", "STATE", "REQUESTS", "RSS_BYTES", "PSS_BYTES", "AGE_S"};
+    private static final String[] COLUMNS = {"id", "pid", "generation", "state", "requests", "request_limit",
+        "rss_bytes", "pss_bytes", "age_seconds"};
+    private static final String[] HEADERS = {"ID", "PID", "GEN", "STATE", "REQUESTS", "LIMIT", "RSS_BYTES", "PSS_BYTES",
+        "AGE_S"};
 
     private StatusTable() {
     }
@@ -35,6 +36,10 @@ final class StatusTable {
                 .append("  workers ").append(status.getConfigList("workers").size()).append(" (wanted ")
                 .append(status.getInt("workers_wanted")).append(")  up ").append(status.getLong("uptime_seconds"))
                 .append("s\n");
+        out.append("recycles:");
+        status.getConfig("recycles").root().unwrapped().forEach((reason, n) -> out.append(' ').append(reason)
+                .append('=').append(n));
+        out.append('\n');
         for (String[] row : rows) {
             StringBuilder line = new StringBuilder();
             for (int i = 0; i < row.length; i++) {

@@ -18,6 +18,10 @@ public record Settings(
         Optional<Path> pidfile,
         Optional<Path> controlSocket,
         int unixSocketMode,
+        RecycleLimits recycle,
+        MemoryLimits memory,
+        Duration timeout,
+        Duration bootTimeout,
         Optional<Path> configFile,
         Map<String, String> origins) {
 

@@ -43,6 +43,11 @@ final class SettingsReader {
                 optionalPath("pidfile"),
                 optionalPath("control-socket"),
                 fileMode("unix-socket-mode"),
+                new RecycleLimits(count("max-requests"), count("max-requests-jitter"), duration("max-lifetime"),
+                        duration("max-lifetime-jitter"), wholeNumber("max-surge", 1)),
+                memoryLimits(),
+                positiveDuration("timeout"),
+                positiveDuration("boot-timeout"),
                 file,
                 origins());
         if (!problems.isEmpty()) {
@@ -81,6 +86,46 @@ final class SettingsReader {
         return null;
     }
 
+    /** A whole number >= 0, where 0 usually means "off". */
+    private long count(String key) {
+        return wholeNumber(key, 0);
+    }
+
+    private Duration positiveDuration(String key) {
+        return duration(key, false);
+    }
+
+    private long size(String key) {
+        String expected = "a size such as 512M, 2G or 0 (off)";
+        try {
+            long value = config.getBytes(key);
+            if (value >= 0) {
+                return value;
+            }
+            problem(key, "negative", expected);
+        } catch (ConfigException.BadValue | ConfigException.WrongType e) {
+            problem(key, "not a size", expected);
+        }
+        return 0;
+    }
+
+    private MemoryLimits memoryLimits() {
+        MemoryLimits.Metric metric = MemoryLimits.Metric.RSS;
+        String name = text("memory.metric", false).stream().findFirst().orElse("");
+        try {
+            metric = MemoryLimits.Metric.valueOf(name.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            problem("memory.metric", "unknown metric", "rss, pss or uss");
+        }
+        long soft = size("memory.soft-limit");
+        long hard = size("memory.hard-limit");
+        if (soft > 0 && hard > 0 && hard <= soft) {
+            problem("memory.hard-limit", "not above memory.soft-limit (" + soft + " bytes)",
+                    "a hard limit above the soft limit, or 0 (off)");
+        }
+        return new MemoryLimits(metric, soft, duration("memory.soft-grace"), hard);
+    }
+
     private int wholeNumber(String key, int min) {
         String expected = "a whole number >= " + min;
         try {
@@ -96,13 +141,18 @@ final class SettingsReader {
     }
 
     private Duration duration(String key) {
-        String expected = "a duration such as 30s, 500ms or 2m, >= 0";
+        return duration(key, true);
+    }
+
+    private Duration duration(String key, boolean zeroAllowed) {
+        String expected = "a duration such as 30s, 500ms or 2m, " + (zeroAllowed ? ">= 0" : "> 0");
         try {
             Duration value = config.getDuration(key);
-            if (!value.isNegative()) {
+            if (value.isNegative() || (!zeroAllowed && value.isZero())) {
+                problem(key, value.isZero() ? "zero" : "negative", expected);
+            } else {
                 return value;
             }
-            problem(key, "negative", expected);
         } catch (ConfigException.BadValue | ConfigException.WrongType e) {
             problem(key, "not a duration", expected);
         }

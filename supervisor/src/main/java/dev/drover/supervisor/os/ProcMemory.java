@@ -27,17 +27,35 @@ public final class ProcMemory {
         }
     }
 
-    /** Proportional set size in bytes (shared pages split among their users), or -1 if the process is gone. */
-    public static long pssBytes(long pid) {
+    /**
+     * PSS (shared pages split among their users) and USS (pages only this process maps: what killing it frees),
+     * in bytes; -1 each if the process is gone.
+     */
+    public record Rollup(long pssBytes, long ussBytes) {
+        static final Rollup GONE = new Rollup(-1, -1);
+    }
+
+    public static Rollup rollup(long pid) {
+        long pss = -1;
+        long privateClean = 0;
+        long privateDirty = 0;
         try {
             for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "smaps_rollup"))) {
                 if (line.startsWith("Pss:")) {
-                    return Long.parseLong(line.substring(4).replace("kB", "").trim()) * 1024;
+                    pss = kibToBytes(line);
+                } else if (line.startsWith("Private_Clean:")) {
+                    privateClean = kibToBytes(line);
+                } else if (line.startsWith("Private_Dirty:")) {
+                    privateDirty = kibToBytes(line);
                 }
             }
         } catch (IOException | RuntimeException e) {
-            return -1;
+            return Rollup.GONE;
         }
-        return -1;
+        return pss < 0 ? Rollup.GONE : new Rollup(pss, privateClean + privateDirty);
+    }
+
+    private static long kibToBytes(String line) {
+        return Long.parseLong(line.substring(line.indexOf(':') + 1).replace("kB", "").trim()) * 1024;
     }
 }

@@ -22,7 +22,7 @@ public final class WorkerSpawner {
     public static final String BUNDLED_CLASSPATH_PROPERTY = "drover.bundled.classpath";
 
     /** What one spawn needs to know about the worker. */
-    public record Spec(int id, int generation, String secret) {
+    public record Spec(int id, int generation, String secret, long maxRequests) {
     }
 
     private final Path java = Path.of(System.getProperty("java.home"), "bin", "java");
@@ -52,6 +52,7 @@ public final class WorkerSpawner {
         env.put("DROVER_INTERNAL_APP", settings.app());
         env.put("DROVER_INTERNAL_CONFIG", settings.configFile().map(p -> p.toAbsolutePath().toString()).orElse(""));
         env.put("DROVER_INTERNAL_MASTER_PID", Long.toString(ProcessHandle.current().pid()));
+        env.put("DROVER_INTERNAL_MAX_REQUESTS", Long.toString(spec.maxRequests()));
         return builder.start();
     }
 

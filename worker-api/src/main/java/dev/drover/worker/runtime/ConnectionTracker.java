@@ -39,6 +39,14 @@ final class ConnectionTracker {
     private final AtomicInteger inflight = new AtomicInteger();
     private volatile boolean draining;
     private volatile Runnable onIdle;
+    private long requestLimit;
+    private Runnable onLimit = () -> { };
+
+    /** Calls {@code onLimit} once, from an event loop, when the {@code limit}-th request has been answered. */
+    void notifyAtRequest(long limit, Runnable onLimit) {
+        this.requestLimit = limit;
+        this.onLimit = onLimit;
+    }
 
     long requests() {
         return requests.get();
@@ -145,8 +153,10 @@ final class ConnectionTracker {
         }
 
         private void answered() {
-            requests.incrementAndGet();
             inflight.decrementAndGet();
+            if (requests.incrementAndGet() == requestLimit) {
+                onLimit.run();
+            }
         }
 
         @Override

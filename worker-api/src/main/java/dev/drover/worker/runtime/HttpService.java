@@ -3,7 +3,6 @@ package dev.drover.worker.runtime;
 import dev.drover.worker.api.DroverApp;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
@@ -65,13 +64,20 @@ final class HttpService {
                 });
     }
 
-    /** Closes this worker's copy of every listening socket; the other workers keep accepting on theirs. */
-    void stopAccepting() {
-        List<ChannelFuture> closing = new ArrayList<>();
+    /**
+     * Closes this worker's copy of every listening socket (the other workers keep accepting on theirs) and runs
+     * {@code then} once all are closed. Never waits: the caller may be the control link's thread, and a listening
+     * channel whose event loop is stuck would never close.
+     */
+    void stopAccepting(Runnable then) {
+        java.util.concurrent.atomic.AtomicInteger left = new java.util.concurrent.atomic.AtomicInteger(servers.size());
         for (Channel server : servers) {
-            closing.add(server.close());
+            server.close().addListener(f -> {
+                if (left.decrementAndGet() == 0) {
+                    then.run();
+                }
+            });
         }
-        closing.forEach(ChannelFuture::syncUninterruptibly);
     }
 
     List<Channel> servers() {

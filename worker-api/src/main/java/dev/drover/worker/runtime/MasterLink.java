@@ -31,7 +31,7 @@ final class MasterLink {
     private static final Logger log = LoggerFactory.getLogger(MasterLink.class);
 
     interface Listener {
-        void onDrain();
+        void onDrain(LinkMessage message);
 
         void onMasterGone();
     }
@@ -90,7 +90,7 @@ final class MasterLink {
                     fds.complete(List.copyOf(received));
                 }
             } else if (msg instanceof LinkMessage message && message.type() == LinkMessage.Type.DRAIN) {
-                listener.onDrain();
+                listener.onDrain(message);
             } else {
                 log.warn("ignoring unexpected control-link message from the master: {}", msg);
             }

@@ -34,6 +34,8 @@ final class Worker implements MasterLink.Listener {
     static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(10);
     /** Fallback for a master that died without closing the link (it always closes it; this is belt and braces). */
     static final long PARENT_POLL_MS = 500;
+    /** How long a drained worker waits for its memory evidence to be written before it exits. */
+    static final long EVIDENCE_TIMEOUT_MS = 20_000;
 
     private final WorkerEnv env;
     private final long mainStarted;
@@ -47,6 +49,10 @@ final class Worker implements MasterLink.Listener {
     private DroverApp app;
     private HttpService http;
     private LoopHeartbeats heartbeats;
+    /** Touched only on the link's thread. */
+    private long lastTick;
+    private long pausedMs;
+    private Thread evidence;
 
     Worker(WorkerEnv env, long mainStarted) {
         this.env = env;
@@ -96,11 +102,26 @@ final class Worker implements MasterLink.Listener {
             http.adopt(env.listenerKinds().get(i), fds.get(i));
         }
         heartbeats = new LoopHeartbeats(httpLoops);
+        if (env.maxRequests() > 0) {
+            // Tell the master at once, not at the next STATS: its replacement starts booting now.
+            tracker.notifyAtRequest(env.maxRequests(), () -> linkLoop.execute(this::reportStats));
+        }
         long bootMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - mainStarted);
         link.send(LinkMessage.of(LinkMessage.Type.READY).put("boot_ms", bootMs).build());
-        linkLoop.next().scheduleAtFixedRate(this::reportStats, STATS_INTERVAL_MS, STATS_INTERVAL_MS,
-                TimeUnit.MILLISECONDS);
+        lastTick = System.nanoTime();
+        linkLoop.next().scheduleAtFixedRate(this::tick, STATS_INTERVAL_MS, STATS_INTERVAL_MS, TimeUnit.MILLISECONDS);
         log.info("accepting on {} socket(s); main() to ready took {} ms", fds.size(), bootMs);
+    }
+
+    /**
+     * Runs every STATS_INTERVAL_MS on the link's thread. Its own lateness is time the whole JVM did not run (a GC
+     * pause, CPU starvation, SIGSTOP): that part of an event loop's stall is not the loop's fault.
+     */
+    private void tick() {
+        long now = System.nanoTime();
+        pausedMs = Math.max(0, TimeUnit.NANOSECONDS.toMillis(now - lastTick) - STATS_INTERVAL_MS);
+        lastTick = now;
+        reportStats();
     }
 
     private void reportStats() {
@@ -109,7 +130,7 @@ final class Worker implements MasterLink.Listener {
                 .put("requests", tracker.requests())
                 .put("inflight", tracker.inflight())
                 .put("connections", tracker.connections())
-                .put("loop_stall_ms", heartbeats.stallMillis())
+                .put("loop_stall_ms", Math.max(0, heartbeats.stallMillis() - pausedMs))
                 .put("gc_ms", gcMillis())
                 .put("heap_used", rt.totalMemory() - rt.freeMemory())
                 .put("draining", draining.get() ? 1 : 0)
@@ -125,8 +146,13 @@ final class Worker implements MasterLink.Listener {
     }
 
     @Override
-    public void onDrain() {
-        drain("the master asked");
+    public void onDrain(LinkMessage message) {
+        if (message.number("histogram", 0) == 1) {
+            // Evidence for a memory recycle: what the heap holds, before this JVM and its leak are gone.
+            evidence = new Thread(() -> MemoryEvidence.logClassHistogram(MemoryEvidence.TOP_CLASSES), "drover-evidence");
+            evidence.start();
+        }
+        drain("the master asked: " + message.fields().getOrDefault("reason", "stop"));
     }
 
     @Override
@@ -148,13 +174,19 @@ final class Worker implements MasterLink.Listener {
         }
         log.info("draining ({}): {} request(s) in flight on {} connection(s)", why, tracker.inflight(),
                 tracker.connections());
-        http.stopAccepting();
-        tracker.drain(finished::countDown);
+        http.stopAccepting(() -> tracker.drain(finished::countDown));
     }
 
     private void awaitFinish() {
         try {
             finished.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            if (evidence != null) {
+                evidence.join(EVIDENCE_TIMEOUT_MS);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

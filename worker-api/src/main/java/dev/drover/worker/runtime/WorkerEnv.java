@@ -9,7 +9,7 @@ import java.util.Map;
  * the supervisor's spawner (dev.drover.supervisor.os.WorkerSpawner); the master's own settings never use this prefix.
  */
 record WorkerEnv(int workerId, int generation, String secret, Path linkSocket, List<String> listenerKinds,
-                 String appClass, Path configFile, long masterPid) {
+                 String appClass, Path configFile, long masterPid, long maxRequests) {
 
     static final String PREFIX = "DROVER_INTERNAL_";
 
@@ -23,7 +23,8 @@ record WorkerEnv(int workerId, int generation, String secret, Path linkSocket, L
                 List.of(required(env, "LISTENERS").split(",")),
                 required(env, "APP"),
                 config.isEmpty() ? null : Path.of(config),
-                Long.parseLong(required(env, "MASTER_PID")));
+                Long.parseLong(required(env, "MASTER_PID")),
+                Long.parseLong(env.getOrDefault(PREFIX + "MAX_REQUESTS", "0")));
     }
 
     private static String required(Map<String, String> env, String name) {

@@ -1,0 +1,201 @@
+package dev.drover.supervisor.arbiter;
+
+import dev.drover.supervisor.config.MemoryLimits;
+import dev.drover.supervisor.os.ProcMemory;
+import dev.drover.supervisor.policy.LivenessPolicy;
+import dev.drover.supervisor.policy.RecyclePolicy;
+import dev.drover.supervisor.policy.RecycleReason;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The arbiter's recycling steps, run on its thread: read each worker's memory, police boot timeouts, hangs,
+ * memory and request/age limits, and carry out planned recycles surge-first: the replacement boots while the old
+ * worker serves, and only its READY drains the old one, at most max-surge replacements at a time.
+ */
+final class Recycler {
+
+    private static final Logger log = LoggerFactory.getLogger(Recycler.class);
+    /** PSS/USS (smaps_rollup) cost milliseconds, so for status they are read at most this often per worker. */
+    static final long ROLLUP_PERIOD_MS = 10_000;
+
+    private final Arbiter arbiter;
+    private final RecyclePolicy policy;
+    private final LivenessPolicy liveness;
+
+    Recycler(Arbiter arbiter, RecyclePolicy policy, LivenessPolicy liveness) {
+        this.arbiter = arbiter;
+        this.policy = policy;
+        this.liveness = liveness;
+    }
+
+    RecyclePolicy policy() {
+        return policy;
+    }
+
+    /** The per-tick steps for one worker. */
+    void police(WorkerHandle w, long now) {
+        long reading = readMemory(w, now);
+        if (w.state == WorkerState.KILLED) {
+            return;
+        }
+        if (policeMemory(w, reading, now)) {
+            return;
+        }
+        if (w.state == WorkerState.BOOTING || w.state == WorkerState.SERVING) {
+            policeLiveness(w, now);
+        }
+        policeLimits(w, now);
+    }
+
+    /** STATS arrived: a worker that just reached its request limit gets its replacement now, not at the next tick. */
+    void onStats(WorkerHandle w, long now) {
+        policeLimits(w, now);
+    }
+
+    private void policeLiveness(WorkerHandle w, long now) {
+        LivenessPolicy.Verdict verdict = liveness.check(w.state == WorkerState.BOOTING, now - w.spawnedAt,
+                now - w.lastReportAt, w.loopStallMs);
+        switch (verdict) {
+            case BOOT_TIMEOUT -> arbiter.quitThenKill(w, RecycleReason.BOOT_TIMEOUT, "not ready "
+                    + Arbiter.seconds(Duration.ofNanos(now - w.spawnedAt)) + " after its spawn (drover.boot-timeout = "
+                    + Arbiter.seconds(liveness.bootTimeout()) + ")");
+            case HUNG -> arbiter.quitThenKill(w, RecycleReason.HANG, "is hung: an event loop has not checked in for "
+                    + Arbiter.seconds(Duration.ofMillis(w.loopStallMs)) + " (drover.timeout = "
+                    + Arbiter.seconds(liveness.timeout()) + ")");
+            case SILENT -> arbiter.quitThenKill(w, RecycleReason.HANG, "is hung: no report for "
+                    + Arbiter.seconds(Duration.ofNanos(now - w.lastReportAt)) + " (drover.timeout = "
+                    + Arbiter.seconds(liveness.timeout()) + ", plus " + Arbiter.seconds(LivenessPolicy.SILENCE_GRACE)
+                    + " of grace for a report)");
+            case ALIVE -> { }
+        }
+    }
+
+    /** Returns true if the worker was killed. */
+    private boolean policeMemory(WorkerHandle w, long reading, long now) {
+        MemoryLimits limits = policy.memory();
+        if (policy.overHardLimit(reading)) {
+            arbiter.killNow(w, RecycleReason.MEMORY_HARD, limits.metric().label() + " " + mib(reading)
+                    + " is over drover.memory.hard-limit (" + mib(limits.hardLimit()) + "); " + vitals(w, now));
+            return true;
+        }
+        if (!policy.overSoftLimit(reading)) {
+            w.overSoftSince = -1;
+        } else if (w.overSoftSince == -1) {
+            w.overSoftSince = now;
+        } else if (policy.softGraceExpired(w.overSoftSince, now) && w.state == WorkerState.SERVING) {
+            mark(w, RecycleReason.MEMORY, limits.metric().label() + " " + mib(reading) + " has been over "
+                    + "drover.memory.soft-limit (" + mib(limits.softLimit()) + ") for "
+                    + Arbiter.seconds(Duration.ofNanos(now - w.overSoftSince)), now);
+        }
+        return false;
+    }
+
+    private void policeLimits(WorkerHandle w, long now) {
+        if (w.state != WorkerState.SERVING) {
+            return;
+        }
+        policy.plannedReason(w.limits, w.requests, now - w.spawnedAt).ifPresent(reason -> mark(w, reason,
+                reason == RecycleReason.MAX_REQUESTS
+                        ? "served " + w.requests + " requests (its limit: " + w.limits.requests() + ")"
+                        : "lived " + Arbiter.seconds(Duration.ofNanos(now - w.spawnedAt)) + " (its limit: "
+                                + Arbiter.seconds(Duration.ofNanos(w.limits.lifetimeNanos())) + ")", now));
+    }
+
+    private void mark(WorkerHandle w, RecycleReason reason, String why, long now) {
+        if (w.recycleReason != null) {
+            return;
+        }
+        w.recycleReason = reason;
+        w.recycleMarkedAt = now;
+        log.info("{} is due for recycling ({}): {}; {}; its replacement boots first", w, reason.label(), why,
+                vitals(w, now));
+    }
+
+    /** Starts replacements for marked workers, oldest mark first, while fewer than max-surge are booting. */
+    void startReplacements(List<WorkerHandle> workers) {
+        long booting = workers.stream().filter(w -> w.replaces != null && w.state == WorkerState.BOOTING).count();
+        List<WorkerHandle> due = workers.stream()
+                .filter(w -> w.recycleReason != null && w.replacement == null && w.state == WorkerState.SERVING)
+                .sorted(Comparator.comparingLong(w -> w.recycleMarkedAt)).toList();
+        for (WorkerHandle old : due) {
+            if (booting >= policy.maxSurge()) {
+                return;
+            }
+            WorkerHandle replacement = arbiter.spawn(old.id);
+            if (replacement == null) {
+                return;
+            }
+            old.replacement = replacement;
+            replacement.replaces = old;
+            booting++;
+            log.info("{} spawned to replace {} ({}); {} of max-surge {} replacement(s) booting", replacement, old,
+                    old.recycleReason.label(), booting, policy.maxSurge());
+        }
+    }
+
+    /** A worker became READY: if it is a replacement, the worker it replaces drains now. */
+    void onReady(WorkerHandle w, long now) {
+        WorkerHandle old = w.replaces;
+        if (old == null) {
+            return;
+        }
+        w.replaces = null;
+        old.replacement = null;
+        if (old.state != WorkerState.SERVING) {
+            return;
+        }
+        log.info("{} recycled ({}): {} is serving in its place; draining; {}", old, old.recycleReason.label(),
+                w, vitals(old, now));
+        arbiter.count(old.recycleReason);
+        arbiter.drain(old, old.recycleReason);
+    }
+
+    /** A worker left the table: whoever was paired with it in a recycle goes on alone. */
+    void onExit(WorkerHandle w) {
+        if (w.replaces != null) {
+            w.replaces.replacement = null; // the old worker keeps serving; its recycle is retried
+            w.replaces = null;
+        }
+        if (w.replacement != null) {
+            w.replacement.replaces = null; // the replacement simply takes the slot
+            w.replacement = null;
+        }
+    }
+
+    /**
+     * Reads RSS every tick (statm, ~10 µs) and PSS/USS (smaps_rollup, 1-20 ms) only when the limits need them or
+     * the status reading is older than ROLLUP_PERIOD_MS. Returns the reading the limits apply to.
+     */
+    private long readMemory(WorkerHandle w, long now) {
+        w.rssBytes = ProcMemory.rssBytes(w.pid);
+        boolean needed = policy.needsRollup(w.rssBytes);
+        if (needed || w.rollupReadAt == Long.MIN_VALUE
+                || now - w.rollupReadAt >= TimeUnit.MILLISECONDS.toNanos(ROLLUP_PERIOD_MS)) {
+            ProcMemory.Rollup rollup = ProcMemory.rollup(w.pid);
+            w.pssBytes = rollup.pssBytes();
+            w.ussBytes = rollup.ussBytes();
+            w.rollupReadAt = now;
+        }
+        return switch (policy.memory().metric()) {
+            case RSS -> w.rssBytes;
+            // Unless read just now, RSS stands in: it is never below PSS or USS, and below every limit.
+            case PSS -> needed ? w.pssBytes : w.rssBytes;
+            case USS -> needed ? w.ussBytes : w.rssBytes;
+        };
+    }
+
+    /** What a recycle log line reports about the worker at that moment. */
+    static String vitals(WorkerHandle w, long now) {
+        return "age " + Arbiter.seconds(Duration.ofNanos(now - w.spawnedAt)) + ", " + w.requests + " requests served, rss "
+                + mib(w.rssBytes) + ", pss " + mib(w.pssBytes) + ", heap used " + mib(w.heapUsed);
+    }
+
+    static String mib(long bytes) {
+        return bytes < 0 ? "?" : String.format("%.1f MiB", bytes / 1048576.0);
+    }
+}

@@ -1,0 +1,32 @@
+package dev.drover.supervisor.policy;
+
+/**
+ * Why a worker was replaced. Planned reasons go surge-first (replacement READY, then drain); the others cannot:
+ * the worker is killed and the replacement starts at once. The labels are counted in `drover ctl status`.
+ */
+public enum RecycleReason {
+    MAX_REQUESTS("max-requests", true),
+    MAX_LIFETIME("max-lifetime", true),
+    MEMORY("memory", true),
+    MEMORY_HARD("memory-hard", false),
+    HANG("hang", false),
+    BOOT_TIMEOUT("boot-timeout", false),
+    CRASH("crash", false);
+
+    private final String label;
+    private final boolean planned;
+
+    RecycleReason(String label, boolean planned) {
+        this.label = label;
+        this.planned = planned;
+    }
+
+    public String label() {
+        return label;
+    }
+
+    /** Planned recycles start the replacement first and never reduce the number of accepting workers. */
+    public boolean planned() {
+        return planned;
+    }
+}
