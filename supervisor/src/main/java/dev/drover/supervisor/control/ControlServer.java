@@ -82,22 +82,34 @@ public final class ControlServer implements AutoCloseable {
 
     private void serve(Consumer<Event> events) {
         while (server.isOpen()) {
-            try (SocketChannel client = server.accept()) {
-                String command = readLine(client);
-                CompletableFuture<String> reply = new CompletableFuture<>();
-                events.accept(new Event.ControlRequest(command, reply));
-                String answer;
-                try {
-                    answer = reply.get(REPLY_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-                } catch (Exception e) {
-                    answer = Json.write(Map.of("error", "the master did not answer within " + REPLY_TIMEOUT_MS + " ms"));
-                }
-                client.write(ByteBuffer.wrap((answer + "\n").getBytes(StandardCharsets.UTF_8)));
+            try {
+                SocketChannel client = server.accept();
+                // One thread per command: a client that connects and never writes cannot block the others.
+                Thread handler = new Thread(() -> answer(client, events), "drover-control-client");
+                handler.setDaemon(true);
+                handler.start();
             } catch (IOException e) {
                 if (server.isOpen()) {
                     log.warn("control socket {}: {}", path, e.getMessage());
                 }
             }
+        }
+    }
+
+    private void answer(SocketChannel connection, Consumer<Event> events) {
+        try (SocketChannel client = connection) {
+            String command = readLine(client);
+            CompletableFuture<String> reply = new CompletableFuture<>();
+            events.accept(new Event.ControlRequest(command, reply));
+            String answer;
+            try {
+                answer = reply.get(REPLY_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                answer = Json.write(Map.of("error", "the master did not answer within " + REPLY_TIMEOUT_MS + " ms"));
+            }
+            client.write(ByteBuffer.wrap((answer + "\n").getBytes(StandardCharsets.UTF_8)));
+        } catch (IOException e) {
+            log.warn("control socket {}: {}", path, e.getMessage());
         }
     }
 
