@@ -73,7 +73,7 @@ class ServingIT {
 
             DroverProcess.Result unknown = Ctl.run(pidfile, "frobnicate");
             assertEquals(2, unknown.exitCode(), unknown.output());
-            assertTrue(unknown.output().contains("unknown command \"frobnicate\" (expected one of: status)"),
+            assertTrue(unknown.output().contains("unknown command \"frobnicate\" (expected one of: status, reload, "),
                     unknown.output());
 
             Path controlSocket = Path.of(pidfile + ".ctl", "control.sock");

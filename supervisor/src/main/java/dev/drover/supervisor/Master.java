@@ -1,6 +1,7 @@
 package dev.drover.supervisor;
 
 import dev.drover.supervisor.arbiter.Arbiter;
+import dev.drover.supervisor.arbiter.Command;
 import dev.drover.supervisor.arbiter.Event;
 import dev.drover.supervisor.config.ConfigError;
 import dev.drover.supervisor.config.Settings;
@@ -8,6 +9,7 @@ import dev.drover.supervisor.control.ControlServer;
 import dev.drover.supervisor.control.WorkerLinkServer;
 import dev.drover.supervisor.os.Listener;
 import dev.drover.supervisor.os.Listeners;
+import dev.drover.supervisor.os.Logs;
 import dev.drover.supervisor.os.PidFile;
 import dev.drover.supervisor.os.Signals;
 import dev.drover.supervisor.os.WorkerSpawner;
@@ -32,9 +34,15 @@ import org.slf4j.LoggerFactory;
 public final class Master {
 
     private static final Logger log = LoggerFactory.getLogger(Master.class);
-    static final List<String> SIGNALS = List.of("TERM", "INT", "HUP", "TTIN", "TTOU", "USR1", "WINCH");
 
     private final Deque<AutoCloseable> teardown = new ArrayDeque<>();
+
+    private final Arbiter.Reloader reloader;
+
+    /** {@code reloader} reads the configuration again from its original sources, for reloads. */
+    public Master(Arbiter.Reloader reloader) {
+        this.reloader = reloader;
+    }
 
     /** Runs the master to its end; a ConfigError means nothing was started (and nothing is left behind). */
     public int run(Settings settings) throws ConfigError, InterruptedException {
@@ -55,31 +63,33 @@ public final class Master {
 
     private Arbiter setUp(Settings settings) throws ConfigError, InterruptedException {
         long pid = ProcessHandle.current().pid();
+        settings.logFile().ifPresent(Logs::toFile);
         EventLoopGroup io = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         teardown.push(() -> io.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS));
-        Listeners listeners = bind(settings, io);
+        Listeners listeners = new Listeners(io);
         teardown.push(listeners);
+        List<Listener> bound = bind(settings, listeners);
         if (settings.pidfile().isPresent()) {
             teardown.push(writePidfile(settings.pidfile().get(), pid, settings));
         }
         Path runtimeDir = privateDirectory();
         teardown.push(() -> deleteTree(runtimeDir));
         Path linkSocket = runtimeDir.resolve("link.sock");
-        Arbiter arbiter = new Arbiter(settings, listeners.all(), new WorkerSpawner(linkSocket, listeners.all()),
+        Arbiter arbiter = new Arbiter(settings, bound, listeners, reloader, new WorkerSpawner(linkSocket),
                 System::nanoTime);
         Path controlPath = settings.controlSocketPath().orElse(runtimeDir.resolve("control.sock"));
         teardown.push(openControl(controlPath, arbiter, settings));
         teardown.push(WorkerLinkServer.bind(linkSocket, io, arbiter::post));
-        Signals.install(SIGNALS, name -> arbiter.post(new Event.SignalReceived(name)));
+        Signals.install(Command.signals(), name -> arbiter.post(new Event.SignalReceived(name)));
         log.info("master {} listening on {}; {} worker(s) of {}; control socket {}", pid,
-                String.join(", ", listeners.all().stream().map(Listener::display).toList()), settings.workers(),
+                String.join(", ", bound.stream().map(Listener::display).toList()), settings.workers(),
                 settings.app(), controlPath);
         return arbiter;
     }
 
-    private static Listeners bind(Settings settings, EventLoopGroup io) throws ConfigError {
+    private static List<Listener> bind(Settings settings, Listeners listeners) throws ConfigError {
         try {
-            return Listeners.bind(settings.bind(), settings.backlog(), settings.unixSocketMode(), io);
+            return listeners.acquire(settings.bind(), settings.backlog(), settings.unixSocketMode());
         } catch (Listeners.BindFailure e) {
             throw ConfigError.of("drover.bind", e.address.toString(), settings.origin("bind"), e.getMessage(),
                     "an address this host can listen on, not in use by another process");

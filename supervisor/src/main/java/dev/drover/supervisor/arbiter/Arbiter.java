@@ -2,14 +2,15 @@ package dev.drover.supervisor.arbiter;
 
 import dev.drover.link.ExitCodes;
 import dev.drover.link.LinkMessage;
+import dev.drover.supervisor.config.ConfigError;
 import dev.drover.supervisor.config.Settings;
 import dev.drover.supervisor.control.WorkerLinkServer;
 import dev.drover.supervisor.os.ExitStatus;
 import dev.drover.supervisor.os.LibC;
 import dev.drover.supervisor.os.Listener;
+import dev.drover.supervisor.os.Listeners;
 import dev.drover.supervisor.os.WorkerOutput;
 import dev.drover.supervisor.os.WorkerSpawner;
-import dev.drover.supervisor.policy.LivenessPolicy;
 import dev.drover.supervisor.policy.RecyclePolicy;
 import dev.drover.supervisor.policy.RecycleReason;
 import dev.drover.supervisor.policy.RestartPolicy;
@@ -46,9 +47,14 @@ public final class Arbiter {
     /** Between SIGQUIT (the JVM prints a thread dump) and SIGKILL: time for the dump to be written. */
     static final Duration DUMP_TO_KILL = Duration.ofSeconds(1);
 
+    /** Reads the configuration again from the sources it was first read from; for reloads. */
+    public interface Reloader {
+        Settings load() throws ConfigError;
+    }
+
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
-    private final Settings settings;
-    private final List<Listener> listeners;
+    private final Listeners listeners;
+    private final Reloader reloader;
     private final WorkerSpawner spawner;
     private final LongSupplier clock;
     private final RestartPolicy restarts = new RestartPolicy();
@@ -58,8 +64,17 @@ public final class Arbiter {
     private final Map<Channel, WorkerHandle> byLink = new HashMap<>();
     private final Map<RecycleReason, Long> recycles = new EnumMap<>(RecycleReason.class);
     private final long startedAt;
-    private final int generation = 1;
     private final Control control = new Control(this);
+
+    /** The newest generation: new workers are spawned with it. */
+    private Generation current;
+    /** While a reload's canary boots: the generation the serving workers run, to fall back to if it fails. */
+    private Generation fallback;
+    private int fallbackTarget;
+    /** A reload whose old workers are not all replaced yet. */
+    private boolean rollingOut;
+    private int targetWorkers;
+    private boolean paused;
 
     private long nextTick;
     private long respawnNotBefore;
@@ -67,14 +82,17 @@ public final class Arbiter {
     private long stopDeadline;
     private int exitCode = ExitCodes.OK;
 
-    public Arbiter(Settings settings, List<Listener> listeners, WorkerSpawner spawner, LongSupplier clock) {
-        this.settings = settings;
+    public Arbiter(Settings settings, List<Listener> bound, Listeners listeners, Reloader reloader,
+                   WorkerSpawner spawner, LongSupplier clock) {
         this.listeners = listeners;
+        this.reloader = reloader;
         this.spawner = spawner;
         this.clock = clock;
         this.startedAt = clock.getAsLong();
-        this.recycler = new Recycler(this, new RecyclePolicy(settings.recycle(), settings.memory()),
-                new LivenessPolicy(settings.timeout(), settings.bootTimeout()));
+        this.current = new Generation(1, settings, bound);
+        this.targetWorkers = settings.workers();
+        this.recycler = new Recycler(this);
+        recycler.configure(settings);
     }
 
     /** Where signal handlers, Netty handlers and reader threads post; it never blocks. */
@@ -99,8 +117,10 @@ public final class Arbiter {
                 return exitCode;
             }
             if (!stopping) {
-                recycler.startReplacements(workers);
+                retireExtraWorkers();
+                recycler.startReplacements(workers, current.number(), paused ? 0 : targetWorkers, fallback != null);
                 keepWorkerCount();
+                finishRollout();
             }
         }
     }
@@ -136,10 +156,157 @@ public final class Arbiter {
     // ---- signals and stopping ----------------------------------------------------------------------------------
 
     private void onSignal(String name) {
-        switch (name) {
-            case "TERM" -> beginStop(true, ExitCodes.OK, "SIGTERM");
-            case "INT" -> beginStop(false, ExitCodes.OK, "SIGINT");
-            default -> log.warn("SIG{} received: not supported by this version of Drover; ignored", name);
+        control.signal(name);
+    }
+
+    String stop(boolean graceful, String source) {
+        beginStop(graceful, ExitCodes.OK, source);
+        return (graceful ? "graceful" : "quick") + " stop of " + workers.size() + " worker(s) under way";
+    }
+
+    // ---- reload, scaling, pausing --------------------------------------------------------------------------
+
+    /**
+     * Reads the configuration again; if it is valid and its addresses can be bound, starts the next generation with
+     * a canary. Changes nothing otherwise. A reload during a reload starts over from the newest configuration.
+     */
+    String reload(String source) throws Control.Refused {
+        refuseWhileStopping(source);
+        Settings next;
+        List<Listener> bound;
+        try {
+            next = reloader.load();
+            bound = bindFor(next);
+        } catch (ConfigError e) {
+            log.error("{}: reload refused, nothing changed:\n  {}", source, String.join("\n  ", e.problems()));
+            throw new Control.Refused("reload refused, nothing changed: " + String.join("; ", e.problems()));
+        }
+        for (WorkerHandle w : List.copyOf(workers)) {
+            if (w.state == WorkerState.BOOTING) {
+                drain(w, null); // a replacement from an older reload that is not serving yet: not needed any more
+            }
+        }
+        if (fallback == null) {
+            fallback = current;
+            fallbackTarget = targetWorkers;
+        }
+        current = new Generation(current.number() + 1, next, bound);
+        targetWorkers = next.workers();
+        paused = false;
+        rollingOut = true;
+        recycler.configure(next);
+        long old = workers.stream().filter(w -> w.generation < current.number() && w.state.holdsSlot()).count();
+        String done = "reload to generation " + current.number() + " started: " + next.workers() + " worker(s) of "
+                + next.app() + "; " + old + " old worker(s) to replace, canary first";
+        log.info("{}: {}", source, done);
+        return done;
+    }
+
+    private List<Listener> bindFor(Settings next) throws ConfigError {
+        try {
+            return listeners.acquire(next.bind(), next.backlog(), next.unixSocketMode());
+        } catch (Listeners.BindFailure e) {
+            throw ConfigError.of("drover.bind", e.address.toString(), next.origin("bind"), e.getMessage(),
+                    "an address this host can listen on, not in use by another process");
+        }
+    }
+
+    /** The canary of a reload is ready: the new generation rolls out. */
+    private void canaryPassed(WorkerHandle canary) {
+        log.info("{} is the canary of generation {} and it is ready: replacing the old workers", canary,
+                current.number());
+        fallback = null;
+    }
+
+    /** The canary could not boot: the reload is abandoned and the old generation goes on, untouched. */
+    private void canaryFailed(WorkerHandle canary, String how) {
+        log.error("reload to generation {} abandoned: its canary {} could not boot ({}); generation {} keeps serving, "
+                + "nothing changed. The canary's last output:\n  {}", current.number(), canary, how,
+                fallback.number(), String.join("\n  ", canary.output.tail()));
+        for (WorkerHandle w : List.copyOf(workers)) {
+            if (w.generation == current.number() && w.state.holdsSlot()) {
+                drain(w, null);
+            }
+        }
+        current = fallback;
+        targetWorkers = fallbackTarget;
+        recycler.unmarkReload(workers);
+        fallback = null;
+        rollingOut = false;
+        recycler.configure(current.settings());
+        releaseListeners();
+    }
+
+    private void finishRollout() {
+        if (!rollingOut || fallback != null) {
+            return;
+        }
+        boolean oldLeft = workers.stream().anyMatch(w -> w.generation < current.number());
+        if (!oldLeft && workers.stream().filter(w -> w.state == WorkerState.SERVING).count() >= targetWorkers) {
+            rollingOut = false;
+            releaseListeners();
+            log.info("reload to generation {} complete: {} worker(s) serving", current.number(), targetWorkers);
+        }
+    }
+
+    /** Closes the sockets of addresses that neither the current generation nor any worker still uses. */
+    private void releaseListeners() {
+        java.util.Set<dev.drover.supervisor.config.BindAddress> inUse = new java.util.HashSet<>();
+        current.listeners().forEach(l -> inUse.add(l.address()));
+        workers.forEach(w -> w.listeners.forEach(l -> inUse.add(l.address())));
+        listeners.releaseAllBut(inUse);
+    }
+
+    String scale(int n, String source) throws Control.Refused {
+        refuseWhileStopping(source);
+        if (n < 1) {
+            throw new Control.Refused("scale " + n + ": " + "expected: at least 1 worker (to stop them all, use pause)");
+        }
+        String done = "workers: " + targetWorkers + (paused ? " (paused)" : "") + " -> " + n;
+        targetWorkers = n;
+        paused = false;
+        log.info("{}: {}", source, done);
+        return done;
+    }
+
+    String pause(String source) throws Control.Refused {
+        refuseWhileStopping(source);
+        paused = true;
+        String done = "paused: draining " + workers.stream().filter(w -> w.state.holdsSlot()).count()
+                + " worker(s); the master keeps its sockets (reload or scale N brings workers back)";
+        log.info("{}: {}", source, done);
+        return done;
+    }
+
+    String recycle(int id, String source) throws Control.Refused {
+        refuseWhileStopping(source);
+        List<WorkerHandle> serving = workers.stream()
+                .filter(w -> w.id == id && w.state == WorkerState.SERVING && w.recycleReason == null).toList();
+        if (serving.isEmpty()) {
+            throw new Control.Refused("recycle " + id + ": no serving worker with id " + id + " (expected one of: "
+                    + workers.stream().filter(w -> w.state == WorkerState.SERVING).map(w -> w.id).sorted().toList() + ")");
+        }
+        serving.forEach(w -> recycler.mark(w, dev.drover.supervisor.policy.RecycleReason.MANUAL, source, clock.getAsLong()));
+        return "recycling " + serving.get(0) + ": its replacement boots first";
+    }
+
+    private void refuseWhileStopping(String source) throws Control.Refused {
+        if (stopping) {
+            throw new Control.Refused(source + ": the master is stopping");
+        }
+    }
+
+    /** Workers beyond the wanted count (after a scale-down or a pause) are drained, highest id first. */
+    private void retireExtraWorkers() {
+        if (fallback != null) {
+            return; // a canary is booting: the old generation stays exactly as it was until it passes
+        }
+        int wanted = paused ? 0 : targetWorkers;
+        for (WorkerHandle w : List.copyOf(workers)) {
+            if (w.id > wanted && w.state.holdsSlot()) {
+                log.info("{} is not needed ({} worker(s) wanted): draining", w, wanted);
+                drain(w, null);
+            }
         }
     }
 
@@ -151,7 +318,7 @@ public final class Arbiter {
         }
         stopping = true;
         exitCode = code;
-        Duration timeout = graceful ? settings.gracefulTimeout() : QUICK_STOP_TIMEOUT;
+        Duration timeout = graceful ? settings().gracefulTimeout() : QUICK_STOP_TIMEOUT;
         stopDeadline = clock.getAsLong() + timeout.toNanos();
         log.info("{}: {} stop of {} worker(s), at most {} ({})", why, graceful ? "graceful" : "quick", workers.size(),
                 seconds(timeout), graceful ? "drover.graceful-timeout" : "quick stop");
@@ -180,7 +347,7 @@ public final class Arbiter {
             signal(w, LibC.SIGTERM); // booting: the worker's TERM handler exits (it has nothing in flight)
         }
         w.state = WorkerState.DRAINING;
-        w.killAt = clock.getAsLong() + settings.gracefulTimeout().toNanos();
+        w.killAt = clock.getAsLong() + settings().gracefulTimeout().toNanos();
     }
 
     /** For hangs and boot timeouts: a thread dump first (SIGQUIT, into the log), SIGKILL a moment later. */
@@ -210,7 +377,7 @@ public final class Arbiter {
     private void killIfOverdue(WorkerHandle w, long now) {
         if (w.killAt != -1 && now - w.killAt >= 0) {
             sigkill(w, w.state == WorkerState.KILLED ? null : "did not finish draining within "
-                    + seconds(settings.gracefulTimeout()) + " (drover.graceful-timeout)");
+                    + seconds(settings().gracefulTimeout()) + " (drover.graceful-timeout)");
         }
     }
 
@@ -233,10 +400,10 @@ public final class Arbiter {
     // ---- spawning and keeping the count ------------------------------------------------------------------------
 
     private void keepWorkerCount() {
-        if (clock.getAsLong() - respawnNotBefore < 0) {
+        if (paused || clock.getAsLong() - respawnNotBefore < 0) {
             return;
         }
-        for (int id = 1; id <= settings.workers(); id++) {
+        for (int id = 1; id <= targetWorkers; id++) {
             if (!holdsSlot(id)) {
                 spawn(id);
             }
@@ -259,15 +426,17 @@ public final class Arbiter {
         }
         String secret = HexFormat.of().formatHex(randomBytes());
         RecyclePolicy.Limits limits = recycler.policy().draw(random);
+        Generation gen = current;
         Process process;
         try {
-            process = spawner.spawn(new WorkerSpawner.Spec(id, generation, secret, limits.requests()), settings);
+            process = spawner.spawn(new WorkerSpawner.Spec(id, gen.number(), secret, limits.requests(), gen.listeners()),
+                    gen.settings());
         } catch (IOException e) {
             log.error("cannot spawn worker {}: {}; retrying in {}", id, e.getMessage(), seconds(RestartPolicy.MAX_DELAY));
             respawnNotBefore = clock.getAsLong() + RestartPolicy.MAX_DELAY.toNanos();
             return null;
         }
-        WorkerHandle w = new WorkerHandle(id, generation, process, secret, clock.getAsLong(), limits);
+        WorkerHandle w = new WorkerHandle(id, gen.number(), gen.listeners(), process, secret, clock.getAsLong(), limits);
         w.output = WorkerOutput.follow(process, w.toString(), status -> post(new Event.WorkerExited(w, status)));
         workers.add(w);
         log.info("{} spawned", w);
@@ -301,6 +470,10 @@ public final class Arbiter {
 
     private void onUnplannedExit(WorkerHandle w, String how, int status, Duration age) {
         boolean bootTimeout = w.state == WorkerState.KILLED;
+        if (fallback != null && w.generation == current.number() && w.readyAt == -1) {
+            canaryFailed(w, bootTimeout ? "boot timeout" : how);
+            return;
+        }
         if (!bootTimeout) {
             log.warn("{} died unexpectedly after {} as {}, {} request(s) served: {}", w, seconds(age), w.state.label(),
                     w.requests, how);
@@ -337,7 +510,7 @@ public final class Arbiter {
         }
         w.link = hello.channel();
         byLink.put(w.link, w);
-        WorkerLinkServer.sendListeningSockets(w.link, listeners.stream().map(Listener::fd).toList());
+        WorkerLinkServer.sendListeningSockets(w.link, w.listeners.stream().map(Listener::fd).toList());
     }
 
     private WorkerHandle find(LinkMessage hello) {
@@ -379,6 +552,9 @@ public final class Arbiter {
         }
         w.state = WorkerState.SERVING;
         restarts.workerReady();
+        if (fallback != null && w.generation == current.number()) {
+            canaryPassed(w);
+        }
         log.info("{} ready in {} ms (spawn to READY; {} ms of it in the worker's main)", w,
                 TimeUnit.NANOSECONDS.toMillis(now - w.spawnedAt), bootMs);
         recycler.onReady(w, now);
@@ -416,11 +592,23 @@ public final class Arbiter {
     }
 
     Settings settings() {
-        return settings;
+        return current.settings();
     }
 
     int generation() {
-        return generation;
+        return current.number();
+    }
+
+    int targetWorkers() {
+        return targetWorkers;
+    }
+
+    boolean paused() {
+        return paused;
+    }
+
+    String reloadPhase() {
+        return fallback != null ? "canary" : rollingOut ? "rolling out" : "none";
     }
 
     long now() {

@@ -1,21 +1,31 @@
 package dev.drover.supervisor.arbiter;
 
 import dev.drover.supervisor.control.Json;
+import dev.drover.supervisor.os.Logs;
 import dev.drover.supervisor.policy.RecycleReason;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The arbiter's answers to `drover ctl` commands, run on the arbiter thread. One table of commands; every answer
- * is a JSON object, with an "error" member when the command was refused.
+ * Carries out {@link Command}s, from signals and from `drover ctl`, on the arbiter thread. Every command answers
+ * with what it did ({@code {"ok": "..."}}) or why it did nothing ({@code {"error": "..."}}); status answers with
+ * the status document.
  */
 final class Control {
 
-    /** Every command the control socket accepts, with what it does; `drover ctl --help` shows the same rows. */
-    static final Map<String, String> COMMANDS = Map.of("status", "the master and every worker, as JSON");
+    private static final Logger log = LoggerFactory.getLogger(Control.class);
+
+    /** A command that was refused; its message says why. */
+    static final class Refused extends Exception {
+        Refused(String message) {
+            super(message);
+        }
+    }
 
     private final Arbiter arbiter;
 
@@ -23,12 +33,59 @@ final class Control {
         this.arbiter = arbiter;
     }
 
-    String answer(String command) {
+    /** A `drover ctl` line; returns the JSON answer. */
+    String answer(String line) {
+        Command.Parsed parsed;
+        try {
+            parsed = Command.parse(line);
+        } catch (IllegalArgumentException e) {
+            return Json.write(Map.of("error", e.getMessage()));
+        }
+        if (parsed.command() == Command.STATUS) {
+            return Json.write(status());
+        }
+        try {
+            String done = execute(parsed.command(), parsed.argument(), "drover ctl " + line.trim());
+            return Json.write(Map.of("ok", done));
+        } catch (Refused e) {
+            return Json.write(Map.of("error", e.getMessage()));
+        }
+    }
+
+    /** A signal: the same command as its ctl form; the outcome goes to the log. */
+    void signal(String name) {
+        Command command = Command.forSignal(name).orElse(null);
+        if (command == null) {
+            log.warn("SIG{} received: not a command; ignored", name);
+            return;
+        }
+        try {
+            execute(command, -1, "SIG" + name);
+        } catch (Refused e) {
+            log.warn("SIG{} ({}): {}", name, command.usage(), e.getMessage());
+        }
+    }
+
+    private String execute(Command command, int argument, String source) throws Refused {
         return switch (command) {
-            case "status" -> Json.write(status());
-            default -> Json.write(Map.of("error", "unknown command \"" + command + "\" (expected one of: "
-                    + String.join(", ", COMMANDS.keySet()) + ")"));
+            case RELOAD -> arbiter.reload(source);
+            case STOP -> arbiter.stop(true, source);
+            case STOP_QUICK -> arbiter.stop(false, source);
+            case INCR -> arbiter.scale(arbiter.targetWorkers() + 1, source);
+            case DECR -> arbiter.scale(arbiter.targetWorkers() - 1, source);
+            case SCALE -> arbiter.scale(argument, source);
+            case RECYCLE -> arbiter.recycle(argument, source);
+            case REOPEN_LOGS -> reopenLogs(source);
+            case PAUSE -> arbiter.pause(source);
+            case STATUS -> throw new IllegalStateException("status is answered, not executed");
         };
+    }
+
+    private static String reopenLogs(String source) {
+        int reopened = Logs.reopen();
+        String done = reopened == 0 ? "no log file to reopen (logging to stdout)" : "reopened the log file";
+        log.info("{}: {}", source, done);
+        return done;
     }
 
     private Map<String, Object> status() {
@@ -36,7 +93,9 @@ final class Control {
         Map<String, Object> status = new LinkedHashMap<>();
         status.put("pid", ProcessHandle.current().pid());
         status.put("generation", arbiter.generation());
-        status.put("workers_wanted", arbiter.settings().workers());
+        status.put("workers_wanted", arbiter.targetWorkers());
+        status.put("paused", arbiter.paused());
+        status.put("reload", arbiter.reloadPhase());
         status.put("uptime_seconds", TimeUnit.NANOSECONDS.toSeconds(now - arbiter.startedAt()));
         Map<String, Object> recycles = new LinkedHashMap<>();
         for (RecycleReason reason : RecycleReason.values()) {

@@ -24,13 +24,17 @@ final class Recycler {
     static final long ROLLUP_PERIOD_MS = 10_000;
 
     private final Arbiter arbiter;
-    private final RecyclePolicy policy;
-    private final LivenessPolicy liveness;
+    private RecyclePolicy policy;
+    private LivenessPolicy liveness;
 
-    Recycler(Arbiter arbiter, RecyclePolicy policy, LivenessPolicy liveness) {
+    Recycler(Arbiter arbiter) {
         this.arbiter = arbiter;
-        this.policy = policy;
-        this.liveness = liveness;
+    }
+
+    /** Takes the limits of a generation's settings (at start and at every reload). */
+    void configure(dev.drover.supervisor.config.Settings settings) {
+        policy = new RecyclePolicy(settings.recycle(), settings.memory());
+        liveness = new LivenessPolicy(settings.timeout(), settings.bootTimeout());
     }
 
     RecyclePolicy policy() {
@@ -106,7 +110,7 @@ final class Recycler {
                                 + Arbiter.seconds(Duration.ofNanos(w.limits.lifetimeNanos())) + ")", now));
     }
 
-    private void mark(WorkerHandle w, RecycleReason reason, String why, long now) {
+    void mark(WorkerHandle w, RecycleReason reason, String why, long now) {
         if (w.recycleReason != null) {
             return;
         }
@@ -116,14 +120,36 @@ final class Recycler {
                 vitals(w, now));
     }
 
-    /** Starts replacements for marked workers, oldest mark first, while fewer than max-surge are booting. */
-    void startReplacements(List<WorkerHandle> workers) {
-        long booting = workers.stream().filter(w -> w.replaces != null && w.state == WorkerState.BOOTING).count();
+    /** A reload was abandoned: workers marked for it stay as they are. */
+    void unmarkReload(List<WorkerHandle> workers) {
+        for (WorkerHandle w : workers) {
+            if (w.recycleReason == RecycleReason.RELOAD && w.replacement == null) {
+                w.recycleReason = null;
+            }
+        }
+    }
+
+    /**
+     * Starts replacements for marked workers, oldest mark first, while fewer than max-surge are booting. Workers of
+     * an older generation are due for the reload; while a reload's canary boots, it is the only replacement.
+     */
+    void startReplacements(List<WorkerHandle> workers, int generation, int wanted, boolean canaryPending) {
+        long now = arbiter.now();
+        for (WorkerHandle w : workers) {
+            if (w.generation < generation && w.state == WorkerState.SERVING && w.id <= wanted) {
+                mark(w, RecycleReason.RELOAD, "generation " + generation + " replaces generation " + w.generation, now);
+            }
+        }
+        long booting = canaryPending
+                ? workers.stream().filter(w -> w.generation == generation && w.state == WorkerState.BOOTING).count()
+                : workers.stream().filter(w -> w.replaces != null && w.state == WorkerState.BOOTING).count();
+        long limit = canaryPending ? 1 : policy.maxSurge();
         List<WorkerHandle> due = workers.stream()
-                .filter(w -> w.recycleReason != null && w.replacement == null && w.state == WorkerState.SERVING)
+                .filter(w -> w.recycleReason != null && w.replacement == null && w.state == WorkerState.SERVING
+                        && w.id <= wanted)
                 .sorted(Comparator.comparingLong(w -> w.recycleMarkedAt)).toList();
         for (WorkerHandle old : due) {
-            if (booting >= policy.maxSurge()) {
+            if (booting >= limit) {
                 return;
             }
             WorkerHandle replacement = arbiter.spawn(old.id);
@@ -133,8 +159,8 @@ final class Recycler {
             old.replacement = replacement;
             replacement.replaces = old;
             booting++;
-            log.info("{} spawned to replace {} ({}); {} of max-surge {} replacement(s) booting", replacement, old,
-                    old.recycleReason.label(), booting, policy.maxSurge());
+            log.info("{} spawned to replace {} ({}); {} of {} replacement(s) booting", replacement, old,
+                    old.recycleReason.label(), booting, canaryPending ? "1 (the canary)" : "max-surge " + limit);
         }
     }
 

@@ -1,9 +1,11 @@
 package dev.drover.supervisor.arbiter;
 
+import dev.drover.supervisor.os.Listener;
 import dev.drover.supervisor.os.WorkerOutput;
 import dev.drover.supervisor.policy.RecyclePolicy;
 import dev.drover.supervisor.policy.RecycleReason;
 import io.netty.channel.Channel;
+import java.util.List;
 
 /**
  * The master's view of one worker JVM (the worker's own code is dev.drover.worker.runtime.Worker): its identity,
@@ -18,6 +20,8 @@ final class WorkerHandle {
     final String secret;
     final long spawnedAt;
     final RecyclePolicy.Limits limits;
+    /** The listening sockets of its generation, handed over at HELLO. */
+    final List<Listener> listeners;
     WorkerOutput output;
 
     WorkerState state = WorkerState.BOOTING;
@@ -49,9 +53,11 @@ final class WorkerHandle {
     long ussBytes;
     long rollupReadAt = Long.MIN_VALUE;
 
-    WorkerHandle(int id, int generation, Process process, String secret, long spawnedAt, RecyclePolicy.Limits limits) {
+    WorkerHandle(int id, int generation, List<Listener> listeners, Process process, String secret, long spawnedAt,
+                 RecyclePolicy.Limits limits) {
         this.id = id;
         this.generation = generation;
+        this.listeners = listeners;
         this.process = process;
         this.pid = process.pid();
         this.secret = secret;

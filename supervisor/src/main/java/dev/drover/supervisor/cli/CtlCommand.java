@@ -27,11 +27,9 @@ import picocli.CommandLine.Parameters;
 
 /** `drover ctl COMMAND`: sends one command to a running master over its control socket and prints the answer. */
 @Command(name = "ctl", mixinStandardHelpOptions = true,
-        description = "Talk to a running master. Commands: status (a table of workers; --json for JSON).")
+        description = "Talk to a running master. Commands: status [--json], reload, stop [--quick], incr, decr, "
+                + "scale N, recycle ID, reopen-logs, pause. See docs/signals.md.")
 public final class CtlCommand implements Callable<Integer> {
-
-    /** The commands a master answers; the master checks again and answers an error for anything else. */
-    static final List<String> COMMANDS = List.of("status");
 
     @Option(names = {"-p", "--pid"}, paramLabel = "PIDFILE", description = "The master's pidfile; its control socket is PIDFILE.ctl/control.sock.")
     Path pidfile;
@@ -45,14 +43,19 @@ public final class CtlCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the master's answer as JSON.")
     boolean json;
 
-    @Parameters(arity = "1", paramLabel = "COMMAND", description = "One of: status.")
-    String command;
+    @Option(names = "--quick", description = "With stop: a quick stop (as INT) instead of a graceful one.")
+    boolean quick;
+
+    @Parameters(arity = "1..2", paramLabel = "COMMAND", description = "A command and its argument, e.g. status, scale 4.")
+    List<String> words;
 
     @Override
     public Integer call() {
-        if (!COMMANDS.contains(command)) {
-            System.err.println("drover ctl: unknown command \"" + command + "\" (expected one of: "
-                    + String.join(", ", COMMANDS) + ")");
+        String command = String.join(" ", words) + (quick ? " --quick" : "");
+        try {
+            dev.drover.supervisor.arbiter.Command.parse(command);
+        } catch (IllegalArgumentException e) {
+            System.err.println("drover ctl: " + e.getMessage());
             return ExitCodes.USAGE;
         }
         Optional<Path> path;
@@ -80,7 +83,13 @@ public final class CtlCommand implements Callable<Integer> {
             System.err.println("drover ctl: " + reply.getString("error"));
             return ExitCodes.USAGE;
         }
-        System.out.println(json ? answer : StatusTable.render(reply));
+        if (json) {
+            System.out.println(answer);
+        } else if (reply.hasPath("ok")) {
+            System.out.println(reply.getString("ok"));
+        } else {
+            System.out.println(StatusTable.render(reply));
+        }
         return ExitCodes.OK;
     }
 

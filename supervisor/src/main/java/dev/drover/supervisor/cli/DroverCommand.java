@@ -48,6 +48,9 @@ public final class DroverCommand implements Callable<Integer> {
     @Option(names = {"-p", "--pid"}, paramLabel = "FILE", description = "Write the master's pid to FILE.")
     String pidfile;
 
+    @Option(names = "--log-file", paramLabel = "FILE", description = "Log to FILE instead of stdout; USR1 reopens it.")
+    String logFile;
+
     @Option(names = "--classpath", paramLabel = "PATHS", description = "The app's jars and directories, separated by ':'.")
     String classpath;
 
@@ -113,7 +116,12 @@ public final class DroverCommand implements Callable<Integer> {
             return ExitCodes.OK;
         }
         try {
-            return new Master().run(settings);
+            ConfigSources sources = sources();
+            return new Master(() -> {
+                Settings next = ConfigLoader.load(sources);
+                AppCheck.verify(next);
+                return next;
+            }).run(settings);
         } catch (ConfigError e) {
             return report(e);
         }
@@ -133,6 +141,7 @@ public final class DroverCommand implements Callable<Integer> {
         add(flags, "graceful-timeout", gracefulTimeout, "flag --graceful-timeout");
         add(flags, "pidfile", pidfile, "flag -p/--pid");
         add(flags, "app", app, "argument APP");
+        add(flags, "log-file", logFile, "flag --log-file");
         add(flags, "max-requests", maxRequests, "flag --max-requests");
         add(flags, "max-requests-jitter", maxRequestsJitter, "flag --max-requests-jitter");
         add(flags, "max-lifetime", maxLifetime, "flag --max-lifetime");

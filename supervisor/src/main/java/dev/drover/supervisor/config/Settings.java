@@ -17,6 +17,7 @@ public record Settings(
         Duration gracefulTimeout,
         Optional<Path> pidfile,
         Optional<Path> controlSocket,
+        Optional<Path> logFile,
         int unixSocketMode,
         RecycleLimits recycle,
         MemoryLimits memory,

@@ -42,6 +42,7 @@ final class SettingsReader {
                 duration("graceful-timeout"),
                 optionalPath("pidfile"),
                 optionalPath("control-socket"),
+                optionalPath("log-file"),
                 fileMode("unix-socket-mode"),
                 new RecycleLimits(count("max-requests"), count("max-requests-jitter"), duration("max-lifetime"),
                         duration("max-lifetime-jitter"), wholeNumber("max-surge", 1)),

@@ -21,13 +21,16 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
 /**
  * Binds every configured address once, in the master, with Netty epoll: non-blocking sockets (a blocking one
  * would pin each worker's accept thread) and AUTO_READ off, so the master never accepts a connection itself.
+ * A reload may add addresses (opened before any old one closes) and later release those no worker uses.
  */
 public final class Listeners implements AutoCloseable {
 
@@ -41,28 +44,46 @@ public final class Listeners implements AutoCloseable {
         }
     }
 
-    private final List<Listener> bound = new ArrayList<>();
+    private final Map<BindAddress, Listener> bound = new LinkedHashMap<>();
+    private final EventLoopGroup group;
 
-    private Listeners() {
+    public Listeners(EventLoopGroup group) {
+        this.group = group;
     }
 
-    /** Binds all of them or none: on a failure, what was already bound is closed again. */
-    public static Listeners bind(List<BindAddress> addresses, int backlog, int unixMode, EventLoopGroup group)
-            throws BindFailure {
-        Listeners listeners = new Listeners();
+    /**
+     * The listeners for {@code addresses}, in order, binding those not bound yet: all of them or none (on a failure
+     * the ones this call bound are closed again, and the ones bound before are untouched).
+     */
+    public List<Listener> acquire(List<BindAddress> addresses, int backlog, int unixMode) throws BindFailure {
+        List<Listener> result = new ArrayList<>();
+        List<Listener> fresh = new ArrayList<>();
         try {
             for (BindAddress address : addresses) {
-                listeners.bound.add(bindOne(address, backlog, unixMode, group));
+                Listener listener = bound.get(address);
+                if (listener == null) {
+                    listener = bindOne(address, backlog, unixMode, group);
+                    fresh.add(listener);
+                }
+                result.add(listener);
             }
-            return listeners;
         } catch (BindFailure | RuntimeException e) {
-            listeners.close();
+            fresh.forEach(Listeners::closeOne);
             throw e;
         }
+        fresh.forEach(l -> bound.put(l.address(), l));
+        return result;
     }
 
-    public List<Listener> all() {
-        return bound;
+    /** Closes every listener whose address no generation in use still binds. */
+    public void releaseAllBut(Set<BindAddress> inUse) {
+        for (var it = bound.values().iterator(); it.hasNext(); ) {
+            Listener listener = it.next();
+            if (!inUse.contains(listener.address())) {
+                closeOne(listener);
+                it.remove();
+            }
+        }
     }
 
     private static Listener bindOne(BindAddress address, int backlog, int unixMode, EventLoopGroup group)
@@ -188,16 +209,18 @@ public final class Listeners implements AutoCloseable {
     /** Closes the master's copies and removes the socket files it created. */
     @Override
     public void close() {
-        for (Listener listener : bound) {
-            listener.channel().close().syncUninterruptibly();
-            listener.createdFile().ifPresent(path -> {
-                try {
-                    Files.deleteIfExists(path);
-                } catch (IOException e) {
-                    // best effort at exit; a stale socket file is removed at the next start
-                }
-            });
-        }
+        bound.values().forEach(Listeners::closeOne);
         bound.clear();
+    }
+
+    private static void closeOne(Listener listener) {
+        listener.channel().close().syncUninterruptibly();
+        listener.createdFile().ifPresent(path -> {
+            try {
+                Files.deleteIfExists(path);
+            } catch (IOException e) {
+                // best effort; a stale socket file is removed at the next start
+            }
+        });
     }
 }

@@ -22,16 +22,14 @@ public final class WorkerSpawner {
     public static final String BUNDLED_CLASSPATH_PROPERTY = "drover.bundled.classpath";
 
     /** What one spawn needs to know about the worker. */
-    public record Spec(int id, int generation, String secret, long maxRequests) {
+    public record Spec(int id, int generation, String secret, long maxRequests, List<Listener> listeners) {
     }
 
     private final Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     private final Path linkSocket;
-    private final List<Listener> listeners;
 
-    public WorkerSpawner(Path linkSocket, List<Listener> listeners) {
+    public WorkerSpawner(Path linkSocket) {
         this.linkSocket = linkSocket;
-        this.listeners = listeners;
     }
 
     public Process spawn(Spec spec, Settings settings) throws IOException {
@@ -48,7 +46,7 @@ public final class WorkerSpawner {
         env.put("DROVER_INTERNAL_GENERATION", Integer.toString(spec.generation()));
         env.put("DROVER_INTERNAL_SECRET", spec.secret());
         env.put("DROVER_INTERNAL_LINK", linkSocket.toString());
-        env.put("DROVER_INTERNAL_LISTENERS", String.join(",", listeners.stream().map(Listener::kind).toList()));
+        env.put("DROVER_INTERNAL_LISTENERS", String.join(",", spec.listeners().stream().map(Listener::kind).toList()));
         env.put("DROVER_INTERNAL_APP", settings.app());
         env.put("DROVER_INTERNAL_CONFIG", settings.configFile().map(p -> p.toAbsolutePath().toString()).orElse(""));
         env.put("DROVER_INTERNAL_MASTER_PID", Long.toString(ProcessHandle.current().pid()));

@@ -8,6 +8,8 @@ public enum RecycleReason {
     MAX_REQUESTS("max-requests", true),
     MAX_LIFETIME("max-lifetime", true),
     MEMORY("memory", true),
+    RELOAD("reload", true),
+    MANUAL("manual", true),
     MEMORY_HARD("memory-hard", false),
     HANG("hang", false),
     BOOT_TIMEOUT("boot-timeout", false),

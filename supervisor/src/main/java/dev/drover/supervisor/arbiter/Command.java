@@ -1,0 +1,93 @@
+package dev.drover.supervisor.arbiter;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Every operation on a running master, with the signal that triggers it (if any) and its `drover ctl` form: one
+ * table, one dispatch ({@link Control}), and docs/signals.md lists the same rows (a unit test checks that).
+ * Signals coalesce when sent in bursts, so they mean "at least once"; exact operations go through `drover ctl`.
+ */
+public enum Command {
+    STATUS("status", null, "the master, recycle counts per reason and every worker; --json prints JSON"),
+    RELOAD("reload", "HUP", "re-read the configuration (same file, environment and flags as at start); if it is valid, "
+            + "start a new generation: a canary worker first, then every old worker replaced surge-first; an invalid "
+            + "configuration or a canary that cannot boot changes nothing"),
+    STOP("stop", "TERM", "graceful stop: workers stop accepting and finish their requests within graceful-timeout, "
+            + "then SIGKILL; exit 0"),
+    STOP_QUICK("stop --quick", "INT", "quick stop: workers get INT and 2 s, then SIGKILL; exit 0"),
+    INCR("incr", "TTIN", "one worker more"),
+    DECR("decr", "TTOU", "one worker fewer, never below 1; the one removed is drained, not killed"),
+    SCALE("scale N", null, "run N workers (N >= 1); also brings workers back after WINCH"),
+    RECYCLE("recycle ID", null, "replace worker ID surge-first (its replacement is ready before it drains)"),
+    REOPEN_LOGS("reopen-logs", "USR1", "reopen the log file (drover.log-file), e.g. after logrotate moved it"),
+    PAUSE("pause", "WINCH", "drain every worker but keep the master and its sockets (connections wait in the "
+            + "backlog); reload or scale N brings workers back");
+
+    /** Signals a JVM cannot take as commands, and what replaces them; docs/signals.md shows these rows too. */
+    public static final List<String[]> NOT_COMMANDS = List.of(
+            new String[] {"QUIT", "the JVM's own: it prints the master's thread dump and goes on; use `drover ctl stop --quick`"},
+            new String[] {"USR2", "used by HotSpot itself, never handled; no binary upgrade is needed: a reload (HUP) "
+                    + "starts fresh worker JVMs with the new code"});
+
+    private final String usage;
+    private final String signal;
+    private final String effect;
+
+    Command(String usage, String signal, String effect) {
+        this.usage = usage;
+        this.signal = signal;
+        this.effect = effect;
+    }
+
+    public String usage() {
+        return usage;
+    }
+
+    public Optional<String> signal() {
+        return Optional.ofNullable(signal);
+    }
+
+    public String effect() {
+        return effect;
+    }
+
+    /** The signals the master handles, without "SIG". */
+    public static List<String> signals() {
+        return Arrays.stream(values()).map(c -> c.signal).filter(s -> s != null).toList();
+    }
+
+    public static Optional<Command> forSignal(String name) {
+        return Arrays.stream(values()).filter(c -> name.equals(c.signal)).findFirst();
+    }
+
+    /** A parsed `drover ctl` line: the command and its argument (-1 when it takes none). */
+    public record Parsed(Command command, int argument) {
+    }
+
+    /** Parses a ctl line such as "scale 3"; the exception's message names the line and what was expected. */
+    public static Parsed parse(String line) {
+        String[] words = line.trim().split("\\s+");
+        String joined = String.join(" ", words);
+        for (Command c : values()) {
+            String[] form = c.usage.split(" ");
+            boolean takesNumber = form.length == 2 && form[1].matches("[A-Z]+");
+            if (!words[0].equals(form[0])) {
+                continue;
+            }
+            if (takesNumber) {
+                if (words.length == 2 && words[1].matches("\\d{1,9}")) {
+                    return new Parsed(c, Integer.parseInt(words[1]));
+                }
+                throw new IllegalArgumentException("\"" + joined + "\": " + form[0] + " takes one number (expected: "
+                        + c.usage + ")");
+            }
+            if (joined.equals(c.usage)) {
+                return new Parsed(c, -1);
+            }
+        }
+        throw new IllegalArgumentException("unknown command \"" + joined + "\" (expected one of: "
+                + String.join(", ", Arrays.stream(values()).map(Command::usage).toList()) + ")");
+    }
+}
