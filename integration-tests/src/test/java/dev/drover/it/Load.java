@@ -19,6 +19,7 @@ final class Load implements AutoCloseable {
 
     private final int port;
     private final String path;
+    private final long pauseMs;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final List<Thread> threads = new ArrayList<>();
     final AtomicLong ok = new AtomicLong();
@@ -26,14 +27,23 @@ final class Load implements AutoCloseable {
     final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
     final Map<Long, AtomicLong> byWorker = new ConcurrentHashMap<>();
 
-    private Load(int port, String path) {
+    private Load(int port, String path, long pauseMs) {
         this.port = port;
         this.path = path;
+        this.pauseMs = pauseMs;
     }
 
-    /** Starts {@code keepAlive} keep-alive clients and {@code fresh} connection-per-request clients. */
+    /** Starts {@code keepAlive} keep-alive clients and {@code fresh} connection-per-request clients, flat out. */
     static Load start(int port, String path, int keepAlive, int fresh) {
-        Load load = new Load(port, path);
+        return start(port, path, keepAlive, fresh, 0);
+    }
+
+    /**
+     * The same, each client pausing {@code pauseMs} between requests: steady load that leaves the CPU to the JVMs
+     * that boot during recycles (two cores are shared by the clients, the master and every worker).
+     */
+    static Load start(int port, String path, int keepAlive, int fresh, long pauseMs) {
+        Load load = new Load(port, path, pauseMs);
         for (int i = 0; i < keepAlive + fresh; i++) {
             boolean reuse = i < keepAlive;
             Thread t = new Thread(() -> load.client(reuse), "load-" + i);
@@ -62,10 +72,15 @@ final class Load implements AutoCloseable {
                     http.close();
                     http = null;
                 }
+                if (pauseMs > 0) {
+                    Thread.sleep(pauseMs); // pacing the load, not waiting for anything
+                }
             } catch (IOException e) {
                 fail(e.toString());
                 closeQuietly(http);
                 http = null;
+            } catch (InterruptedException e) {
+                break;
             }
         }
         closeQuietly(http);
