@@ -53,8 +53,6 @@ public final class Arbiter {
     }
 
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
-    private final Listeners listeners;
-    private final Reloader reloader;
     private final WorkerSpawner spawner;
     private final LongSupplier clock;
     private final RestartPolicy restarts = new RestartPolicy();
@@ -66,15 +64,7 @@ public final class Arbiter {
     private final long startedAt;
     private final Control control = new Control(this);
 
-    /** The newest generation: new workers are spawned with it. */
-    private Generation current;
-    /** While a reload's canary boots: the generation the serving workers run, to fall back to if it fails. */
-    private Generation fallback;
-    private int fallbackTarget;
-    /** A reload whose old workers are not all replaced yet. */
-    private boolean rollingOut;
-    private int targetWorkers;
-    private boolean paused;
+    private final Generations generations;
 
     private long nextTick;
     private long respawnNotBefore;
@@ -84,15 +74,11 @@ public final class Arbiter {
 
     public Arbiter(Settings settings, List<Listener> bound, Listeners listeners, Reloader reloader,
                    WorkerSpawner spawner, LongSupplier clock) {
-        this.listeners = listeners;
-        this.reloader = reloader;
         this.spawner = spawner;
         this.clock = clock;
         this.startedAt = clock.getAsLong();
-        this.current = new Generation(1, settings, bound);
-        this.targetWorkers = settings.workers();
         this.recycler = new Recycler(this);
-        recycler.configure(settings);
+        this.generations = new Generations(this, recycler, listeners, reloader, new Generation(1, settings, bound));
     }
 
     /** Where signal handlers, Netty handlers and reader threads post; it never blocks. */
@@ -117,10 +103,10 @@ public final class Arbiter {
                 return exitCode;
             }
             if (!stopping) {
-                retireExtraWorkers();
-                recycler.startReplacements(workers, current.number(), paused ? 0 : targetWorkers, fallback != null);
+                generations.retireExtraWorkers();
+                recycler.startReplacements(workers, generation(), generations.wanted(), generations.canaryPending());
                 keepWorkerCount();
-                finishRollout();
+                generations.finishRollout();
             }
         }
     }
@@ -164,151 +150,6 @@ public final class Arbiter {
         return (graceful ? "graceful" : "quick") + " stop of " + workers.size() + " worker(s) under way";
     }
 
-    // ---- reload, scaling, pausing --------------------------------------------------------------------------
-
-    /**
-     * Reads the configuration again; if it is valid and its addresses can be bound, starts the next generation with
-     * a canary. Changes nothing otherwise. A reload during a reload starts over from the newest configuration.
-     */
-    String reload(String source) throws Control.Refused {
-        refuseWhileStopping(source);
-        Settings next;
-        List<Listener> bound;
-        try {
-            next = reloader.load();
-            bound = bindFor(next);
-        } catch (ConfigError e) {
-            log.error("{}: reload refused, nothing changed:\n  {}", source, String.join("\n  ", e.problems()));
-            throw new Control.Refused("reload refused, nothing changed: " + String.join("; ", e.problems()));
-        }
-        for (WorkerHandle w : List.copyOf(workers)) {
-            if (w.state == WorkerState.BOOTING) {
-                drain(w, null); // a replacement from an older reload that is not serving yet: not needed any more
-            }
-        }
-        if (fallback == null) {
-            fallback = current;
-            fallbackTarget = targetWorkers;
-        }
-        current = new Generation(current.number() + 1, next, bound);
-        targetWorkers = next.workers();
-        paused = false;
-        rollingOut = true;
-        recycler.configure(next);
-        long old = workers.stream().filter(w -> w.generation < current.number() && w.state.holdsSlot()).count();
-        String done = "reload to generation " + current.number() + " started: " + next.workers() + " worker(s) of "
-                + next.app() + "; " + old + " old worker(s) to replace, canary first";
-        log.info("{}: {}", source, done);
-        return done;
-    }
-
-    private List<Listener> bindFor(Settings next) throws ConfigError {
-        try {
-            return listeners.acquire(next.bind(), next.backlog(), next.unixSocketMode());
-        } catch (Listeners.BindFailure e) {
-            throw ConfigError.of("drover.bind", e.address.toString(), next.origin("bind"), e.getMessage(),
-                    "an address this host can listen on, not in use by another process");
-        }
-    }
-
-    /** The canary of a reload is ready: the new generation rolls out. */
-    private void canaryPassed(WorkerHandle canary) {
-        log.info("{} is the canary of generation {} and it is ready: replacing the old workers", canary,
-                current.number());
-        fallback = null;
-    }
-
-    /** The canary could not boot: the reload is abandoned and the old generation goes on, untouched. */
-    private void canaryFailed(WorkerHandle canary, String how) {
-        log.error("reload to generation {} abandoned: its canary {} could not boot ({}); generation {} keeps serving, "
-                + "nothing changed. The canary's last output:\n  {}", current.number(), canary, how,
-                fallback.number(), String.join("\n  ", canary.output.tail()));
-        for (WorkerHandle w : List.copyOf(workers)) {
-            if (w.generation == current.number() && w.state.holdsSlot()) {
-                drain(w, null);
-            }
-        }
-        current = fallback;
-        targetWorkers = fallbackTarget;
-        recycler.unmarkReload(workers);
-        fallback = null;
-        rollingOut = false;
-        recycler.configure(current.settings());
-        releaseListeners();
-    }
-
-    private void finishRollout() {
-        if (!rollingOut || fallback != null) {
-            return;
-        }
-        boolean oldLeft = workers.stream().anyMatch(w -> w.generation < current.number());
-        if (!oldLeft && workers.stream().filter(w -> w.state == WorkerState.SERVING).count() >= targetWorkers) {
-            rollingOut = false;
-            releaseListeners();
-            log.info("reload to generation {} complete: {} worker(s) serving", current.number(), targetWorkers);
-        }
-    }
-
-    /** Closes the sockets of addresses that neither the current generation nor any worker still uses. */
-    private void releaseListeners() {
-        java.util.Set<dev.drover.supervisor.config.BindAddress> inUse = new java.util.HashSet<>();
-        current.listeners().forEach(l -> inUse.add(l.address()));
-        workers.forEach(w -> w.listeners.forEach(l -> inUse.add(l.address())));
-        listeners.releaseAllBut(inUse);
-    }
-
-    String scale(int n, String source) throws Control.Refused {
-        refuseWhileStopping(source);
-        if (n < 1) {
-            throw new Control.Refused("scale " + n + ": " + "expected: at least 1 worker (to stop them all, use pause)");
-        }
-        String done = "workers: " + targetWorkers + (paused ? " (paused)" : "") + " -> " + n;
-        targetWorkers = n;
-        paused = false;
-        log.info("{}: {}", source, done);
-        return done;
-    }
-
-    String pause(String source) throws Control.Refused {
-        refuseWhileStopping(source);
-        paused = true;
-        String done = "paused: draining " + workers.stream().filter(w -> w.state.holdsSlot()).count()
-                + " worker(s); the master keeps its sockets (reload or scale N brings workers back)";
-        log.info("{}: {}", source, done);
-        return done;
-    }
-
-    String recycle(int id, String source) throws Control.Refused {
-        refuseWhileStopping(source);
-        List<WorkerHandle> serving = workers.stream()
-                .filter(w -> w.id == id && w.state == WorkerState.SERVING && w.recycleReason == null).toList();
-        if (serving.isEmpty()) {
-            throw new Control.Refused("recycle " + id + ": no serving worker with id " + id + " (expected one of: "
-                    + workers.stream().filter(w -> w.state == WorkerState.SERVING).map(w -> w.id).sorted().toList() + ")");
-        }
-        serving.forEach(w -> recycler.mark(w, dev.drover.supervisor.policy.RecycleReason.MANUAL, source, clock.getAsLong()));
-        return "recycling " + serving.get(0) + ": its replacement boots first";
-    }
-
-    private void refuseWhileStopping(String source) throws Control.Refused {
-        if (stopping) {
-            throw new Control.Refused(source + ": the master is stopping");
-        }
-    }
-
-    /** Workers beyond the wanted count (after a scale-down or a pause) are drained, highest id first. */
-    private void retireExtraWorkers() {
-        if (fallback != null) {
-            return; // a canary is booting: the old generation stays exactly as it was until it passes
-        }
-        int wanted = paused ? 0 : targetWorkers;
-        for (WorkerHandle w : List.copyOf(workers)) {
-            if (w.id > wanted && w.state.holdsSlot()) {
-                log.info("{} is not needed ({} worker(s) wanted): draining", w, wanted);
-                drain(w, null);
-            }
-        }
-    }
 
     /** Graceful: every worker drains within graceful-timeout. Quick: every worker gets INT and a short deadline. */
     void beginStop(boolean graceful, int code, String why) {
@@ -400,10 +241,10 @@ public final class Arbiter {
     // ---- spawning and keeping the count ------------------------------------------------------------------------
 
     private void keepWorkerCount() {
-        if (paused || clock.getAsLong() - respawnNotBefore < 0) {
+        if (clock.getAsLong() - respawnNotBefore < 0) {
             return;
         }
-        for (int id = 1; id <= targetWorkers; id++) {
+        for (int id = 1; id <= generations.wanted(); id++) {
             if (!holdsSlot(id)) {
                 spawn(id);
             }
@@ -426,7 +267,7 @@ public final class Arbiter {
         }
         String secret = HexFormat.of().formatHex(randomBytes());
         RecyclePolicy.Limits limits = recycler.policy().draw(random);
-        Generation gen = current;
+        Generation gen = generations.current();
         Process process;
         try {
             process = spawner.spawn(new WorkerSpawner.Spec(id, gen.number(), secret, limits.requests(), gen.listeners()),
@@ -470,8 +311,8 @@ public final class Arbiter {
 
     private void onUnplannedExit(WorkerHandle w, String how, int status, Duration age) {
         boolean bootTimeout = w.state == WorkerState.KILLED;
-        if (fallback != null && w.generation == current.number() && w.readyAt == -1) {
-            canaryFailed(w, bootTimeout ? "boot timeout" : how);
+        if (generations.isCanary(w)) {
+            generations.canaryFailed(w, bootTimeout ? "boot timeout" : how);
             return;
         }
         if (!bootTimeout) {
@@ -552,8 +393,8 @@ public final class Arbiter {
         }
         w.state = WorkerState.SERVING;
         restarts.workerReady();
-        if (fallback != null && w.generation == current.number()) {
-            canaryPassed(w);
+        if (generations.canaryPending() && w.generation == generation()) {
+            generations.canaryPassed(w);
         }
         log.info("{} ready in {} ms (spawn to READY; {} ms of it in the worker's main)", w,
                 TimeUnit.NANOSECONDS.toMillis(now - w.spawnedAt), bootMs);
@@ -592,23 +433,19 @@ public final class Arbiter {
     }
 
     Settings settings() {
-        return current.settings();
+        return generations.current().settings();
     }
 
     int generation() {
-        return current.number();
+        return generations.current().number();
     }
 
-    int targetWorkers() {
-        return targetWorkers;
+    Generations generations() {
+        return generations;
     }
 
-    boolean paused() {
-        return paused;
-    }
-
-    String reloadPhase() {
-        return fallback != null ? "canary" : rollingOut ? "rolling out" : "none";
+    boolean stopping() {
+        return stopping;
     }
 
     long now() {

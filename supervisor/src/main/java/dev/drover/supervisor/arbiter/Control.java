@@ -68,17 +68,21 @@ final class Control {
 
     private String execute(Command command, int argument, String source) throws Refused {
         return switch (command) {
-            case RELOAD -> arbiter.reload(source);
+            case RELOAD -> generations().reload(source);
             case STOP -> arbiter.stop(true, source);
             case STOP_QUICK -> arbiter.stop(false, source);
-            case INCR -> arbiter.scale(arbiter.targetWorkers() + 1, source);
-            case DECR -> arbiter.scale(arbiter.targetWorkers() - 1, source);
-            case SCALE -> arbiter.scale(argument, source);
-            case RECYCLE -> arbiter.recycle(argument, source);
+            case INCR -> generations().scale(generations().targetWorkers() + 1, source);
+            case DECR -> generations().scale(generations().targetWorkers() - 1, source);
+            case SCALE -> generations().scale(argument, source);
+            case RECYCLE -> generations().recycle(argument, source);
             case REOPEN_LOGS -> reopenLogs(source);
-            case PAUSE -> arbiter.pause(source);
+            case PAUSE -> generations().pause(source);
             case STATUS -> throw new IllegalStateException("status is answered, not executed");
         };
+    }
+
+    private Generations generations() {
+        return arbiter.generations();
     }
 
     private static String reopenLogs(String source) {
@@ -93,9 +97,9 @@ final class Control {
         Map<String, Object> status = new LinkedHashMap<>();
         status.put("pid", ProcessHandle.current().pid());
         status.put("generation", arbiter.generation());
-        status.put("workers_wanted", arbiter.targetWorkers());
-        status.put("paused", arbiter.paused());
-        status.put("reload", arbiter.reloadPhase());
+        status.put("workers_wanted", generations().targetWorkers());
+        status.put("paused", generations().paused());
+        status.put("reload", generations().reloadPhase());
         status.put("uptime_seconds", TimeUnit.NANOSECONDS.toSeconds(now - arbiter.startedAt()));
         Map<String, Object> recycles = new LinkedHashMap<>();
         for (RecycleReason reason : RecycleReason.values()) {

@@ -1,0 +1,222 @@
+package dev.drover.supervisor.arbiter;
+
+import dev.drover.supervisor.config.BindAddress;
+import dev.drover.supervisor.config.ConfigError;
+import dev.drover.supervisor.config.Settings;
+import dev.drover.supervisor.os.Listener;
+import dev.drover.supervisor.os.Listeners;
+import dev.drover.supervisor.policy.RecycleReason;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Which generation workers are spawned with, and how many: reloads (with their canary and roll-out), resizing,
+ * pausing and manual recycles. Part of the arbiter, run on its thread; the arbiter owns the workers themselves.
+ */
+final class Generations {
+
+    private static final Logger log = LoggerFactory.getLogger(Generations.class);
+
+    private final Arbiter arbiter;
+    private final Recycler recycler;
+    private final Listeners listeners;
+    private final Arbiter.Reloader reloader;
+
+    /** The newest generation: new workers are spawned with it. */
+    private Generation current;
+    /** While a reload's canary boots: the generation the serving workers run, to fall back to if it fails. */
+    private Generation fallback;
+    private int fallbackTarget;
+    /** A reload whose old workers are not all replaced yet. */
+    private boolean rollingOut;
+    private int targetWorkers;
+    private boolean paused;
+
+    Generations(Arbiter arbiter, Recycler recycler, Listeners listeners, Arbiter.Reloader reloader, Generation first) {
+        this.arbiter = arbiter;
+        this.recycler = recycler;
+        this.listeners = listeners;
+        this.reloader = reloader;
+        this.current = first;
+        this.targetWorkers = first.settings().workers();
+        recycler.configure(first.settings());
+    }
+
+    Generation current() {
+        return current;
+    }
+
+    /** How many workers should be serving now: 0 while paused. */
+    int wanted() {
+        return paused ? 0 : targetWorkers;
+    }
+
+    int targetWorkers() {
+        return targetWorkers;
+    }
+
+    boolean paused() {
+        return paused;
+    }
+
+    /** Whether a reload's canary is booting (no other replacement may start meanwhile). */
+    boolean canaryPending() {
+        return fallback != null;
+    }
+
+    /** A worker of the newest generation that never became READY exited: was it a reload's canary? */
+    boolean isCanary(WorkerHandle w) {
+        return fallback != null && w.generation == current.number() && w.readyAt == -1;
+    }
+
+    String reloadPhase() {
+        return fallback != null ? "canary" : rollingOut ? "rolling out" : "none";
+    }
+
+    /**
+     * Reads the configuration again; if it is valid and its addresses can be bound, starts the next generation with
+     * a canary. Changes nothing otherwise. A reload during a reload starts over from the newest configuration.
+     */
+    String reload(String source) throws Control.Refused {
+        refuseWhileStopping(source);
+        Settings next;
+        List<Listener> bound;
+        try {
+            next = reloader.load();
+            bound = bindFor(next);
+        } catch (ConfigError e) {
+            log.error("{}: reload refused, nothing changed:\n  {}", source, String.join("\n  ", e.problems()));
+            throw new Control.Refused("reload refused, nothing changed: " + String.join("; ", e.problems()));
+        }
+        for (WorkerHandle w : List.copyOf(arbiter.workers())) {
+            if (w.state == WorkerState.BOOTING) {
+                arbiter.drain(w, null); // a replacement from an older reload that is not serving yet: not needed any more
+            }
+        }
+        if (fallback == null) {
+            fallback = current;
+            fallbackTarget = targetWorkers;
+        }
+        current = new Generation(current.number() + 1, next, bound);
+        targetWorkers = next.workers();
+        paused = false;
+        rollingOut = true;
+        recycler.configure(next);
+        long old = arbiter.workers().stream().filter(w -> w.generation < current.number() && w.state.holdsSlot()).count();
+        String done = "reload to generation " + current.number() + " started: " + next.workers() + " worker(s) of "
+                + next.app() + "; " + old + " old worker(s) to replace, canary first";
+        log.info("{}: {}", source, done);
+        return done;
+    }
+
+    private List<Listener> bindFor(Settings next) throws ConfigError {
+        try {
+            return listeners.acquire(next.bind(), next.backlog(), next.unixSocketMode());
+        } catch (Listeners.BindFailure e) {
+            throw ConfigError.of("drover.bind", e.address.toString(), next.origin("bind"), e.getMessage(),
+                    "an address this host can listen on, not in use by another process");
+        }
+    }
+
+    /** The canary of a reload is ready: the new generation rolls out. */
+    void canaryPassed(WorkerHandle canary) {
+        log.info("{} is the canary of generation {} and it is ready: replacing the old workers", canary,
+                current.number());
+        fallback = null;
+    }
+
+    /** The canary could not boot: the reload is abandoned and the old generation goes on, untouched. */
+    void canaryFailed(WorkerHandle canary, String how) {
+        log.error("reload to generation {} abandoned: its canary {} could not boot ({}); generation {} keeps serving, "
+                + "nothing changed. The canary's last output:\n  {}", current.number(), canary, how,
+                fallback.number(), String.join("\n  ", canary.output.tail()));
+        for (WorkerHandle w : List.copyOf(arbiter.workers())) {
+            if (w.generation == current.number() && w.state.holdsSlot()) {
+                arbiter.drain(w, null);
+            }
+        }
+        current = fallback;
+        targetWorkers = fallbackTarget;
+        recycler.unmarkReload(arbiter.workers());
+        fallback = null;
+        rollingOut = false;
+        recycler.configure(current.settings());
+        releaseListeners();
+    }
+
+    void finishRollout() {
+        if (!rollingOut || fallback != null) {
+            return;
+        }
+        boolean oldLeft = arbiter.workers().stream().anyMatch(w -> w.generation < current.number());
+        if (!oldLeft && arbiter.workers().stream().filter(w -> w.state == WorkerState.SERVING).count() >= targetWorkers) {
+            rollingOut = false;
+            releaseListeners();
+            log.info("reload to generation {} complete: {} worker(s) serving", current.number(), targetWorkers);
+        }
+    }
+
+    /** Closes the sockets of addresses that neither the current generation nor any worker still uses. */
+    void releaseListeners() {
+        Set<BindAddress> inUse = new HashSet<>();
+        current.listeners().forEach(l -> inUse.add(l.address()));
+        arbiter.workers().forEach(w -> w.listeners.forEach(l -> inUse.add(l.address())));
+        listeners.releaseAllBut(inUse);
+    }
+
+    String scale(int n, String source) throws Control.Refused {
+        refuseWhileStopping(source);
+        if (n < 1) {
+            throw new Control.Refused("scale " + n + ": " + "expected: at least 1 worker (to stop them all, use pause)");
+        }
+        String done = "workers: " + targetWorkers + (paused ? " (paused)" : "") + " -> " + n;
+        targetWorkers = n;
+        paused = false;
+        log.info("{}: {}", source, done);
+        return done;
+    }
+
+    String pause(String source) throws Control.Refused {
+        refuseWhileStopping(source);
+        paused = true;
+        String done = "paused: draining " + arbiter.workers().stream().filter(w -> w.state.holdsSlot()).count()
+                + " worker(s); the master keeps its sockets (reload or scale N brings workers back)";
+        log.info("{}: {}", source, done);
+        return done;
+    }
+
+    String recycle(int id, String source) throws Control.Refused {
+        refuseWhileStopping(source);
+        List<WorkerHandle> serving = arbiter.workers().stream()
+                .filter(w -> w.id == id && w.state == WorkerState.SERVING && w.recycleReason == null).toList();
+        if (serving.isEmpty()) {
+            throw new Control.Refused("recycle " + id + ": no serving worker with id " + id + " (expected one of: "
+                    + arbiter.workers().stream().filter(w -> w.state == WorkerState.SERVING).map(w -> w.id).sorted().toList() + ")");
+        }
+        serving.forEach(w -> recycler.mark(w, RecycleReason.MANUAL, source, arbiter.now()));
+        return "recycling " + serving.get(0) + ": its replacement boots first";
+    }
+
+    private void refuseWhileStopping(String source) throws Control.Refused {
+        if (arbiter.stopping()) {
+            throw new Control.Refused(source + ": the master is stopping");
+        }
+    }
+
+    /** Workers beyond the wanted count (after a scale-down or a pause) are drained, highest id first. */
+    void retireExtraWorkers() {
+        if (fallback != null) {
+            return; // a canary is booting: the old generation stays exactly as it was until it passes
+        }
+        int wanted = paused ? 0 : targetWorkers;
+        for (WorkerHandle w : List.copyOf(arbiter.workers())) {
+            if (w.id > wanted && w.state.holdsSlot()) {
+                log.info("{} is not needed ({} worker(s) wanted): draining", w, wanted);
+                arbiter.drain(w, null);
+            }
+        }
+    }
+}
