@@ -27,7 +27,8 @@ final class DroverProcess implements AutoCloseable {
 
     static final Path HOME = Path.of(System.getProperty("drover.home", "..")).toAbsolutePath().normalize();
     static final Path LAUNCHER = HOME.resolve("scripts/drover");
-    private static final Pattern PID = Pattern.compile("\\(pid (\\d+)");
+    /** The line a master logs for every worker it starts: the pids it is responsible for. */
+    private static final Pattern PID = Pattern.compile("\\] worker \\d+ \\(pid (\\d+), gen \\d+\\) spawned");
     private static final Pattern LISTENING = Pattern.compile("listening on http://([0-9.]+):(\\d+)");
 
     private final Process process;
@@ -167,7 +168,7 @@ final class DroverProcess implements AutoCloseable {
         return process.exitValue();
     }
 
-    /** Every worker pid this master has logged, alive or not. */
+    /** Every worker pid this master has spawned, alive or not. */
     Set<Long> workerPids() {
         synchronized (lines) {
             Set<Long> pids = new HashSet<>(seenPids);

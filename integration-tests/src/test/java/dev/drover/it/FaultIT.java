@@ -124,4 +124,62 @@ class FaultIT {
         assertTrue(result.output().contains("at dev.drover.sample.SampleApp.start"),
                 "the thread dump shows where it was stuck:\n" + result.output());
     }
+
+    @Test
+    void aWorkerOverTheHardLimitIsKilledAtOnceAndReplaced() throws Exception {
+        Path pidfile = dir.resolve("hard.pid");
+        try (DroverProcess drover = DroverProcess.start(List.of("-w", "1", "-b", "127.0.0.1:0", "-p", pidfile.toString(),
+                "--memory-hard-limit", "180M", "dev.drover.sample.SampleApp"))) {
+            int port = drover.awaitServing(1, Duration.ofSeconds(60));
+            long leaker = Ctl.servingPids(pidfile).get(0);
+            for (int i = 0; i < 6; i++) {
+                Http.get(port, "/leak?kb=20480"); // 120 MiB more: well over the hard limit
+            }
+            drover.awaitLine("worker 1 \\(pid " + leaker + ", gen 1\\) killed \\(memory-hard\\): rss [0-9.]+ MiB is over "
+                    + "drover.memory.hard-limit \\(180.0 MiB\\)", Duration.ofSeconds(10));
+            drover.awaitLine("worker 1 \\(pid (?!" + leaker + ")\\d+, gen 1\\) ready in", Duration.ofSeconds(30));
+            assertEquals(200, Http.get(port, "/").status());
+            assertEquals(1, Ctl.status(pidfile).getLong("recycles.memory-hard"));
+        }
+    }
+
+    @Test
+    void maxLifetimeRecyclesWithoutLosingARequest() throws Exception {
+        try (DroverProcess drover = DroverProcess.start(List.of("-w", "2", "-b", "127.0.0.1:0", "--max-lifetime", "4s",
+                "dev.drover.sample.SampleApp"))) {
+            int port = drover.awaitServing(2, Duration.ofSeconds(60));
+            try (Load load = Load.start(port, "/", 2, 2, 5)) {
+                DroverProcess.awaitCondition("3 recycles by age", Duration.ofSeconds(90),
+                        () -> drover.countLines("recycled \\(max-lifetime\\)") >= 3);
+                load.close();
+                assertEquals(0, load.failed.get(), load.summary());
+            }
+            assertTrue(drover.output().matches("(?s).*is due for recycling \\(max-lifetime\\): lived [0-9.]+s "
+                    + "\\(its limit: 4s\\).*"), drover.output());
+        }
+    }
+
+    /** A whole-JVM pause (here SIGSTOP, as a long stop-the-world GC pause would) longer than timeout is no hang. */
+    @Test
+    void aWorkerPausedAsAWholeIsNotMistakenForAHang() throws Exception {
+        Path pidfile = dir.resolve("pause.pid");
+        try (DroverProcess drover = DroverProcess.start(List.of("-w", "1", "-b", "127.0.0.1:0", "-p", pidfile.toString(),
+                "-t", "2s", "dev.drover.sample.SampleApp"))) {
+            int port = drover.awaitServing(1, Duration.ofSeconds(60));
+            long pid = Ctl.servingPids(pidfile).get(0);
+            ReloadIT.kill("STOP", pid);
+            long stoppedAt = System.nanoTime();
+            DroverProcess.awaitCondition("4 s stopped: twice the timeout", Duration.ofSeconds(10),
+                    () -> Duration.ofNanos(System.nanoTime() - stoppedAt).toMillis() >= 4000);
+            ReloadIT.kill("CONT", pid);
+            Http.Response response = Http.get(port, "/");
+            assertEquals(pid, response.workerPid(), "the same worker answers after its pause");
+            // Its next reports (one per second) show no stall; give the master three ticks to judge.
+            int mark = drover.lineCount();
+            DroverProcess.awaitCondition("three more ticks", Duration.ofSeconds(10),
+                    () -> Duration.ofNanos(System.nanoTime() - stoppedAt).toMillis() >= 7000);
+            assertTrue(drover.lineCount() == mark || !drover.output().contains("is hung"), drover.output());
+            assertEquals(List.of(pid), Ctl.servingPids(pidfile));
+        }
+    }
 }

@@ -40,7 +40,11 @@ class ReloadIT {
     }
 
     static void signal(DroverProcess drover, String signal) throws Exception {
-        assertEquals(0, new ProcessBuilder("kill", "-" + signal, Long.toString(drover.pid())).start().waitFor());
+        kill(signal, drover.pid());
+    }
+
+    static void kill(String signal, long pid) throws Exception {
+        assertEquals(0, new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).start().waitFor());
     }
 
     private Set<Long> servingPids() throws Exception {
@@ -151,6 +155,66 @@ class ReloadIT {
             DroverProcess.awaitCondition("no process but the two workers", Duration.ofSeconds(10), () ->
                     drover.process().toHandle().children().filter(h -> DroverProcess.alive(h.pid()))
                             .map(ProcessHandle::pid).collect(Collectors.toSet()).equals(serving));
+        }
+    }
+
+    @Test
+    void changedAddressesAreBoundBeforeTheOldOnesCloseAndATakenOneRefusesTheReload() throws Exception {
+        int first = freePort();
+        int second = freePort();
+        writeConfig(1, "").toString();
+        Files.writeString(conf, Files.readString(conf).replace("127.0.0.1:0", "127.0.0.1:" + first));
+        try (DroverProcess drover = DroverProcess.start(List.of("-c", conf.toString()))) {
+            drover.awaitServing(1, Duration.ofSeconds(60));
+            try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                Files.writeString(conf, Files.readString(conf).replace("127.0.0.1:" + first,
+                        "127.0.0.1:" + taken.getLocalPort()));
+                DroverProcess.Result refused = Ctl.run(pidfile, "reload");
+                assertEquals(2, refused.exitCode(), refused.output());
+                assertTrue(refused.output().contains("reload refused, nothing changed: drover.bind = 127.0.0.1:"
+                        + taken.getLocalPort()), refused.output());
+                assertTrue(refused.output().contains("Address already in use"), refused.output());
+                assertEquals(200, Http.get(first, "/").status());
+            }
+            Files.writeString(conf, Files.readString(conf).replaceAll("127.0.0.1:\\d+", "127.0.0.1:" + second));
+            signal(drover, "HUP");
+            drover.awaitLine("reload to generation 2 complete", Duration.ofSeconds(60));
+            assertEquals(200, Http.get(second, "/").status());
+            DroverProcess.awaitCondition("the old address closed", Duration.ofSeconds(10), () -> {
+                try {
+                    Http.get(first, "/");
+                    return false;
+                } catch (java.io.IOException refusedNow) {
+                    return true;
+                }
+            });
+        }
+    }
+
+    @Test
+    void ctlRecycleAndStopAnswerWithWhatTheyDid() throws Exception {
+        writeConfig(2, "");
+        try (DroverProcess drover = DroverProcess.start(List.of("-c", conf.toString()))) {
+            drover.awaitServing(2, Duration.ofSeconds(60));
+            DroverProcess.Result recycle = Ctl.run(pidfile, "recycle", "2");
+            assertEquals(0, recycle.exitCode(), recycle.output());
+            assertTrue(recycle.output().matches("(?s)recycling worker 2 \\(pid \\d+, gen 1\\): its replacement boots first\\s*"),
+                    recycle.output());
+            drover.awaitLine("worker 2 \\(pid \\d+, gen 1\\) recycled \\(manual\\)", Duration.ofSeconds(60));
+            DroverProcess.Result incr = Ctl.run(pidfile, "incr");
+            assertEquals("workers: 2 -> 3", incr.output().trim());
+            DroverProcess.Result decr = Ctl.run(pidfile, "decr");
+            assertEquals("workers: 3 -> 2", decr.output().trim());
+            DroverProcess.Result stop = Ctl.run(pidfile, "stop");
+            assertEquals(0, stop.exitCode(), stop.output());
+            assertTrue(stop.output().startsWith("graceful stop of "), stop.output());
+            assertEquals(0, drover.awaitExit(Duration.ofSeconds(40)));
+        }
+    }
+
+    private static int freePort() throws Exception {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
         }
     }
 }

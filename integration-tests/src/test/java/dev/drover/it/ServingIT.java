@@ -23,6 +23,11 @@ class ServingIT {
         Path dir = DroverProcess.tempDir("drover-serving");
         Path pidfile = dir.resolve("app.pid");
         Path unixSocket = dir.resolve("app.sock");
+        // A stale socket file, as a master killed with -9 leaves behind: replaced, like Gunicorn does.
+        try (var stale = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            stale.bind(UnixDomainSocketAddress.of(unixSocket));
+        }
+        assertTrue(Files.exists(unixSocket));
         try (DroverProcess drover = DroverProcess.start(List.of("-w", "2", "-b", "127.0.0.1:0",
                 "-b", "unix:" + unixSocket, "-p", pidfile.toString(), "dev.drover.sample.SampleApp"))) {
             int port = drover.awaitServing(2, Duration.ofSeconds(60));

@@ -444,6 +444,10 @@ public final class Arbiter {
         return generations;
     }
 
+    Recycler recycler() {
+        return recycler;
+    }
+
     boolean stopping() {
         return stopping;
     }

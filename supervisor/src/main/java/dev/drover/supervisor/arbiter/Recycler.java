@@ -200,12 +200,10 @@ final class Recycler {
     private long readMemory(WorkerHandle w, long now) {
         w.rssBytes = ProcMemory.rssBytes(w.pid);
         boolean needed = policy.needsRollup(w.rssBytes);
-        if (needed || w.rollupReadAt == Long.MIN_VALUE
-                || now - w.rollupReadAt >= TimeUnit.MILLISECONDS.toNanos(ROLLUP_PERIOD_MS)) {
-            ProcMemory.Rollup rollup = ProcMemory.rollup(w.pid);
-            w.pssBytes = rollup.pssBytes();
-            w.ussBytes = rollup.ussBytes();
-            w.rollupReadAt = now;
+        if (needed) {
+            readRollup(w, now);
+        } else {
+            refreshRollup(w, now, ROLLUP_PERIOD_MS);
         }
         return switch (policy.memory().metric()) {
             case RSS -> w.rssBytes;
@@ -213,6 +211,20 @@ final class Recycler {
             case PSS -> needed ? w.pssBytes : w.rssBytes;
             case USS -> needed ? w.ussBytes : w.rssBytes;
         };
+    }
+
+    /** Reads PSS and USS again if the last reading is older than {@code maxAgeMs} (status asks for fresh ones). */
+    void refreshRollup(WorkerHandle w, long now, long maxAgeMs) {
+        if (w.rollupReadAt == Long.MIN_VALUE || now - w.rollupReadAt >= TimeUnit.MILLISECONDS.toNanos(maxAgeMs)) {
+            readRollup(w, now);
+        }
+    }
+
+    private static void readRollup(WorkerHandle w, long now) {
+        ProcMemory.Rollup rollup = ProcMemory.rollup(w.pid);
+        w.pssBytes = rollup.pssBytes();
+        w.ussBytes = rollup.ussBytes();
+        w.rollupReadAt = now;
     }
 
     /** What a recycle log line reports about the worker at that moment. */
