@@ -42,7 +42,10 @@ final class ConnectionTracker {
     private long requestLimit;
     private Runnable onLimit = () -> { };
 
-    /** Calls {@code onLimit} once, from an event loop, when the {@code limit}-th request has been answered. */
+    /**
+     * Calls {@code onLimit} once, from an event loop, when the {@code limit}-th request has been answered. Set before
+     * the first connection is accepted (registering the listeners publishes it to the event loops).
+     */
     void notifyAtRequest(long limit, Runnable onLimit) {
         this.requestLimit = limit;
         this.onLimit = onLimit;

@@ -71,6 +71,9 @@ final class Worker implements MasterLink.Listener {
             System.err.println("drover worker: cannot attach to the master at " + env.linkSocket() + ": " + e);
             return ExitCodes.LINK_ERROR;
         }
+        if (draining.get()) {
+            return ExitCodes.OK; // told to stop while attaching: nothing to do
+        }
         Config config = loadConfig();
         try {
             app = loadApp();
@@ -96,15 +99,22 @@ final class Worker implements MasterLink.Listener {
         return ExitCodes.OK;
     }
 
-    private void serve(List<Integer> fds) throws InterruptedException {
-        http = new HttpService(httpLoops, app, tracker);
-        for (int i = 0; i < fds.size(); i++) {
-            http.adopt(env.listenerKinds().get(i), fds.get(i));
+    /**
+     * Adopts the sockets and reports READY, unless a drain came first (a booting worker the master no longer
+     * needs): then it never accepts a connection, so none can be lost. Synchronized with {@link #drain}.
+     */
+    private synchronized void serve(List<Integer> fds) throws InterruptedException {
+        if (draining.get()) {
+            return;
         }
         heartbeats = new LoopHeartbeats(httpLoops);
         if (env.maxRequests() > 0) {
             // Tell the master at once, not at the next STATS: its replacement starts booting now.
             tracker.notifyAtRequest(env.maxRequests(), () -> linkLoop.execute(this::reportStats));
+        }
+        http = new HttpService(httpLoops, app, tracker);
+        for (int i = 0; i < fds.size(); i++) {
+            http.adopt(env.listenerKinds().get(i), fds.get(i));
         }
         long bootMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - mainStarted);
         link.send(LinkMessage.of(LinkMessage.Type.READY).put("boot_ms", bootMs).build());
@@ -163,7 +173,7 @@ final class Worker implements MasterLink.Listener {
     }
 
     /** Stop accepting, finish what is in flight, then exit. Safe to call more than once, from any thread. */
-    private void drain(String why) {
+    private synchronized void drain(String why) {
         if (!draining.compareAndSet(false, true)) {
             return;
         }
@@ -191,7 +201,9 @@ final class Worker implements MasterLink.Listener {
             Thread.currentThread().interrupt();
         }
         try {
-            app.stop();
+            if (app != null) {
+                app.stop();
+            }
         } catch (RuntimeException e) {
             log.warn("app stop() failed", e);
         }
