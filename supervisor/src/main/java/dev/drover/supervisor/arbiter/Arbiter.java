@@ -65,6 +65,7 @@ public final class Arbiter {
     private final Control control = new Control(this);
 
     private final Generations generations;
+    private final Cds cds;
 
     private long nextTick;
     private long respawnNotBefore;
@@ -79,6 +80,7 @@ public final class Arbiter {
         this.startedAt = clock.getAsLong();
         this.recycler = new Recycler(this);
         this.generations = new Generations(this, recycler, listeners, reloader, new Generation(1, settings, bound));
+        this.cds = new Cds(this, spawner);
     }
 
     /** Where signal handlers, Netty handlers and reader threads post; it never blocks. */
@@ -89,6 +91,7 @@ public final class Arbiter {
     /** Runs until the master stops; returns the master's exit code. */
     public int run() throws InterruptedException {
         nextTick = clock.getAsLong();
+        cds.prepare(generations.current());
         while (true) {
             long wait = Math.max(0, TimeUnit.NANOSECONDS.toMillis(nextTick - clock.getAsLong()));
             Event event = events.poll(wait, TimeUnit.MILLISECONDS);
@@ -100,6 +103,7 @@ public final class Arbiter {
                 nextTick += TimeUnit.MILLISECONDS.toNanos(TICK_MS);
             }
             if (stopping && workers.isEmpty()) {
+                cds.abort();
                 return exitCode;
             }
             if (!stopping) {
@@ -107,6 +111,7 @@ public final class Arbiter {
                 recycler.startReplacements(workers, generation(), generations.wanted(), generations.canaryPending());
                 keepWorkerCount();
                 generations.finishRollout();
+                cds.trainWhenIdle(workers.stream().anyMatch(w -> w.state == WorkerState.BOOTING));
             }
         }
     }
@@ -123,6 +128,8 @@ public final class Arbiter {
             onLinkMessage(r.channel(), r.message());
         } else if (event instanceof Event.LinkFailed f) {
             onLinkFailed(f.channel(), f.problem());
+        } else if (event instanceof Event.TrainingExited t) {
+            cds.onTrainingExited(t.archive(), t.status());
         } else if (event instanceof Event.ControlRequest c) {
             c.reply().complete(control.answer(c.command()));
         }
@@ -134,6 +141,7 @@ public final class Arbiter {
             recycler.police(w, now);
             killIfOverdue(w, now);
         }
+        cds.tick(now);
         if (stopping && now - stopDeadline >= 0) {
             workers.forEach(w -> sigkill(w, "did not stop in time"));
         }
@@ -268,16 +276,18 @@ public final class Arbiter {
         String secret = HexFormat.of().formatHex(randomBytes());
         RecyclePolicy.Limits limits = recycler.policy().draw(random);
         Generation gen = generations.current();
+        java.util.Optional<java.nio.file.Path> archive = cds.archiveFor(gen.number());
         Process process;
         try {
-            process = spawner.spawn(new WorkerSpawner.Spec(id, gen.number(), secret, limits.requests(), gen.listeners()),
-                    gen.settings());
+            process = spawner.spawn(new WorkerSpawner.Spec(id, gen.number(), secret, limits.requests(), gen.listeners(),
+                    archive), gen.settings());
         } catch (IOException e) {
             log.error("cannot spawn worker {}: {}; retrying in {}", id, e.getMessage(), seconds(RestartPolicy.MAX_DELAY));
             respawnNotBefore = clock.getAsLong() + RestartPolicy.MAX_DELAY.toNanos();
             return null;
         }
         WorkerHandle w = new WorkerHandle(id, gen.number(), gen.listeners(), process, secret, clock.getAsLong(), limits);
+        w.withArchive = archive.isPresent();
         w.output = WorkerOutput.follow(process, w.toString(), status -> post(new Event.WorkerExited(w, status)));
         workers.add(w);
         log.info("{} spawned", w);
@@ -396,8 +406,8 @@ public final class Arbiter {
         if (generations.canaryPending() && w.generation == generation()) {
             generations.canaryPassed(w);
         }
-        log.info("{} ready in {} ms (spawn to READY; {} ms of it in the worker's main)", w,
-                TimeUnit.NANOSECONDS.toMillis(now - w.spawnedAt), bootMs);
+        log.info("{} ready in {} ms (spawn to READY; {} ms of it in the worker's main{})", w,
+                TimeUnit.NANOSECONDS.toMillis(now - w.spawnedAt), bootMs, w.withArchive ? "; AppCDS" : "");
         recycler.onReady(w, now);
     }
 
@@ -446,6 +456,10 @@ public final class Arbiter {
 
     Recycler recycler() {
         return recycler;
+    }
+
+    Cds cds() {
+        return cds;
     }
 
     boolean stopping() {

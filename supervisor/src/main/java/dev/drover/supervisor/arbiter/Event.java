@@ -30,6 +30,10 @@ public sealed interface Event {
     record LinkFailed(Channel channel, String problem) implements Event {
     }
 
+    /** The AppCDS training run for {@code archive} ended with this status. */
+    record TrainingExited(java.nio.file.Path archive, int status) implements Event {
+    }
+
     /** A `drover ctl` command; the arbiter completes {@code reply} with a JSON document. */
     record ControlRequest(String command, CompletableFuture<String> reply) implements Event {
     }

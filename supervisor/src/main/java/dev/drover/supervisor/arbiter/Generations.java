@@ -101,6 +101,7 @@ final class Generations {
             fallbackTarget = targetWorkers;
         }
         current = new Generation(current.number() + 1, next, bound);
+        arbiter.cds().prepare(current);
         targetWorkers = next.workers();
         paused = false;
         rollingOut = true;

@@ -23,6 +23,8 @@ final class WorkerHandle {
     /** The listening sockets of its generation, handed over at HELLO. */
     final List<Listener> listeners;
     WorkerOutput output;
+    /** Spawned with the generation's AppCDS archive. */
+    boolean withArchive;
 
     WorkerState state = WorkerState.BOOTING;
     Channel link;

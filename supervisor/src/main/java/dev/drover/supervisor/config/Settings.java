@@ -21,6 +21,7 @@ public record Settings(
         int unixSocketMode,
         RecycleLimits recycle,
         MemoryLimits memory,
+        CdsSettings cds,
         Duration timeout,
         Duration bootTimeout,
         Optional<Path> configFile,

@@ -47,6 +47,7 @@ final class SettingsReader {
                 new RecycleLimits(count("max-requests"), count("max-requests-jitter"), duration("max-lifetime"),
                         duration("max-lifetime-jitter"), wholeNumber("max-surge", 1)),
                 memoryLimits(),
+                cdsSettings(),
                 positiveDuration("timeout"),
                 positiveDuration("boot-timeout"),
                 file,
@@ -108,6 +109,21 @@ final class SettingsReader {
             problem(key, "not a size", expected);
         }
         return 0;
+    }
+
+    private CdsSettings cdsSettings() {
+        boolean enabled = true;
+        try {
+            enabled = config.getBoolean("cds.enabled");
+        } catch (ConfigException.WrongType e) {
+            problem("cds.enabled", "not a boolean", "true or false");
+        }
+        Path dir = optionalPath("cds.cache-dir").orElseGet(() -> {
+            String xdg = System.getenv("XDG_CACHE_HOME");
+            Path base = xdg != null && !xdg.isEmpty() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+            return base.resolve("drover").resolve("cds");
+        });
+        return new CdsSettings(enabled, dir);
     }
 
     private MemoryLimits memoryLimits() {

@@ -16,13 +16,15 @@ import java.util.Map;
 public final class WorkerSpawner {
 
     public static final String MAIN_CLASS = "dev.drover.worker.runtime.WorkerMain";
+    public static final String TRAINING_CLASS = "dev.drover.worker.runtime.TrainingMain";
     /** Set by the launcher: the worker runtime's jars (worker-api and its dependencies). */
     public static final String RUNTIME_CLASSPATH_PROPERTY = "drover.worker.classpath";
     /** Set by the launcher: apps shipped with Drover (the sample app), put after the app's own classpath. */
     public static final String BUNDLED_CLASSPATH_PROPERTY = "drover.bundled.classpath";
 
     /** What one spawn needs to know about the worker. */
-    public record Spec(int id, int generation, String secret, long maxRequests, List<Listener> listeners) {
+    public record Spec(int id, int generation, String secret, long maxRequests, List<Listener> listeners,
+                       java.util.Optional<Path> cdsArchive) {
     }
 
     private final Path java = Path.of(System.getProperty("java.home"), "bin", "java");
@@ -36,6 +38,7 @@ public final class WorkerSpawner {
         List<String> command = new ArrayList<>();
         command.add(java.toString());
         command.addAll(settings.workerJvmOptions());
+        spec.cdsArchive().ifPresent(archive -> command.add("-XX:SharedArchiveFile=" + archive));
         command.add("-Dlogback.configurationFile=drover-worker-logback.xml");
         command.add("-cp");
         command.add(workerClasspath(settings));
@@ -52,6 +55,27 @@ public final class WorkerSpawner {
         env.put("DROVER_INTERNAL_MASTER_PID", Long.toString(ProcessHandle.current().pid()));
         env.put("DROVER_INTERNAL_MAX_REQUESTS", Long.toString(spec.maxRequests()));
         return builder.start();
+    }
+
+    /**
+     * The AppCDS training run: the app in a JVM like a worker's, which writes the classes it loaded to
+     * {@code archive} when it exits (dev.drover.worker.runtime.TrainingMain).
+     */
+    public Process train(Settings settings, Path archive) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(java.toString());
+        command.addAll(settings.workerJvmOptions());
+        command.add("-XX:ArchiveClassesAtExit=" + archive);
+        // The dump lists every class it skips (generated accessors, JFR events) as a warning: noise, not news.
+        command.add("-Xlog:cds=off");
+        command.add("-Xlog:cds+dynamic=off");
+        command.add("-Dlogback.configurationFile=drover-worker-logback.xml");
+        command.add("-cp");
+        command.add(workerClasspath(settings));
+        command.add(TRAINING_CLASS);
+        command.add(settings.app());
+        settings.configFile().ifPresent(f -> command.add(f.toAbsolutePath().toString()));
+        return new ProcessBuilder(command).redirectErrorStream(true).start();
     }
 
     /** The worker runtime first, then the app's classpath, then the apps bundled with Drover. */

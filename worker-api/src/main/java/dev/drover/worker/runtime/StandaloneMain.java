@@ -27,14 +27,22 @@ public final class StandaloneMain {
         int colon = args[0].lastIndexOf(':');
         InetSocketAddress address = new InetSocketAddress(args[0].substring(0, colon),
                 Integer.parseInt(args[0].substring(colon + 1)));
-        DroverApp app = (DroverApp) Class.forName(args[1]).getConstructor().newInstance();
-        var file = args.length > 2 ? ConfigFactory.parseFile(new File(args[2])) : ConfigFactory.empty();
-        app.start(new RuntimeContext(0, 0, ProcessHandle.current().pid(),
-                file.withFallback(ConfigFactory.defaultReference()).resolve()));
-        EventLoopGroup loops =
-                new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(), EpollIoHandler.newFactory());
-        new HttpService(loops, app, new ConnectionTracker()).bind(address);
+        serve(address, args[1], args.length > 2 ? new File(args[2]) : null);
         System.out.println("standalone: " + args[1] + " listening on " + address);
         Thread.currentThread().join();
+    }
+
+    /** Loads and starts the app and serves it on {@code address}; returns the bound address. */
+    static InetSocketAddress serve(InetSocketAddress address, String appClass, File configFile) throws Exception {
+        DroverApp app = (DroverApp) Class.forName(appClass).getConstructor().newInstance();
+        var file = configFile != null ? ConfigFactory.parseFile(configFile) : ConfigFactory.empty();
+        app.start(new RuntimeContext(0, 0, ProcessHandle.current().pid(),
+                ConfigFactory.defaultOverrides().withFallback(file).withFallback(ConfigFactory.defaultReference())
+                        .resolve()));
+        EventLoopGroup loops =
+                new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(), EpollIoHandler.newFactory());
+        HttpService http = new HttpService(loops, app, new ConnectionTracker());
+        http.bind(address);
+        return (InetSocketAddress) http.servers().get(0).localAddress();
     }
 }
