@@ -93,7 +93,8 @@ final class Generations {
         }
         for (WorkerHandle w : List.copyOf(arbiter.workers())) {
             if (w.state == WorkerState.BOOTING) {
-                arbiter.drain(w, null); // a replacement from an older reload that is not serving yet: not needed any more
+                // Not serving yet, and of an older generation now: stopped; its slot is refilled from the new one.
+                arbiter.drain(w, null);
             }
         }
         if (fallback == null) {
@@ -207,7 +208,7 @@ final class Generations {
         }
     }
 
-    /** Workers beyond the wanted count (after a scale-down or a pause) are drained, highest id first. */
+    /** Workers beyond the wanted count (after a scale-down or a pause) are drained: slots above it empty out. */
     void retireExtraWorkers() {
         if (fallback != null) {
             return; // a canary is booting: the old generation stays exactly as it was until it passes
