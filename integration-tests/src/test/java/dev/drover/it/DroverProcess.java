@@ -183,7 +183,7 @@ final class DroverProcess implements AutoCloseable {
             if (System.nanoTime() - deadline > 0) {
                 fail("timed out after " + timeout + " waiting for: " + what);
             }
-            Thread.sleep(50);
+            Thread.sleep(50); // the poll interval of a condition with a deadline
         }
     }
 

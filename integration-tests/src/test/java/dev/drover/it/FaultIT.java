@@ -43,7 +43,7 @@ class FaultIT {
                         if (Http.get(port, "/leak?kb=512").status() != 200) {
                             leakFailures.incrementAndGet();
                         }
-                        Thread.sleep(50);
+                        Thread.sleep(50); // pacing the leak (about 10 MiB/s), not waiting for anything
                     } catch (Exception e) {
                         leakFailures.incrementAndGet();
                     }
