@@ -8,8 +8,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,35 +33,19 @@ class FaultIT {
         try (DroverProcess drover = DroverProcess.start(List.of("-c", conf.toString()))) {
             int port = drover.awaitServing(1, Duration.ofSeconds(60));
             long leaker = Ctl.servingPids(pidfile).get(0);
-            AtomicBoolean leaking = new AtomicBoolean(true);
-            AtomicLong leakFailures = new AtomicLong();
-            Thread leak = new Thread(() -> {
-                while (leaking.get()) { // about 10 MiB/s: the soft limit is crossed in seconds, the hard one never
-                    try {
-                        if (Http.get(port, "/leak?kb=512").status() != 200) {
-                            leakFailures.incrementAndGet();
-                        }
-                        Thread.sleep(50); // pacing the leak (about 10 MiB/s), not waiting for anything
-                    } catch (Exception e) {
-                        leakFailures.incrementAndGet();
-                    }
-                }
-            });
-            leak.start();
-            try (Load load = Load.start(port, "/", 2, 2)) {
+            // One paced client leaking 512 KiB every ~50 ms (about 10 MiB/s): the soft limit is crossed in seconds,
+            // the hard one never; the usual load runs beside it.
+            try (Load leak = Load.start(port, "/leak?kb=512", 0, 1, 50); Load load = Load.start(port, "/", 2, 2)) {
                 drover.awaitLine("worker 1 \\(pid " + leaker + ", gen 1\\) is due for recycling \\(memory\\): rss "
                         + "[0-9.]+ MiB has been over drover.memory.soft-limit \\(200.0 MiB\\)", Duration.ofSeconds(90));
                 drover.awaitLine("worker 1 \\(pid " + leaker + ", gen 1\\) recycled \\(memory\\)", Duration.ofSeconds(60));
                 drover.awaitLine("memory evidence: the 20 classes holding the most live heap", Duration.ofSeconds(30));
                 drover.awaitLine("dev.drover.sample.LeakyCache\\$LeakedBlock", Duration.ofSeconds(10));
                 drover.awaitLine("worker 1 \\(pid " + leaker + ", gen 1\\) stopped after draining", Duration.ofSeconds(40));
-                leaking.set(false);
-                leak.join();
+                leak.close();
                 load.close();
                 assertEquals(0, load.failed.get(), load.summary());
-                assertEquals(0, leakFailures.get());
-            } finally {
-                leaking.set(false);
+                assertEquals(0, leak.failed.get(), leak.summary());
             }
             assertTrue(!drover.output().contains("memory-hard"), "the hard limit was never reached:\n" + drover.output());
             assertEquals(1, Ctl.status(pidfile).getLong("recycles.memory"));
