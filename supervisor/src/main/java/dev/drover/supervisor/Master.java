@@ -10,6 +10,7 @@ import dev.drover.supervisor.control.WorkerLinkServer;
 import dev.drover.supervisor.os.Listener;
 import dev.drover.supervisor.os.Listeners;
 import dev.drover.supervisor.os.Logs;
+import dev.drover.supervisor.os.NettyNative;
 import dev.drover.supervisor.os.PidFile;
 import dev.drover.supervisor.os.Signals;
 import dev.drover.supervisor.os.WorkerSpawner;
@@ -75,8 +76,8 @@ public final class Master {
         Path runtimeDir = privateDirectory();
         teardown.push(() -> deleteTree(runtimeDir));
         Path linkSocket = runtimeDir.resolve("link.sock");
-        Arbiter arbiter = new Arbiter(settings, bound, listeners, reloader, new WorkerSpawner(linkSocket),
-                System::nanoTime);
+        Arbiter arbiter = new Arbiter(settings, bound, listeners, reloader,
+                new WorkerSpawner(linkSocket, NettyNative.extract(runtimeDir)), System::nanoTime);
         Path controlPath = settings.controlSocketPath().orElse(runtimeDir.resolve("control.sock"));
         teardown.push(openControl(controlPath, arbiter, settings));
         teardown.push(WorkerLinkServer.bind(linkSocket, io, arbiter::post));

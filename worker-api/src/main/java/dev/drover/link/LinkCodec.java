@@ -1,6 +1,7 @@
 package dev.drover.link;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.LineBasedFrameDecoder;
@@ -25,7 +26,9 @@ public final class LinkCodec extends MessageToMessageCodec<ByteBuf, LinkMessage>
 
     @Override
     protected void encode(ChannelHandlerContext ctx, LinkMessage msg, List<Object> out) {
-        out.add(ctx.alloc().buffer().writeBytes((msg.encode() + "\n").getBytes(StandardCharsets.US_ASCII)));
+        // Unpooled: a worker sends its first line (HELLO) before it serves anything, and setting up the pooled
+        // allocator for one short line would add its start-up cost to the worker's boot.
+        out.add(Unpooled.wrappedBuffer((msg.encode() + "\n").getBytes(StandardCharsets.US_ASCII)));
     }
 
     @Override

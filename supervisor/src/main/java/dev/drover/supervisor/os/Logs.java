@@ -5,18 +5,19 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.FileAppender;
+import dev.drover.logging.DroverLogConfigurator;
 import java.nio.file.Path;
 import java.util.Iterator;
 import org.slf4j.LoggerFactory;
 
 /**
- * The master's log destination: stdout (logback.xml) or a file (drover.log-file), and reopening that file after
+ * The master's log destination: stdout (dev.drover.logging.DroverLogConfigurator) or a file (drover.log-file), and reopening that file after
  * logrotate moved it (USR1, `drover ctl reopen-logs`). Workers write into the master's log through their output
  * pipes, so reopening the master's file covers them too.
  */
 public final class Logs {
 
-    static final String PATTERN = "%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level [%logger{0}] %msg%n";
+    static final String PATTERN = DroverLogConfigurator.MASTER_PATTERN;
 
     private Logs() {
     }

@@ -11,13 +11,11 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** The pipeline's tail: answers 500 when the app's handler throws, and 404 for a request the app let through. */
 final class LastResortHandler extends ChannelInboundHandlerAdapter {
 
-    private static final Logger log = LoggerFactory.getLogger(LastResortHandler.class);
+    private static final LazyLogging.Log log = LazyLogging.Log.of(LastResortHandler.class);
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {

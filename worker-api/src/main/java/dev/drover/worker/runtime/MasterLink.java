@@ -18,8 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The worker's end of the control link (the master's end is dev.drover.supervisor.control.WorkerLinkServer).
@@ -28,7 +26,7 @@ import org.slf4j.LoggerFactory;
  */
 final class MasterLink {
 
-    private static final Logger log = LoggerFactory.getLogger(MasterLink.class);
+    private static final LazyLogging.Log log = LazyLogging.Log.of(MasterLink.class);
 
     interface Listener {
         void onDrain(LinkMessage message);

@@ -2,8 +2,6 @@ package dev.drover.worker.runtime;
 
 import java.lang.management.ManagementFactory;
 import javax.management.ObjectName;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * What a worker recycled for memory leaves behind: the top of its class histogram (live objects by class, after a
@@ -12,7 +10,7 @@ import org.slf4j.LoggerFactory;
  */
 final class MemoryEvidence {
 
-    private static final Logger log = LoggerFactory.getLogger(MemoryEvidence.class);
+    private static final LazyLogging.Log log = LazyLogging.Log.of(MemoryEvidence.class);
     static final int TOP_CLASSES = 20;
     static final int TOP_APP_CLASSES = 10;
     private static final java.util.List<String> PLATFORM = java.util.List.of("java.", "javax.", "jdk.", "sun.",

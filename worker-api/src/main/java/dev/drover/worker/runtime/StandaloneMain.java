@@ -24,6 +24,7 @@ public final class StandaloneMain {
             System.err.println("usage: StandaloneMain HOST:PORT APP_CLASS [CONFIG_FILE]");
             System.exit(ExitCodes.USAGE);
         }
+        LazyLogging.install(); // as in a worker
         int colon = args[0].lastIndexOf(':');
         InetSocketAddress address = new InetSocketAddress(args[0].substring(0, colon),
                 Integer.parseInt(args[0].substring(colon + 1)));

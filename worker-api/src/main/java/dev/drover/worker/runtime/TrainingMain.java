@@ -34,6 +34,7 @@ public final class TrainingMain {
             System.err.println("usage: TrainingMain APP_CLASS [CONFIG_FILE]");
             System.exit(ExitCodes.USAGE);
         }
+        LazyLogging.install(); // as in a worker
         for (String name : WORKER_CLASSES) {
             Class.forName(name, false, TrainingMain.class.getClassLoader());
         }

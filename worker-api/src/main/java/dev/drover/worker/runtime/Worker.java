@@ -8,16 +8,17 @@ import dev.drover.link.LinkMessage;
 import dev.drover.worker.api.DroverApp;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
 /**
@@ -26,7 +27,7 @@ import sun.misc.Signal;
  */
 final class Worker implements MasterLink.Listener {
 
-    private static final Logger log = LoggerFactory.getLogger(Worker.class);
+    private static final LazyLogging.Log log = LazyLogging.Log.of(Worker.class);
 
     /** How often the worker reports STATS; the master's tick has the same period. */
     static final long STATS_INTERVAL_MS = 1000;
@@ -39,13 +40,13 @@ final class Worker implements MasterLink.Listener {
 
     private final WorkerEnv env;
     private final long mainStarted;
-    private final EventLoopGroup linkLoop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-    private final EventLoopGroup httpLoops =
-            new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(), EpollIoHandler.newFactory());
     private final ConnectionTracker tracker = new ConnectionTracker();
     private final AtomicBoolean draining = new AtomicBoolean();
     private final CountDownLatch finished = new CountDownLatch(1);
-    private final MasterLink link = new MasterLink(linkLoop, this);
+    /** Set by the attaching thread; read by main once the attach is complete (the future's get orders them). */
+    private EventLoopGroup linkLoop;
+    private EventLoopGroup httpLoops;
+    private MasterLink link;
     private DroverApp app;
     private HttpService http;
     private LoopHeartbeats heartbeats;
@@ -53,27 +54,38 @@ final class Worker implements MasterLink.Listener {
     private long lastTick;
     private long pausedMs;
     private Thread evidence;
+    /** Boot phases, for the READY line. */
+    private long nativeMs;
+    private volatile long nettyMs;
+    private volatile long attachMs;
+    private long appMs;
 
     Worker(WorkerEnv env, long mainStarted) {
         this.env = env;
         this.mainStarted = mainStarted;
     }
 
-    /** Runs the worker to its end; returns the exit code. */
+    /**
+     * Runs the worker to its end; returns the exit code. After Netty's native code is loaded, two things stand
+     * between main() and READY that do not depend on each other, so they overlap: starting the event loops and
+     * attaching to the master (a thread of its own), and loading the config and starting the app (this thread).
+     * The READY line says how long each took.
+     */
     int run() {
         watchParent();
         Signal.handle(new Signal("TERM"), s -> drain("SIGTERM"));
         Signal.handle(new Signal("INT"), s -> Runtime.getRuntime().halt(ExitCodes.OK));
-        List<Integer> fds;
-        try {
-            fds = link.attach(env, ATTACH_TIMEOUT);
-        } catch (Exception e) {
-            System.err.println("drover worker: cannot attach to the master at " + env.linkSocket() + ": " + e);
-            return ExitCodes.LINK_ERROR;
-        }
-        if (draining.get()) {
-            return ExitCodes.OK; // told to stop while attaching: nothing to do
-        }
+        // Native code first, on this thread alone: loading a native library while another thread initialises
+        // JDK classes can deadlock (JDK 17: the library lock against a class-initialisation lock, seen here).
+        long nativeStarted = System.nanoTime();
+        loadMastersNettyNative();
+        Epoll.ensureAvailability();
+        nativeMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nativeStarted);
+        FutureTask<List<Integer>> attaching = new FutureTask<>(this::startNettyAndAttach);
+        Thread attacher = new Thread(attaching, "drover-attach");
+        attacher.setDaemon(true);
+        attacher.start();
+        long appStarted = System.nanoTime();
         Config config = loadConfig();
         try {
             app = loadApp();
@@ -89,6 +101,21 @@ final class Worker implements MasterLink.Listener {
             e.printStackTrace();
             return ExitCodes.WORKER_BOOT_ERROR;
         }
+        appMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - appStarted);
+        List<Integer> fds;
+        try {
+            fds = attaching.get();
+        } catch (ExecutionException e) {
+            System.err.println("drover worker: cannot attach to the master at " + env.linkSocket() + ": " + e.getCause());
+            return ExitCodes.LINK_ERROR;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return ExitCodes.LINK_ERROR;
+        }
+        if (draining.get()) {
+            stopApp(); // told to stop while booting: it never served, so nothing is lost
+            return ExitCodes.OK;
+        }
         try {
             serve(fds);
         } catch (Exception e) {
@@ -97,6 +124,36 @@ final class Worker implements MasterLink.Listener {
         }
         awaitFinish();
         return ExitCodes.OK;
+    }
+
+    /** The attaching thread: event loops, then the control link; returns the listening sockets' fds. */
+    private List<Integer> startNettyAndAttach() throws Exception {
+        long started = System.nanoTime();
+        linkLoop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        httpLoops = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(),
+                EpollIoHandler.newFactory());
+        link = new MasterLink(linkLoop, this);
+        nettyMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        List<Integer> fds = link.attach(env, ATTACH_TIMEOUT);
+        attachMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) - nettyMs;
+        return fds;
+    }
+
+    /**
+     * Loads the master's copy of Netty's native library (dev.drover.supervisor.os.NettyNative), shared by all its
+     * workers, before Netty's first native call: Netty then finds its methods bound and does not extract a copy of
+     * its own. Any failure leaves that to Netty, as without a master.
+     */
+    private void loadMastersNettyNative() {
+        if (env.nettyNative() == null) {
+            return;
+        }
+        try {
+            System.load(env.nettyNative().toString());
+        } catch (UnsatisfiedLinkError | SecurityException e) {
+            System.err.println("drover worker: cannot load the master's copy of Netty's native library ("
+                    + e.getMessage() + "); Netty extracts its own");
+        }
     }
 
     /**
@@ -120,7 +177,8 @@ final class Worker implements MasterLink.Listener {
         link.send(LinkMessage.of(LinkMessage.Type.READY).put("boot_ms", bootMs).build());
         lastTick = System.nanoTime();
         linkLoop.next().scheduleAtFixedRate(this::tick, STATS_INTERVAL_MS, STATS_INTERVAL_MS, TimeUnit.MILLISECONDS);
-        log.info("accepting on {} socket(s); main() to ready took {} ms", fds.size(), bootMs);
+        log.info("accepting on {} socket(s); main() to ready took {} ms (native {} ms, then in parallel: event loops {} ms"
+                + " + attach {} ms, config + app start {} ms)", fds.size(), bootMs, nativeMs, nettyMs, attachMs, appMs);
     }
 
     /**
@@ -200,6 +258,11 @@ final class Worker implements MasterLink.Listener {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        stopApp();
+        log.info("drained: {} request(s) served; exiting", tracker.requests());
+    }
+
+    private void stopApp() {
         try {
             if (app != null) {
                 app.stop();
@@ -207,7 +270,6 @@ final class Worker implements MasterLink.Listener {
         } catch (RuntimeException e) {
             log.warn("app stop() failed", e);
         }
-        log.info("drained: {} request(s) served; exiting", tracker.requests());
     }
 
     private Config loadConfig() {

@@ -9,12 +9,13 @@ import java.util.Map;
  * the supervisor's spawner (dev.drover.supervisor.os.WorkerSpawner); the master's own settings never use this prefix.
  */
 record WorkerEnv(int workerId, int generation, String secret, Path linkSocket, List<String> listenerKinds,
-                 String appClass, Path configFile, long masterPid, long maxRequests) {
+                 String appClass, Path configFile, long masterPid, long maxRequests, Path nettyNative) {
 
     static final String PREFIX = "DROVER_INTERNAL_";
 
     static WorkerEnv fromEnvironment(Map<String, String> env) {
         String config = env.getOrDefault(PREFIX + "CONFIG", "");
+        String nettyNative = env.getOrDefault(PREFIX + "NETTY_NATIVE", "");
         return new WorkerEnv(
                 Integer.parseInt(required(env, "ID")),
                 Integer.parseInt(required(env, "GENERATION")),
@@ -24,7 +25,8 @@ record WorkerEnv(int workerId, int generation, String secret, Path linkSocket, L
                 required(env, "APP"),
                 config.isEmpty() ? null : Path.of(config),
                 Long.parseLong(required(env, "MASTER_PID")),
-                Long.parseLong(env.getOrDefault(PREFIX + "MAX_REQUESTS", "0")));
+                Long.parseLong(env.getOrDefault(PREFIX + "MAX_REQUESTS", "0")),
+                nettyNative.isEmpty() ? null : Path.of(nettyNative));
     }
 
     private static String required(Map<String, String> env, String name) {

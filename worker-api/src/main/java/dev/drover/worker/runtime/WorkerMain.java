@@ -14,6 +14,7 @@ public final class WorkerMain {
 
     public static void main(String[] args) {
         long mainStarted = System.nanoTime();
+        LazyLogging.install();
         WorkerEnv env;
         try {
             env = WorkerEnv.fromEnvironment(Map.copyOf(System.getenv()));

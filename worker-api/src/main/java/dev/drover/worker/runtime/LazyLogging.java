@@ -1,0 +1,116 @@
+package dev.drover.worker.runtime;
+
+import io.netty.util.internal.logging.AbstractInternalLogger;
+import io.netty.util.internal.logging.InternalLogger;
+import io.netty.util.internal.logging.InternalLoggerFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Logging that starts logback only when something is logged. Starting SLF4J and logback costs about 100 ms of
+ * CPU (a ServiceLoader scan of every jar, annotation proxies, time zones), and nothing a worker does before READY
+ * needs to log; Netty, though, asks for its loggers in the static initialisers of its classes. So Netty gets
+ * {@link #install() a factory} whose loggers are created on the first message at INFO or above, and the runtime's
+ * classes use {@link Log}, which does the same. Workers log at INFO (dev.drover.logging.DroverLogConfigurator), so
+ * Netty's TRACE and DEBUG are off here by construction: they are answered without touching logback.
+ */
+final class LazyLogging {
+
+    private LazyLogging() {
+    }
+
+    /** Makes Netty's loggers lazy. Call before any Netty class is loaded. */
+    static void install() {
+        InternalLoggerFactory.setDefaultFactory(new InternalLoggerFactory() {
+            @Override
+            protected InternalLogger newInstance(String name) {
+                return new NettyLogger(name);
+            }
+        });
+    }
+
+    /** A runtime class's logger: the SLF4J one, looked up at the first message. */
+    static final class Log {
+        private final String name;
+        private volatile Logger delegate;
+
+        private Log(String name) {
+            this.name = name;
+        }
+
+        static Log of(Class<?> owner) {
+            return new Log(owner.getName());
+        }
+
+        Logger logger() {
+            Logger logger = delegate;
+            if (logger == null) {
+                logger = LoggerFactory.getLogger(name);
+                delegate = logger;
+            }
+            return logger;
+        }
+
+        void info(String format, Object... args) {
+            logger().info(format, args);
+        }
+
+        void warn(String format, Object... args) {
+            logger().warn(format, args);
+        }
+
+        void error(String format, Object... args) {
+            logger().error(format, args);
+        }
+    }
+
+    /** Netty's logger: TRACE and DEBUG off; INFO, WARN and ERROR go to SLF4J, looked up at the first of them. */
+    private static final class NettyLogger extends AbstractInternalLogger {
+        private static final long serialVersionUID = 1L;
+        private final transient Log log;
+
+        NettyLogger(String name) {
+            super(name);
+            this.log = new Log(name);
+        }
+
+        private Logger to() {
+            return log.logger();
+        }
+
+        @Override public boolean isTraceEnabled() { return false; }
+        @Override public void trace(String msg) { }
+        @Override public void trace(String format, Object arg) { }
+        @Override public void trace(String format, Object argA, Object argB) { }
+        @Override public void trace(String format, Object... arguments) { }
+        @Override public void trace(String msg, Throwable t) { }
+
+        @Override public boolean isDebugEnabled() { return false; }
+        @Override public void debug(String msg) { }
+        @Override public void debug(String format, Object arg) { }
+        @Override public void debug(String format, Object argA, Object argB) { }
+        @Override public void debug(String format, Object... arguments) { }
+        @Override public void debug(String msg, Throwable t) { }
+
+        @Override public boolean isInfoEnabled() { return to().isInfoEnabled(); }
+        @Override public void info(String msg) { to().info(msg); }
+        @Override public void info(String format, Object arg) { to().info(format, arg); }
+        @Override public void info(String format, Object argA, Object argB) { to().info(format, argA, argB); }
+        @Override public void info(String format, Object... arguments) { to().info(format, arguments); }
+        @Override public void info(String msg, Throwable t) { to().info(msg, t); }
+
+        @Override public boolean isWarnEnabled() { return to().isWarnEnabled(); }
+        @Override public void warn(String msg) { to().warn(msg); }
+        @Override public void warn(String format, Object arg) { to().warn(format, arg); }
+        @Override public void warn(String format, Object argA, Object argB) { to().warn(format, argA, argB); }
+        @Override public void warn(String format, Object... arguments) { to().warn(format, arguments); }
+        @Override public void warn(String msg, Throwable t) { to().warn(msg, t); }
+
+        @Override public boolean isErrorEnabled() { return to().isErrorEnabled(); }
+        @Override public void error(String msg) { to().error(msg); }
+        @Override public void error(String format, Object arg) { to().error(format, arg); }
+        @Override public void error(String format, Object argA, Object argB) { to().error(format, argA, argB); }
+        @Override public void error(String format, Object... arguments) { to().error(format, arguments); }
+        @Override public void error(String msg, Throwable t) { to().error(msg, t); }
+    }
+}
