@@ -111,7 +111,7 @@ class FaultIT {
     void aWorkerOverTheHardLimitIsKilledAtOnceAndReplaced() throws Exception {
         Path pidfile = dir.resolve("hard.pid");
         try (DroverProcess drover = DroverProcess.start(List.of("-w", "1", "-b", "127.0.0.1:0", "-p", pidfile.toString(),
-                "--memory-hard-limit", "180M", "dev.drover.sample.SampleApp"))) {
+                "--memory-hard-limit", "150M", "dev.drover.sample.SampleApp"))) {
             int port = drover.awaitServing(1, Duration.ofSeconds(60));
             long leaker = Ctl.servingPids(pidfile).get(0);
             for (int i = 0; i < 6; i++) {
@@ -122,7 +122,7 @@ class FaultIT {
                 }
             }
             drover.awaitLine("worker 1 \\(pid " + leaker + ", gen 1\\) killed \\(memory-hard\\): rss [0-9.]+ MiB is over "
-                    + "drover.memory.hard-limit \\(180.0 MiB\\)", Duration.ofSeconds(10));
+                    + "drover.memory.hard-limit \\(150.0 MiB\\)", Duration.ofSeconds(10));
             drover.awaitLine("worker 1 \\(pid (?!" + leaker + ")\\d+, gen 1\\) ready in", Duration.ofSeconds(30));
             assertEquals(200, Http.get(port, "/").status());
             assertEquals(1, Ctl.status(pidfile).getLong("recycles.memory-hard"));

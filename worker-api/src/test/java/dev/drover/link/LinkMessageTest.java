@@ -57,6 +57,19 @@ class LinkMessageTest {
     }
 
     @Test
+    void extraSpacesAreIgnoredAndEveryBadWordIsRefused() {
+        assertEquals(12, LinkMessage.decode("  STATS   requests=12  inflight=0 ").number("requests"));
+        assertTrue(assertThrows(LinkProtocolException.class, () -> LinkMessage.decode("   ")).getMessage()
+                .startsWith("empty control-link message"));
+        assertTrue(assertThrows(LinkProtocolException.class, () -> LinkMessage.decode("STATS a=b=c")).getMessage()
+                .contains("field a=b=c"));
+        assertTrue(assertThrows(LinkProtocolException.class, () -> LinkMessage.decode("STATS =1")).getMessage()
+                .contains("malformed field '=1'"));
+        assertTrue(assertThrows(LinkProtocolException.class, () -> LinkMessage.decode("STATS a=")).getMessage()
+                .contains("field a="));
+    }
+
+    @Test
     void malformedLinesSayWhatWasWrong() {
         assertTrue(assertThrows(LinkProtocolException.class, () -> LinkMessage.decode("HELO id=1")).getMessage()
                 .contains("unknown control-link message type 'HELO' in \"HELO id=1\" (expected one of: [HELLO"));

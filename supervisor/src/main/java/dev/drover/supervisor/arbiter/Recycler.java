@@ -20,8 +20,12 @@ import org.slf4j.LoggerFactory;
 final class Recycler {
 
     private static final Logger log = LoggerFactory.getLogger(Recycler.class);
-    /** PSS/USS (smaps_rollup) cost milliseconds, so for status they are read at most this often per worker. */
-    static final long ROLLUP_PERIOD_MS = 10_000;
+    /**
+     * PSS/USS (smaps_rollup) cost 1-20 ms per worker, so the periodic reading is rare: with 16 workers, one every
+     * 10 s each cost the master more CPU than everything else it does when idle. `ctl status` and the recycle log
+     * lines read fresh ones when they need them; limits on PSS/USS read them once RSS (always above) is over a limit.
+     */
+    static final long ROLLUP_PERIOD_MS = 60_000;
 
     private final Arbiter arbiter;
     private RecyclePolicy policy;
@@ -220,8 +224,12 @@ final class Recycler {
         }
     }
 
+    /** Reads PSS and USS; a process already gone keeps its last readings. */
     private static void readRollup(WorkerHandle w, long now) {
         ProcMemory.Rollup rollup = ProcMemory.rollup(w.pid);
+        if (rollup.pssBytes() < 0) {
+            return;
+        }
         w.pssBytes = rollup.pssBytes();
         w.ussBytes = rollup.ussBytes();
         w.rollupReadAt = now;
@@ -229,6 +237,7 @@ final class Recycler {
 
     /** What a recycle log line reports about the worker at that moment. */
     static String vitals(WorkerHandle w, long now) {
+        readRollup(w, now);
         return "age " + Arbiter.seconds(Duration.ofNanos(now - w.spawnedAt)) + ", " + w.requests + " requests served, rss "
                 + mib(w.rssBytes) + ", pss " + mib(w.pssBytes) + ", heap used " + mib(w.heapUsed);
     }

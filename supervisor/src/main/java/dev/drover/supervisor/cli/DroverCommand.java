@@ -63,6 +63,9 @@ public final class DroverCommand implements Callable<Integer> {
     @Option(names = "--max-lifetime", paramLabel = "DURATION", description = "Recycle a worker after it has lived this long (0 = never).")
     String maxLifetime;
 
+    @Option(names = "--warmup-requests", paramLabel = "N", description = "Requests each new worker runs against itself before READY (0 = off).")
+    String warmupRequests;
+
     @Option(names = "--max-surge", paramLabel = "N", description = "How many replacements may boot at once during recycles.")
     String maxSurge;
 
@@ -146,6 +149,7 @@ public final class DroverCommand implements Callable<Integer> {
         add(flags, "max-requests-jitter", maxRequestsJitter, "flag --max-requests-jitter");
         add(flags, "max-lifetime", maxLifetime, "flag --max-lifetime");
         add(flags, "max-surge", maxSurge, "flag --max-surge");
+        add(flags, "warmup.requests", warmupRequests, "flag --warmup-requests");
         add(flags, "timeout", timeout, "flag -t/--timeout");
         add(flags, "boot-timeout", bootTimeout, "flag --boot-timeout");
         add(flags, "memory.soft-limit", memorySoftLimit, "flag --memory-soft-limit");

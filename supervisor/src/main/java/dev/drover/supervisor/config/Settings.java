@@ -22,6 +22,7 @@ public record Settings(
         RecycleLimits recycle,
         MemoryLimits memory,
         CdsSettings cds,
+        WarmupSettings warmup,
         Duration timeout,
         Duration bootTimeout,
         Optional<Path> configFile,

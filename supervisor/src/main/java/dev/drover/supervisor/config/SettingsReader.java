@@ -48,6 +48,7 @@ final class SettingsReader {
                         duration("max-lifetime-jitter"), wholeNumber("max-surge", 1)),
                 memoryLimits(),
                 cdsSettings(),
+                warmupSettings(),
                 positiveDuration("timeout"),
                 positiveDuration("boot-timeout"),
                 file,
@@ -124,6 +125,26 @@ final class SettingsReader {
             return base.resolve("drover").resolve("cds");
         });
         return new CdsSettings(enabled, dir);
+    }
+
+    private WarmupSettings warmupSettings() {
+        List<String> requests = new ArrayList<>();
+        for (String line : text("warmup.paths", true)) {
+            String[] parts = line.trim().split("\\s+");
+            String method = parts.length == 2 ? parts[0] : "GET";
+            String path = parts[parts.length - 1];
+            if (parts.length > 2 || !path.startsWith("/") || !method.matches("[A-Z]+")) {
+                problem("warmup.paths", "not a request: \"" + line + "\"",
+                        "a list of \"/path\" or \"METHOD /path\", such as [\"/\", \"GET /health\"]");
+                continue;
+            }
+            requests.add(method + " " + path);
+        }
+        int count = wholeNumber("warmup.requests", 0);
+        if (count > 0 && requests.isEmpty()) {
+            problem("warmup.paths", "empty while warmup.requests is " + count, "at least one path to request");
+        }
+        return new WarmupSettings(count, List.copyOf(requests), positiveDuration("warmup.time-limit"));
     }
 
     private MemoryLimits memoryLimits() {

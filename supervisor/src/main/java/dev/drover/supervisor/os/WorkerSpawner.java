@@ -65,6 +65,11 @@ public final class WorkerSpawner {
         env.put("DROVER_INTERNAL_MASTER_PID", Long.toString(ProcessHandle.current().pid()));
         env.put("DROVER_INTERNAL_MAX_REQUESTS", Long.toString(spec.maxRequests()));
         nettyNative.ifPresent(lib -> env.put("DROVER_INTERNAL_NETTY_NATIVE", lib.toString()));
+        if (settings.warmup().enabled()) {
+            env.put("DROVER_INTERNAL_WARMUP_REQUESTS", Integer.toString(settings.warmup().count()));
+            env.put("DROVER_INTERNAL_WARMUP_PATHS", String.join("\n", settings.warmup().requests()));
+            env.put("DROVER_INTERNAL_WARMUP_TIME_LIMIT_MS", Long.toString(settings.warmup().timeLimit().toMillis()));
+        }
         return builder.start();
     }
 

@@ -87,6 +87,21 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void warmupIsOffByDefaultAndItsRequestsAreChecked() throws Exception {
+        WarmupSettings off = load(Optional.empty(), Map.of(), APP).warmup();
+        assertEquals(new WarmupSettings(0, List.of("GET /"), Duration.ofSeconds(10)), off);
+        Path good = file("drover.warmup { requests = 500, paths = [\"/\", \"HEAD /health\"], time-limit = 2s }");
+        assertEquals(new WarmupSettings(500, List.of("GET /", "HEAD /health"), Duration.ofSeconds(2)),
+                load(Optional.of(good), Map.of(), APP).warmup());
+        Path bad = file("drover.warmup {", "  requests = 10", "  paths = [\"health\"]", "}");
+        String message = problem(Optional.of(bad), Map.of(), APP);
+        assertTrue(message.contains("drover.warmup.paths = [\"health\"] (" + bad + ":3): not a request: \"health\" "
+                + "(expected: a list of \"/path\" or \"METHOD /path\""), message);
+        assertTrue(problem(Optional.empty(), Map.of("DROVER_WARMUP_REQUESTS", "-1"), APP)
+                .contains("drover.warmup.requests = \"-1\" (environment variable DROVER_WARMUP_REQUESTS): out of range"));
+    }
+
+    @Test
     void unknownKeysAreRefusedWithTheirLine() throws Exception {
         Path conf = file("drover {", "  workers = 2", "  max-request = 10", "}", "myapp { anything = 1 }");
         String message = problem(Optional.of(conf), Map.of(), APP);

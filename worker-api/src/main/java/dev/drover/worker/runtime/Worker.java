@@ -59,6 +59,7 @@ final class Worker implements MasterLink.Listener {
     private volatile long nettyMs;
     private volatile long attachMs;
     private long appMs;
+    private Warmup.Result warmup;
 
     Worker(WorkerEnv env, long mainStarted) {
         this.env = env;
@@ -68,8 +69,8 @@ final class Worker implements MasterLink.Listener {
     /**
      * Runs the worker to its end; returns the exit code. After Netty's native code is loaded, two things stand
      * between main() and READY that do not depend on each other, so they overlap: starting the event loops and
-     * attaching to the master (a thread of its own), and loading the config and starting the app (this thread).
-     * The READY line says how long each took.
+     * attaching to the master (a thread of its own), and loading the config, starting the app and its optional
+     * warm-up (this thread). The READY line says how long each took.
      */
     int run() {
         watchParent();
@@ -102,6 +103,9 @@ final class Worker implements MasterLink.Listener {
             return ExitCodes.WORKER_BOOT_ERROR;
         }
         appMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - appStarted);
+        if (env.warmup().enabled()) {
+            warmup = new Warmup(app, env.warmup()).run();
+        }
         List<Integer> fds;
         try {
             fds = attaching.get();
@@ -178,7 +182,8 @@ final class Worker implements MasterLink.Listener {
         lastTick = System.nanoTime();
         linkLoop.next().scheduleAtFixedRate(this::tick, STATS_INTERVAL_MS, STATS_INTERVAL_MS, TimeUnit.MILLISECONDS);
         log.info("accepting on {} socket(s); main() to ready took {} ms (native {} ms, then in parallel: event loops {} ms"
-                + " + attach {} ms, config + app start {} ms)", fds.size(), bootMs, nativeMs, nettyMs, attachMs, appMs);
+                + " + attach {} ms, config + app start {} ms{})", fds.size(), bootMs, nativeMs, nettyMs, attachMs, appMs,
+                warmup == null ? "" : " + " + warmup.describe());
     }
 
     /**

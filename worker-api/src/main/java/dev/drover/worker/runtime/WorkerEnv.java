@@ -9,7 +9,8 @@ import java.util.Map;
  * the supervisor's spawner (dev.drover.supervisor.os.WorkerSpawner); the master's own settings never use this prefix.
  */
 record WorkerEnv(int workerId, int generation, String secret, Path linkSocket, List<String> listenerKinds,
-                 String appClass, Path configFile, long masterPid, long maxRequests, Path nettyNative) {
+                 String appClass, Path configFile, long masterPid, long maxRequests, Path nettyNative,
+                 Warmup.Plan warmup) {
 
     static final String PREFIX = "DROVER_INTERNAL_";
 
@@ -26,7 +27,10 @@ record WorkerEnv(int workerId, int generation, String secret, Path linkSocket, L
                 config.isEmpty() ? null : Path.of(config),
                 Long.parseLong(required(env, "MASTER_PID")),
                 Long.parseLong(env.getOrDefault(PREFIX + "MAX_REQUESTS", "0")),
-                nettyNative.isEmpty() ? null : Path.of(nettyNative));
+                nettyNative.isEmpty() ? null : Path.of(nettyNative),
+                new Warmup.Plan(Integer.parseInt(env.getOrDefault(PREFIX + "WARMUP_REQUESTS", "0")),
+                        List.of(env.getOrDefault(PREFIX + "WARMUP_PATHS", "GET /").split("\n")),
+                        Long.parseLong(env.getOrDefault(PREFIX + "WARMUP_TIME_LIMIT_MS", "10000"))));
     }
 
     private static String required(Map<String, String> env, String name) {
