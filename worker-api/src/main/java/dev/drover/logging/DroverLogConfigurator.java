@@ -3,7 +3,6 @@ package dev.drover.logging;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ConfiguratorRank;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -15,6 +14,9 @@ import ch.qos.logback.core.LayoutBase;
 import ch.qos.logback.core.encoder.Encoder;
 import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import ch.qos.logback.core.spi.ContextAwareBase;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneId;
 
 /**
  * Drover's own logging set-up, in code rather than XML: Joran's XML parsing was the largest single cost between a
@@ -23,10 +25,10 @@ import ch.qos.logback.core.spi.ContextAwareBase;
  * lets logback configure itself as usual (logback.xml and friends).
  * <ul>
  * <li>{@code worker}: plain lines on stdout ({@code LEVEL Logger - message}). The master reads them and logs each
- * with its own timestamp and the worker's id, pid and generation, so nothing here repeats those. No pattern
- * parser: the layout is a few string appends.</li>
+ * with its own timestamp and the worker's id, pid and generation, so nothing here repeats those.</li>
  * <li>{@code master}: {@code yyyy-MM-dd HH:mm:ss.SSS LEVEL [Logger] message} on stdout; Netty only from WARN.</li>
  * </ul>
+ * Neither uses logback's pattern parser: each layout is a few string appends.
  */
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_HIGH_PRIORITY)
 public final class DroverLogConfigurator extends ContextAwareBase implements Configurator {
@@ -47,12 +49,11 @@ public final class DroverLogConfigurator extends ContextAwareBase implements Con
                 layout.setContext(context);
                 layout.start();
                 plain.setLayout(layout);
+                plain.setContext(context);
                 encoder = plain;
                 break;
             case "master":
-                PatternLayoutEncoder pattern = new PatternLayoutEncoder();
-                pattern.setPattern(MASTER_PATTERN);
-                encoder = pattern;
+                encoder = masterEncoder(context);
                 context.getLogger("io.netty").setLevel(Level.WARN);
                 break;
             default:
@@ -71,23 +72,74 @@ public final class DroverLogConfigurator extends ContextAwareBase implements Con
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
     }
 
-    /** {@code LEVEL Logger - message}, then the stack trace if any: what the worker's XML pattern used to print. */
+    /**
+     * The master's encoder ({@value #MASTER_PATTERN}), for stdout and for drover.log-file. Written by hand, like
+     * the worker's: logback's pattern parser and converters are some 200 classes the master would keep loaded.
+     */
+    public static Encoder<ILoggingEvent> masterEncoder(LoggerContext context) {
+        LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
+        MasterLayout layout = new MasterLayout();
+        layout.setContext(context);
+        layout.start();
+        encoder.setLayout(layout);
+        encoder.setContext(context);
+        return encoder;
+    }
+
+    /** {@code LEVEL Logger - message}, then the stack trace if any. */
     static final class PlainLayout extends LayoutBase<ILoggingEvent> {
         @Override
         public String doLayout(ILoggingEvent event) {
-            String name = event.getLoggerName();
-            StringBuilder line = new StringBuilder(128)
-                    .append(event.getLevel().toString());
-            for (int pad = event.getLevel().toString().length(); pad < 5; pad++) {
-                line.append(' ');
-            }
-            line.append(' ').append(name, name.lastIndexOf('.') + 1, name.length())
-                    .append(" - ").append(event.getFormattedMessage()).append(CoreConstants.LINE_SEPARATOR);
-            IThrowableProxy thrown = event.getThrowableProxy();
-            if (thrown != null) {
-                line.append(ThrowableProxyUtil.asString(thrown)).append(CoreConstants.LINE_SEPARATOR);
-            }
-            return line.toString();
+            StringBuilder line = new StringBuilder(128);
+            level(line, event).append(' ');
+            return rest(line, event, false);
         }
+    }
+
+    /** {@code yyyy-MM-dd HH:mm:ss.SSS LEVEL [Logger] message}, in the local time zone, then the stack trace if any. */
+    static final class MasterLayout extends LayoutBase<ILoggingEvent> {
+        @Override
+        public String doLayout(ILoggingEvent event) {
+            LocalDateTime t = LocalDateTime.ofInstant(Instant.ofEpochMilli(event.getTimeStamp()), ZoneId.systemDefault());
+            StringBuilder line = new StringBuilder(160);
+            pad(line, t.getYear(), 4).append('-');
+            pad(line, t.getMonthValue(), 2).append('-');
+            pad(line, t.getDayOfMonth(), 2).append(' ');
+            pad(line, t.getHour(), 2).append(':');
+            pad(line, t.getMinute(), 2).append(':');
+            pad(line, t.getSecond(), 2).append('.');
+            pad(line, t.getNano() / 1_000_000, 3).append(' ');
+            level(line, event).append(" [");
+            return rest(line, event, true);
+        }
+    }
+
+    private static StringBuilder pad(StringBuilder line, int value, int width) {
+        String digits = Integer.toString(value);
+        for (int i = digits.length(); i < width; i++) {
+            line.append('0');
+        }
+        return line.append(digits);
+    }
+
+    private static StringBuilder level(StringBuilder line, ILoggingEvent event) {
+        String level = event.getLevel().toString();
+        line.append(level);
+        for (int i = level.length(); i < 5; i++) {
+            line.append(' ');
+        }
+        return line;
+    }
+
+    /** The logger's simple name ({@code [Name]} or {@code Name -}), the message, the stack trace if any. */
+    private static String rest(StringBuilder line, ILoggingEvent event, boolean bracketed) {
+        String name = event.getLoggerName();
+        line.append(name, name.lastIndexOf('.') + 1, name.length()).append(bracketed ? "] " : " - ")
+                .append(event.getFormattedMessage()).append(CoreConstants.LINE_SEPARATOR);
+        IThrowableProxy thrown = event.getThrowableProxy();
+        if (thrown != null) {
+            line.append(ThrowableProxyUtil.asString(thrown)).append(CoreConstants.LINE_SEPARATOR);
+        }
+        return line.toString();
     }
 }

@@ -29,6 +29,15 @@ class DroverLogConfiguratorTest {
     }
 
     @Test
+    void masterLinesHaveATimestampAndTheLoggerInBrackets() {
+        LoggerContext context = new LoggerContext();
+        LoggingEvent event = new LoggingEvent("fqcn", context.getLogger("dev.drover.supervisor.arbiter.Arbiter"),
+                Level.WARN, "worker {} died", null, new Object[] {3});
+        String line = new DroverLogConfigurator.MasterLayout().doLayout(event);
+        assertTrue(line.matches("\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3} WARN  \\[Arbiter\\] worker 3 died\\R"), line);
+    }
+
+    @Test
     void withoutTheRolePropertyLogbackConfiguresItselfAsUsual() {
         System.clearProperty(DroverLogConfigurator.PROPERTY);
         DroverLogConfigurator configurator = new DroverLogConfigurator();

@@ -2,7 +2,8 @@ package dev.drover.supervisor.os;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.encoder.Encoder;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.FileAppender;
 import dev.drover.logging.DroverLogConfigurator;
@@ -17,19 +18,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class Logs {
 
-    static final String PATTERN = DroverLogConfigurator.MASTER_PATTERN;
-
     private Logs() {
     }
 
     /** Sends every log line to {@code file} (appending) instead of stdout. */
     public static void toFile(Path file) {
         LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
-        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
-        encoder.setContext(context);
-        encoder.setPattern(PATTERN);
+        Encoder<ILoggingEvent> encoder = DroverLogConfigurator.masterEncoder(context);
         encoder.start();
-        FileAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender = new FileAppender<>();
+        FileAppender<ILoggingEvent> appender = new FileAppender<>();
         appender.setContext(context);
         appender.setName("FILE");
         appender.setFile(file.toString());
