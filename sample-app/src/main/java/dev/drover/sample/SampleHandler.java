@@ -23,6 +23,8 @@ final class SampleHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     /** Largest /sleep and /leak arguments, so that a typo cannot take a worker down by accident. */
     static final long MAX_SLEEP_MS = 600_000;
     static final long MAX_LEAK_KB = 1_048_576;
+    /** Largest /leak-threads and /leak-classes count per request. */
+    static final long MAX_LEAK_COUNT = 10_000;
 
     private final WorkerContext context;
     private final String greeting;
@@ -33,7 +35,8 @@ final class SampleHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     @Override
-    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) throws InterruptedException {
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request)
+            throws InterruptedException, java.io.IOException {
         QueryStringDecoder uri = new QueryStringDecoder(request.uri());
         if (request.method() != HttpMethod.GET) {
             respond(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, "only GET is served\n");
@@ -44,6 +47,27 @@ final class SampleHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     + " (pid " + context.pid() + ", gen " + context.generation() + ")\n");
             case "/sleep" -> sleep(ctx, uri);
             case "/leak" -> leak(ctx, uri);
+            case "/leak-threads" -> {
+                Long n = number(ctx, uri, "n", MAX_LEAK_COUNT);
+                if (n != null) {
+                    respond(ctx, HttpResponseStatus.OK, "leaked " + n + " thread(s); " + PlantedLeaks.leakThreads(n.intValue())
+                            + " so far in worker " + context.workerId() + "\n");
+                }
+            }
+            case "/leak-direct" -> {
+                Long kb = number(ctx, uri, "kb", MAX_LEAK_KB);
+                if (kb != null) {
+                    respond(ctx, HttpResponseStatus.OK, "leaked " + kb + " KiB of direct buffers; "
+                            + (PlantedLeaks.leakDirect(kb.intValue()) >> 10) + " KiB so far in worker " + context.workerId() + "\n");
+                }
+            }
+            case "/leak-classes" -> {
+                Long n = number(ctx, uri, "n", MAX_LEAK_COUNT);
+                if (n != null) {
+                    respond(ctx, HttpResponseStatus.OK, "leaked " + n + " class(es) in loaders of their own; "
+                            + PlantedLeaks.leakClasses(n.intValue()) + " so far in worker " + context.workerId() + "\n");
+                }
+            }
             case "/hang" -> new CountDownLatch(1).await(); // blocks this event loop for good: a stuck worker
             case "/crash" -> Runtime.getRuntime().halt(70); // dies at once, mid-request, like a JVM crash
             default -> respond(ctx, HttpResponseStatus.NOT_FOUND, "no such path: " + uri.path() + "\n");

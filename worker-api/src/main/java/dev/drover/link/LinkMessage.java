@@ -17,14 +17,25 @@ public final class LinkMessage {
         HELLO,
         /** worker → master: the app started and the worker accepts connections; {@code boot_ms}. */
         READY,
-        /** worker → master, every tick: {@code requests}, {@code inflight}, {@code connections}, {@code loop_stall_ms}, {@code gc_ms}, {@code heap_used}. */
+        /**
+         * worker → master, every tick: {@code requests}, {@code inflight}, {@code connections}, {@code loop_stall_ms},
+         * {@code gc_ms}, {@code heap_used}, and the memory breakdown {@code heap_live}, {@code metaspace},
+         * {@code classes}, {@code direct}, {@code threads}.
+         */
         STATS,
-        /** master → worker: stop accepting, finish in-flight requests, exit. */
-        DRAIN
+        /**
+         * master → worker: stop accepting, finish in-flight requests, exit; {@code reason}, and for a memory recycle
+         * {@code evidence}: a file to write the leak evidence to (class histogram against the baseline) first.
+         */
+        DRAIN,
+        /** master → worker: {@code kind} snapshot (JSON) or heapdump (.hprof) written to {@code path}, still serving. */
+        SNAPSHOT,
+        /** worker → master: the SNAPSHOT at {@code path} is written ({@code ok=1}) or failed ({@code ok=0}). */
+        SNAPSHOT_DONE
     }
 
     /** A field's name or value: one or more of A-Z a-z 0-9 _ . : / + - (so never a space or '='). */
-    static boolean isToken(String s) {
+    public static boolean isToken(String s) {
         if (s.isEmpty()) {
             return false;
         }

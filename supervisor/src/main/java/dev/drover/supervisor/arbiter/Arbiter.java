@@ -4,6 +4,8 @@ import dev.drover.link.ExitCodes;
 import dev.drover.link.LinkMessage;
 import dev.drover.supervisor.config.ConfigError;
 import dev.drover.supervisor.config.Settings;
+import dev.drover.supervisor.leaks.LeakReports;
+import dev.drover.supervisor.leaks.MemorySeries;
 import dev.drover.supervisor.control.WorkerLinkServer;
 import dev.drover.supervisor.os.ExitStatus;
 import dev.drover.supervisor.os.LibC;
@@ -16,6 +18,7 @@ import dev.drover.supervisor.policy.RecycleReason;
 import dev.drover.supervisor.policy.RestartPolicy;
 import io.netty.channel.Channel;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -63,6 +66,7 @@ public final class Arbiter {
     private final Map<RecycleReason, Long> recycles = new EnumMap<>(RecycleReason.class);
     private final long startedAt;
     private final Control control = new Control(this);
+    private final Leaks leaks = new Leaks(this);
 
     private final Generations generations;
     private final Cds cds;
@@ -81,6 +85,15 @@ public final class Arbiter {
         this.recycler = new Recycler(this);
         this.generations = new Generations(this, recycler, listeners, reloader, new Generation(1, settings, bound));
         this.cds = new Cds(this, spawner);
+    }
+
+    /** The master's private runtime directory (the link socket's), where workers write evidence and snapshots. */
+    Path runtimeDir() {
+        return spawner.runtimeDir();
+    }
+
+    LeakReports leakReports() {
+        return leaks.reports();
     }
 
     /** Where signal handlers, Netty handlers and reader threads post; it never blocks. */
@@ -131,7 +144,7 @@ public final class Arbiter {
         } else if (event instanceof Event.TrainingExited t) {
             cds.onTrainingExited(t.archive(), t.status());
         } else if (event instanceof Event.ControlRequest c) {
-            c.reply().complete(control.answer(c.command()));
+            control.answer(c.command(), c.reply());
         }
     }
 
@@ -182,14 +195,15 @@ public final class Arbiter {
 
     /**
      * Asks a worker to stop accepting and finish its requests, SIGKILL at graceful-timeout. A memory recycle also
-     * asks for the worker's class histogram, so that the log shows what it was holding.
+     * asks for the worker's leak evidence (its class histogram against the baseline), for the leak report.
      */
     void drain(WorkerHandle w, RecycleReason reason) {
         if (w.state == WorkerState.SERVING && w.link != null) {
             LinkMessage.Builder drain = LinkMessage.of(LinkMessage.Type.DRAIN)
                     .put("reason", reason == null ? "stop" : reason.label());
             if (reason == RecycleReason.MEMORY) {
-                drain.put("histogram", 1);
+                w.evidenceFile = runtimeDir().resolve("evidence-" + w.pid + ".json");
+                drain.put("evidence", w.evidenceFile.toString());
             }
             w.link.writeAndFlush(drain.build());
         } else {
@@ -215,6 +229,7 @@ public final class Arbiter {
         log.error("{} killed ({}): {}; SIGKILL, and a replacement starts now", w, reason.label(), why);
         w.state = WorkerState.KILLED;
         w.recycleReason = reason;
+        w.recycleWhy = why;
         count(reason);
         sigkill(w, null);
     }
@@ -303,6 +318,10 @@ public final class Arbiter {
     private void onExit(WorkerHandle w, int status) {
         workers.remove(w);
         recycler.onExit(w);
+        control.onWorkerGone(w);
+        if (w.recycleReason == RecycleReason.MEMORY || w.recycleReason == RecycleReason.MEMORY_HARD) {
+            leaks.workerGone(w, clock.getAsLong());
+        }
         if (w.link != null) {
             byLink.remove(w.link);
             w.link.close();
@@ -386,6 +405,7 @@ public final class Arbiter {
             switch (message.type()) {
                 case READY -> onReady(w, message);
                 case STATS -> onStats(w, message);
+                case SNAPSHOT_DONE -> control.onSnapshotDone(w, message);
                 default -> log.warn("{} sent {}, which only the master sends; ignored", w, message);
             }
         } catch (RuntimeException e) {
@@ -419,6 +439,9 @@ public final class Arbiter {
         w.gcMs = m.number("gc_ms");
         w.heapUsed = m.number("heap_used");
         w.lastReportAt = clock.getAsLong();
+        w.series.offer(new MemorySeries.Sample(TimeUnit.NANOSECONDS.toMillis(w.lastReportAt - w.spawnedAt), w.requests,
+                w.rssBytes, m.number("heap_live", -1), m.number("metaspace", -1), m.number("classes", -1),
+                m.number("direct", -1), m.number("threads", -1)));
         recycler.onStats(w, w.lastReportAt);
     }
 

@@ -23,7 +23,16 @@ public enum Command {
     RECYCLE("recycle ID", null, "replace worker ID surge-first (its replacement is ready before it drains)"),
     REOPEN_LOGS("reopen-logs", "USR1", "reopen the log file (drover.log-file), e.g. after logrotate moved it"),
     PAUSE("pause", "WINCH", "drain every worker but keep the master and its sockets (connections wait in the "
-            + "backlog); reload or scale N brings workers back");
+            + "backlog); reload or scale N brings workers back"),
+    LEAKS("leaks", null, "the latest leak reports (written at every memory recycle), newest first, one line each "
+            + "beginning with the report's ID; --json prints JSON"),
+    LEAK("leaks REPORT", null, "one leak report in full: growth rate, where the memory went, the classes that grew; "
+            + "--json prints JSON"),
+    SNAPSHOT("snapshot ID", null, "worker ID's memory now, and it goes on serving: the classes holding the most live "
+            + "heap (a full GC), live heap, metaspace and classes, direct buffers, threads, and what grew since its "
+            + "baseline; --json prints JSON"),
+    HEAPDUMP("heapdump ID PATH", null, "worker ID writes a heap dump of its live objects (.hprof, for Eclipse MAT or "
+            + "VisualVM) to PATH, absolute, on the worker's host; it pauses while it writes, then goes on serving");
 
     /** Signals a JVM cannot take as commands, and what replaces them; docs/signals.md shows these rows too. */
     public static final List<String[]> NOT_COMMANDS = List.of(
@@ -62,30 +71,52 @@ public enum Command {
         return Arrays.stream(values()).filter(c -> name.equals(c.signal)).findFirst();
     }
 
-    /** A parsed `drover ctl` line: the command and its argument (-1 when it takes none). */
-    public record Parsed(Command command, int argument) {
+    /**
+     * A parsed `drover ctl` line: the command, its number (ID or N; -1 when it takes none) and its word (REPORT or
+     * PATH; "" when it takes none).
+     */
+    public record Parsed(Command command, int argument, String text) {
+        Parsed(Command command, int argument) {
+            this(command, argument, "");
+        }
     }
 
     /** Parses a ctl line such as "scale 3"; the exception's message names the line and what was expected. */
     public static Parsed parse(String line) {
         String[] words = line.trim().split("\\s+");
         String joined = String.join(" ", words);
+        boolean nameKnown = false;
         for (Command c : values()) {
             String[] form = c.usage.split(" ");
-            boolean takesNumber = form.length == 2 && form[1].matches("[A-Z]+");
             if (!words[0].equals(form[0])) {
                 continue;
             }
-            if (takesNumber) {
-                if (words.length == 2 && words[1].matches("\\d{1,9}")) {
-                    return new Parsed(c, Integer.parseInt(words[1]));
+            nameKnown = true;
+            if (words.length != form.length) {
+                continue;
+            }
+            int number = -1;
+            String text = "";
+            boolean matches = true;
+            for (int i = 1; i < form.length && matches; i++) {
+                switch (form[i]) {
+                    case "ID", "N" -> {
+                        matches = words[i].matches("\\d{1,9}");
+                        number = matches ? Integer.parseInt(words[i]) : -1;
+                    }
+                    case "REPORT", "PATH" -> text = words[i];
+                    default -> matches = words[i].equals(form[i]);
                 }
-                throw new IllegalArgumentException("\"" + joined + "\": " + form[0] + " takes one number (expected: "
-                        + c.usage + ")");
             }
-            if (joined.equals(c.usage)) {
-                return new Parsed(c, -1);
+            if (matches) {
+                return new Parsed(c, number, text);
             }
+        }
+        if (nameKnown) {
+            List<String> forms = Arrays.stream(values()).map(Command::usage).filter(u -> u.split(" ")[0].equals(words[0]))
+                    .toList();
+            throw new IllegalArgumentException("\"" + joined + "\": expected " + String.join(" or ", forms)
+                    + " (ID and N are whole numbers)");
         }
         throw new IllegalArgumentException("unknown command \"" + joined + "\" (expected one of: "
                 + String.join(", ", Arrays.stream(values()).map(Command::usage).toList()) + ")");

@@ -1,12 +1,18 @@
 package dev.drover.supervisor.arbiter;
 
+import dev.drover.link.LinkMessage;
 import dev.drover.supervisor.control.Json;
 import dev.drover.supervisor.os.Logs;
 import dev.drover.supervisor.policy.RecycleReason;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,23 +42,122 @@ final class Control {
         this.arbiter = arbiter;
     }
 
-    /** A `drover ctl` line; returns the JSON answer. */
-    String answer(String line) {
+    /** A snapshot or heap dump a worker is writing, and the ctl client waiting for it. */
+    private record Pending(WorkerHandle worker, String kind, Path file, CompletableFuture<String> reply) {
+    }
+
+    /** By the file the worker was told to write. */
+    private final Map<String, Pending> pending = new HashMap<>();
+
+    /**
+     * A `drover ctl` line; completes {@code reply} with the JSON answer: at once, or (snapshot, heapdump) when the
+     * worker has written its file.
+     */
+    void answer(String line, CompletableFuture<String> reply) {
         Command.Parsed parsed;
         try {
             parsed = Command.parse(line);
         } catch (IllegalArgumentException e) {
-            return Json.write(Map.of("error", e.getMessage()));
-        }
-        if (parsed.command() == Command.STATUS) {
-            return Json.write(status());
+            reply.complete(Json.write(Map.of("error", e.getMessage())));
+            return;
         }
         try {
-            String done = execute(parsed.command(), parsed.argument(), "drover ctl " + line.trim());
-            return Json.write(Map.of("ok", done));
+            switch (parsed.command()) {
+                case STATUS -> reply.complete(Json.write(status()));
+                case LEAKS -> reply.complete(Json.write(Map.of("leaks", arbiter.leakReports().list(),
+                        "dir", arbiter.leakReports().dir().toString())));
+                case LEAK -> reply.complete(leak(parsed.text()));
+                case SNAPSHOT, HEAPDUMP -> snapshot(parsed, reply);
+                default -> reply.complete(Json.write(Map.of("ok",
+                        execute(parsed.command(), parsed.argument(), "drover ctl " + line.trim()))));
+            }
         } catch (Refused e) {
-            return Json.write(Map.of("error", e.getMessage()));
+            reply.complete(Json.write(Map.of("error", e.getMessage())));
+        } catch (IOException e) {
+            reply.complete(Json.write(Map.of("error", "cannot read the leak reports in "
+                    + arbiter.leakReports().dir() + ": " + e.getMessage())));
+        } catch (RuntimeException e) {
+            // A command must never take the master down: answer, log, and go on supervising.
+            log.error("drover ctl {}: failed", line, e);
+            reply.complete(Json.write(Map.of("error", "the master could not carry out \"" + line + "\": " + e)));
         }
+    }
+
+    private String leak(String id) throws Refused {
+        Optional<String> text = arbiter.leakReports().text(id);
+        Optional<com.typesafe.config.Config> json = arbiter.leakReports().json(id);
+        if (text.isEmpty() || json.isEmpty()) {
+            throw new Refused("no leak report " + id + " in " + arbiter.leakReports().dir()
+                    + " (expected: an ID from `drover ctl leaks`)");
+        }
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("text", text.get());
+        answer.put("report", new Json.Raw(json.get().root().render(com.typesafe.config.ConfigRenderOptions.concise())));
+        return Json.write(answer);
+    }
+
+    /** The worker writes the file; {@link #onSnapshotDone} answers. */
+    private void snapshot(Command.Parsed parsed, CompletableFuture<String> reply) throws Refused {
+        WorkerHandle w = arbiter.workers().stream()
+                .filter(x -> x.id == parsed.argument() && x.state == WorkerState.SERVING && x.link != null)
+                .findFirst().orElseThrow(() -> new Refused("no serving worker " + parsed.argument()
+                        + " (expected: an ID from `drover ctl status` whose state is serving)"));
+        boolean heapDump = parsed.command() == Command.HEAPDUMP;
+        Path file;
+        if (heapDump) {
+            file = Path.of(parsed.text());
+            if (!file.isAbsolute() || !parsed.text().endsWith(".hprof") || java.nio.file.Files.exists(file)) {
+                throw new Refused("heapdump " + parsed.argument() + " " + parsed.text()
+                        + ": expected an absolute path ending in .hprof where no file exists yet");
+            }
+        } else {
+            file = arbiter.runtimeDir().resolve("snapshot-" + w.pid + "-" + System.nanoTime() + ".json");
+        }
+        if (!LinkMessage.isToken(file.toString())) {
+            throw new Refused(file + ": expected a path of letters, digits and _.:/+- only");
+        }
+        pending.put(file.toString(), new Pending(w, heapDump ? "heapdump" : "snapshot", file, reply));
+        w.link.writeAndFlush(LinkMessage.of(LinkMessage.Type.SNAPSHOT).put("kind", heapDump ? "heapdump" : "snapshot")
+                .put("path", file.toString()).build());
+        log.info("{}: {} of {} requested ({})", "drover ctl", heapDump ? "heap dump" : "snapshot", w, file);
+    }
+
+    /** SNAPSHOT_DONE from a worker. */
+    void onSnapshotDone(WorkerHandle w, LinkMessage message) {
+        Pending p = pending.remove(message.text("path"));
+        if (p == null || p.worker() != w) {
+            log.warn("{} sent SNAPSHOT_DONE for {}, which nobody asked it for; ignored", w, message.text("path"));
+            return;
+        }
+        if (message.number("ok") != 1) {
+            p.reply().complete(Json.write(Map.of("error", w + " could not write its " + p.kind() + " to " + p.file()
+                    + " (its log says why)")));
+        } else if (p.kind().equals("heapdump")) {
+            log.info("{} wrote a heap dump to {}", w, p.file());
+            p.reply().complete(Json.write(Map.of("ok", w + " wrote a heap dump to " + p.file())));
+        } else {
+            try {
+                String json = java.nio.file.Files.readString(p.file());
+                java.nio.file.Files.deleteIfExists(p.file());
+                Map<String, Object> answer = new LinkedHashMap<>();
+                answer.put("worker", Map.of("id", w.id, "pid", w.pid, "generation", w.generation));
+                answer.put("snapshot", new Json.Raw(json.trim()));
+                p.reply().complete(Json.write(answer));
+            } catch (IOException e) {
+                p.reply().complete(Json.write(Map.of("error", "cannot read " + p.file() + ": " + e.getMessage())));
+            }
+        }
+    }
+
+    /** A worker exited: whoever waited for its snapshot gets an error now, not a timeout. */
+    void onWorkerGone(WorkerHandle w) {
+        pending.values().removeIf(p -> {
+            if (p.worker() != w) {
+                return false;
+            }
+            p.reply().complete(Json.write(Map.of("error", w + " exited before it wrote its " + p.kind())));
+            return true;
+        });
     }
 
     /** A signal: the same command as its ctl form; the outcome goes to the log. */
@@ -80,7 +185,8 @@ final class Control {
             case RECYCLE -> generations().recycle(argument, source);
             case REOPEN_LOGS -> reopenLogs(source);
             case PAUSE -> generations().pause(source);
-            case STATUS -> throw new IllegalStateException("status is answered, not executed");
+            case STATUS, LEAKS, LEAK, SNAPSHOT, HEAPDUMP ->
+                    throw new IllegalStateException(command.usage() + " is answered, not executed");
         };
     }
 

@@ -119,6 +119,7 @@ final class Recycler {
             return;
         }
         w.recycleReason = reason;
+        w.recycleWhy = why;
         w.recycleMarkedAt = now;
         log.info("{} is due for recycling ({}): {}; {}; its replacement boots first", w, reason.label(), why,
                 vitals(w, now));

@@ -1,10 +1,12 @@
 package dev.drover.supervisor.arbiter;
 
+import dev.drover.supervisor.leaks.MemorySeries;
 import dev.drover.supervisor.os.Listener;
 import dev.drover.supervisor.os.WorkerOutput;
 import dev.drover.supervisor.policy.RecyclePolicy;
 import dev.drover.supervisor.policy.RecycleReason;
 import io.netty.channel.Channel;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -54,6 +56,12 @@ final class WorkerHandle {
     long pssBytes;
     long ussBytes;
     long rollupReadAt = Long.MIN_VALUE;
+    /** Its memory over its life, for a leak report. */
+    final MemorySeries series = new MemorySeries(MemorySeries.DEFAULT_PERIOD_MS);
+    /** The log's explanation of its recycle, for the leak report. */
+    String recycleWhy = "";
+    /** Where it was told to write its leak evidence (memory recycles). */
+    Path evidenceFile;
 
     WorkerHandle(int id, int generation, List<Listener> listeners, Process process, String secret, long spawnedAt,
                  RecyclePolicy.Limits limits) {

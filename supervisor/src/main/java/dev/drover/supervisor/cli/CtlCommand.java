@@ -3,6 +3,7 @@ package dev.drover.supervisor.cli;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigSyntax;
 import dev.drover.link.ExitCodes;
 import dev.drover.supervisor.config.ConfigError;
@@ -28,7 +29,8 @@ import picocli.CommandLine.Parameters;
 /** `drover ctl COMMAND`: sends one command to a running master over its control socket and prints the answer. */
 @Command(name = "ctl", mixinStandardHelpOptions = true,
         description = "Talk to a running master. Commands: status [--json], reload, stop [--quick], incr, decr, "
-                + "scale N, recycle ID, reopen-logs, pause. See docs/signals.md.")
+                + "scale N, recycle ID, reopen-logs, pause, leaks [REPORT] [--json], snapshot ID [--json], "
+                + "heapdump ID PATH. See docs/signals.md.")
 public final class CtlCommand implements Callable<Integer> {
 
     @Option(names = {"-p", "--pid"}, paramLabel = "PIDFILE", description = "The master's pidfile; its control socket is PIDFILE.ctl/control.sock.")
@@ -46,7 +48,7 @@ public final class CtlCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "With stop: a quick stop (as INT) instead of a graceful one.")
     boolean quick;
 
-    @Parameters(arity = "1..2", paramLabel = "COMMAND", description = "A command and its argument, e.g. status, scale 4.")
+    @Parameters(arity = "1..3", paramLabel = "COMMAND", description = "A command and its arguments, e.g. status, scale 4, heapdump 2 /tmp/w2.hprof.")
     List<String> words;
 
     @Override
@@ -84,9 +86,16 @@ public final class CtlCommand implements Callable<Integer> {
             return ExitCodes.USAGE;
         }
         if (json) {
-            System.out.println(answer);
+            System.out.println(reply.hasPath("report") ? reply.getValue("report").render(ConfigRenderOptions.concise())
+                    : answer);
         } else if (reply.hasPath("ok")) {
             System.out.println(reply.getString("ok"));
+        } else if (reply.hasPath("leaks")) {
+            System.out.print(LeakTables.list(reply));
+        } else if (reply.hasPath("text")) {
+            System.out.print(reply.getString("text"));
+        } else if (reply.hasPath("snapshot")) {
+            System.out.print(LeakTables.snapshot(reply));
         } else {
             System.out.println(StatusTable.render(reply));
         }

@@ -23,6 +23,7 @@ public record Settings(
         MemoryLimits memory,
         CdsSettings cds,
         WarmupSettings warmup,
+        LeakReportSettings leakReports,
         Duration timeout,
         Duration bootTimeout,
         Optional<Path> configFile,

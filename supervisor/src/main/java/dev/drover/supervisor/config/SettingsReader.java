@@ -49,6 +49,12 @@ final class SettingsReader {
                 memoryLimits(),
                 cdsSettings(),
                 warmupSettings(),
+                new LeakReportSettings(optionalPath("leak-reports.dir").orElseGet(() -> {
+                    String xdg = System.getenv("XDG_STATE_HOME");
+                    Path base = xdg != null && !xdg.isEmpty() ? Path.of(xdg)
+                            : Path.of(System.getProperty("user.home"), ".local", "state");
+                    return base.resolve("drover").resolve("leaks");
+                }), wholeNumber("leak-reports.keep", 1), positiveDuration("leak-reports.baseline-after")),
                 positiveDuration("timeout"),
                 positiveDuration("boot-timeout"),
                 file,

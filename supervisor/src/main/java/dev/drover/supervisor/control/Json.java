@@ -4,10 +4,14 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
-/** Writes the control socket's JSON answers: maps, lists, strings, numbers and booleans, nothing else. */
+/** Writes the control socket's JSON answers: maps, lists, strings, numbers, booleans and {@link Raw} JSON. */
 public final class Json {
 
     private Json() {
+    }
+
+    /** A JSON text written as it is (it must be valid JSON already): a report or snapshot read from a file. */
+    public record Raw(String json) {
     }
 
     public static String write(Object value) {
@@ -19,6 +23,8 @@ public final class Json {
     private static void append(StringBuilder out, Object value) {
         if (value == null) {
             out.append("null");
+        } else if (value instanceof Raw raw) {
+            out.append(raw.json());
         } else if (value instanceof Number || value instanceof Boolean) {
             out.append(value);
         } else if (value instanceof Map<?, ?> map) {

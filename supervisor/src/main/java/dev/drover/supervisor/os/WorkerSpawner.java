@@ -42,6 +42,11 @@ public final class WorkerSpawner {
     private final java.util.Optional<Path> nettyNative;
 
     /** {@code nettyNative}: the master's copy of Netty's native library (NettyNative), if it has one. */
+    /** The master's private runtime directory: where the link socket is. */
+    public Path runtimeDir() {
+        return linkSocket.getParent();
+    }
+
     public WorkerSpawner(Path linkSocket, java.util.Optional<Path> nettyNative) {
         this.linkSocket = linkSocket;
         this.nettyNative = nettyNative;
@@ -65,6 +70,10 @@ public final class WorkerSpawner {
         env.put("DROVER_INTERNAL_MASTER_PID", Long.toString(ProcessHandle.current().pid()));
         env.put("DROVER_INTERNAL_MAX_REQUESTS", Long.toString(spec.maxRequests()));
         nettyNative.ifPresent(lib -> env.put("DROVER_INTERNAL_NETTY_NATIVE", lib.toString()));
+        if (settings.memory().softLimit() > 0 || settings.memory().hardLimit() > 0) {
+            // Memory limits mean memory recycles, and so leak reports: the worker takes its baseline histogram then.
+            env.put("DROVER_INTERNAL_EVIDENCE_BASELINE_MS", Long.toString(settings.leakReports().baselineAfter().toMillis()));
+        }
         if (settings.warmup().enabled()) {
             env.put("DROVER_INTERNAL_WARMUP_REQUESTS", Integer.toString(settings.warmup().count()));
             env.put("DROVER_INTERNAL_WARMUP_PATHS", String.join("\n", settings.warmup().requests()));

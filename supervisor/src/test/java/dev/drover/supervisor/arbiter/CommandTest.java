@@ -29,15 +29,23 @@ class CommandTest {
         assertEquals(new Command.Parsed(Command.RECYCLE, 2), Command.parse(" recycle  2 "));
         assertEquals(new Command.Parsed(Command.STOP_QUICK, -1), Command.parse("stop --quick"));
         assertEquals(new Command.Parsed(Command.STOP, -1), Command.parse("stop"));
+        assertEquals(new Command.Parsed(Command.LEAKS, -1), Command.parse("leaks"));
+        assertEquals(new Command.Parsed(Command.LEAK, -1, "20261126-074512-w1-p42"), Command.parse("leaks 20261126-074512-w1-p42"));
+        assertEquals(new Command.Parsed(Command.SNAPSHOT, 3), Command.parse("snapshot 3"));
+        assertEquals(new Command.Parsed(Command.HEAPDUMP, 3, "/tmp/w3.hprof"), Command.parse("heapdump 3 /tmp/w3.hprof"));
         assertEquals(List.of("HUP", "TERM", "INT", "TTIN", "TTOU", "USR1", "WINCH"), Command.signals());
     }
 
     @Test
     void refusesMalformedLines() {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Command.parse("scale")).getMessage()
-                .contains("\"scale\": scale takes one number (expected: scale N)"));
+                .contains("\"scale\": expected scale N (ID and N are whole numbers)"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Command.parse("scale many")).getMessage()
-                .contains("expected: scale N"));
+                .contains("expected scale N"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Command.parse("heapdump 2")).getMessage()
+                .contains("expected heapdump ID PATH"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Command.parse("leaks a b")).getMessage()
+                .contains("expected leaks or leaks REPORT"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Command.parse("reboot")).getMessage()
                 .startsWith("unknown command \"reboot\" (expected one of: status, reload, stop, stop --quick"));
         assertThrows(IllegalArgumentException.class, () -> Command.parse("stop --now"));

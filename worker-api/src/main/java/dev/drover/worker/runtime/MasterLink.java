@@ -31,6 +31,8 @@ final class MasterLink {
     interface Listener {
         void onDrain(LinkMessage message);
 
+        void onSnapshot(LinkMessage message);
+
         void onMasterGone();
     }
 
@@ -89,6 +91,8 @@ final class MasterLink {
                 }
             } else if (msg instanceof LinkMessage message && message.type() == LinkMessage.Type.DRAIN) {
                 listener.onDrain(message);
+            } else if (msg instanceof LinkMessage message && message.type() == LinkMessage.Type.SNAPSHOT) {
+                listener.onSnapshot(message);
             } else {
                 log.warn("ignoring unexpected control-link message from the master: {}", msg);
             }

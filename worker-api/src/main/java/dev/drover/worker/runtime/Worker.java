@@ -12,9 +12,13 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
@@ -53,7 +57,13 @@ final class Worker implements MasterLink.Listener {
     /** Touched only on the link's thread. */
     private long lastTick;
     private long pausedMs;
-    private Thread evidence;
+    private Future<?> evidence;
+    private MemoryReadings readings;
+    private LeakEvidence leakEvidence;
+    private ExecutorService evidenceThread;
+    /** Touched only on the link's thread. */
+    private boolean baselineRequested;
+    private long readyAt;
     /** Boot phases, for the READY line. */
     private long nativeMs;
     private volatile long nettyMs;
@@ -180,6 +190,7 @@ final class Worker implements MasterLink.Listener {
         long bootMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - mainStarted);
         link.send(LinkMessage.of(LinkMessage.Type.READY).put("boot_ms", bootMs).build());
         lastTick = System.nanoTime();
+        readyAt = lastTick;
         linkLoop.next().scheduleAtFixedRate(this::tick, STATS_INTERVAL_MS, STATS_INTERVAL_MS, TimeUnit.MILLISECONDS);
         log.info("accepting on {} socket(s); main() to ready took {} ms (native {} ms, then in parallel: event loops {} ms"
                 + " + attach {} ms, config + app start {} ms{})", fds.size(), bootMs, nativeMs, nettyMs, attachMs, appMs,
@@ -195,10 +206,24 @@ final class Worker implements MasterLink.Listener {
         pausedMs = Math.max(0, TimeUnit.NANOSECONDS.toMillis(now - lastTick) - STATS_INTERVAL_MS);
         lastTick = now;
         reportStats();
+        if (env.evidenceBaselineMs() > 0 && !baselineRequested && !draining.get()
+                && now - readyAt >= TimeUnit.MILLISECONDS.toNanos(env.evidenceBaselineMs())) {
+            baselineRequested = true; // once warm: what a leak report compares the end with
+            evidenceThread().execute(() -> {
+                try {
+                    leakEvidence().takeBaseline();
+                    log.info("leak evidence: baseline class histogram taken, {} s after READY",
+                            env.evidenceBaselineMs() / 1000.0);
+                } catch (Exception e) {
+                    log.warn("leak evidence: cannot take the baseline class histogram: {}", e.toString());
+                }
+            });
+        }
     }
 
     private void reportStats() {
         Runtime rt = Runtime.getRuntime();
+        MemoryReadings.Reading memory = readings().read();
         link.send(LinkMessage.of(LinkMessage.Type.STATS)
                 .put("requests", tracker.requests())
                 .put("inflight", tracker.inflight())
@@ -207,7 +232,38 @@ final class Worker implements MasterLink.Listener {
                 .put("gc_ms", gcMillis())
                 .put("heap_used", rt.totalMemory() - rt.freeMemory())
                 .put("draining", draining.get() ? 1 : 0)
+                .put("heap_live", memory.heapLive())
+                .put("metaspace", memory.metaspace())
+                .put("classes", memory.classes())
+                .put("direct", memory.direct())
+                .put("threads", memory.threads())
                 .build());
+    }
+
+    private synchronized MemoryReadings readings() {
+        if (readings == null) {
+            readings = new MemoryReadings();
+        }
+        return readings;
+    }
+
+    private synchronized LeakEvidence leakEvidence() {
+        if (leakEvidence == null) {
+            leakEvidence = new LeakEvidence(readings());
+        }
+        return leakEvidence;
+    }
+
+    /** One thread for class histograms and dumps, in order: each is a full GC, never on an event loop. */
+    private synchronized ExecutorService evidenceThread() {
+        if (evidenceThread == null) {
+            evidenceThread = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "drover-evidence");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        return evidenceThread;
     }
 
     private static long gcMillis() {
@@ -220,12 +276,39 @@ final class Worker implements MasterLink.Listener {
 
     @Override
     public void onDrain(LinkMessage message) {
-        if (message.number("histogram", 0) == 1) {
-            // Evidence for a memory recycle: what the heap holds, before this JVM and its leak are gone.
-            evidence = new Thread(() -> MemoryEvidence.logClassHistogram(MemoryEvidence.TOP_CLASSES), "drover-evidence");
-            evidence.start();
+        String file = message.fields().get("evidence");
+        if (file != null) {
+            // Evidence for a memory recycle: what the heap holds against the baseline, before this JVM and its leak
+            // are gone. The drain goes on meanwhile; the exit waits for it (EVIDENCE_TIMEOUT_MS at most).
+            evidence = evidenceThread().submit(() -> {
+                try {
+                    leakEvidence().write(Path.of(file), "recycle");
+                } catch (Exception e) {
+                    log.warn("leak evidence: cannot write {}: {}", file, e.toString());
+                }
+            });
         }
         drain("the master asked: " + message.fields().getOrDefault("reason", "stop"));
+    }
+
+    @Override
+    public void onSnapshot(LinkMessage message) {
+        String file = message.fields().get("path");
+        boolean heapDump = "heapdump".equals(message.fields().get("kind"));
+        evidenceThread().execute(() -> {
+            boolean ok = false;
+            try {
+                if (heapDump) {
+                    LeakEvidence.heapDump(Path.of(file));
+                } else {
+                    leakEvidence().write(Path.of(file), "snapshot");
+                }
+                ok = true;
+            } catch (Exception | LinkageError e) {
+                log.warn("{} to {} failed: {}", heapDump ? "heap dump" : "snapshot", file, e.toString());
+            }
+            link.send(LinkMessage.of(LinkMessage.Type.SNAPSHOT_DONE).put("path", file).put("ok", ok ? 1 : 0).build());
+        });
     }
 
     @Override
@@ -258,10 +341,12 @@ final class Worker implements MasterLink.Listener {
         }
         try {
             if (evidence != null) {
-                evidence.join(EVIDENCE_TIMEOUT_MS);
+                evidence.get(EVIDENCE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            log.warn("leak evidence not written within {} ms; exiting without it", EVIDENCE_TIMEOUT_MS);
         }
         stopApp();
         log.info("drained: {} request(s) served; exiting", tracker.requests());

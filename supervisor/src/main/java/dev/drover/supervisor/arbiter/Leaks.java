@@ -1,0 +1,78 @@
+package dev.drover.supervisor.arbiter;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigSyntax;
+import dev.drover.supervisor.config.Settings;
+import dev.drover.supervisor.leaks.LeakReport;
+import dev.drover.supervisor.leaks.LeakReports;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Leak reports for workers recycled for memory: when such a worker is gone, its facts are copied on the arbiter
+ * thread and the report is built and written on a thread of its own (reading the evidence file and the earlier
+ * reports takes milliseconds the arbiter should not spend).
+ */
+final class Leaks {
+
+    private static final Logger log = LoggerFactory.getLogger(Leaks.class);
+
+    private final Arbiter arbiter;
+    private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "drover-leak-reports");
+        t.setDaemon(true);
+        return t;
+    });
+
+    Leaks(Arbiter arbiter) {
+        this.arbiter = arbiter;
+    }
+
+    LeakReports reports() {
+        Settings settings = arbiter.settings();
+        return new LeakReports(settings.leakReports().dir(), settings.leakReports().keep());
+    }
+
+    /** On the arbiter thread: a worker recycled for memory has exited. */
+    void workerGone(WorkerHandle w, long now) {
+        Settings settings = arbiter.settings();
+        LeakReports reports = reports();
+        LeakReport.Worker worker = new LeakReport.Worker(w.id, w.pid, w.generation, settings.app(),
+                TimeUnit.NANOSECONDS.toMillis(now - w.spawnedAt), w.requests);
+        long soft = settings.memory().softLimit();
+        LeakReport.Limit limit = new LeakReport.Limit(w.recycleReason.label(), w.recycleWhy, soft);
+        var series = w.series.samples();
+        long baselineAfter = settings.leakReports().baselineAfter().toMillis();
+        Path evidence = w.evidenceFile;
+        String noEvidence = w.recycleReason == dev.drover.supervisor.policy.RecycleReason.MEMORY_HARD
+                ? "killed at once at the hard limit (drover.memory.hard-limit), with no time to take one"
+                : "the worker exited without writing it (see its log lines above)";
+        long createdAt = System.currentTimeMillis();
+        writer.execute(() -> {
+            try {
+                Config parsed = null;
+                if (evidence != null && Files.exists(evidence)) {
+                    parsed = ConfigFactory.parseString(Files.readString(evidence),
+                            ConfigParseOptions.defaults().setSyntax(ConfigSyntax.JSON));
+                    Files.deleteIfExists(evidence);
+                }
+                List<LeakReport.Earlier> earlier = reports.earlier(worker.app());
+                LeakReport report = LeakReport.build(createdAt, worker, limit, series, baselineAfter, parsed,
+                        noEvidence, earlier);
+                Path text = reports.write(report);
+                log.warn(report.summary(text.toString()));
+            } catch (Exception e) {
+                log.warn("cannot write the leak report of {} to {}: {}", "worker " + worker.id() + " (pid "
+                        + worker.pid() + ")", reports.dir(), e.toString());
+            }
+        });
+    }
+}

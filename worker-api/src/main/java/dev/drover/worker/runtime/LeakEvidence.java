@@ -1,0 +1,187 @@
+package dev.drover.worker.runtime;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import javax.management.ObjectName;
+
+/**
+ * The worker's side of leak reports and snapshots: class histograms (live objects by class, after a full GC, as
+ * {@code jcmd PID GC.class_histogram} prints them, taken in-process with the DiagnosticCommand MBean) and memory
+ * readings, written as JSON to a file the master names. A baseline histogram is taken once the worker is warm; at
+ * a memory recycle the final one is compared with it, so the report ranks the classes that grew.
+ * Every histogram costs a full GC: a pause of milliseconds to tens of milliseconds, paid once at the baseline, once
+ * on the worker being drained, and on each snapshot an operator asks for.
+ */
+final class LeakEvidence {
+
+    /** How many classes a snapshot lists, and how many growers a report lists. */
+    static final int TOP = 25;
+    /** Classes kept from each histogram for the comparison (the rest hold too little to matter). */
+    static final int KEPT = 2000;
+
+    /** One line of a class histogram. */
+    record ClassEntry(String name, long instances, long bytes) {
+    }
+
+    private final MemoryReadings readings;
+    private volatile Map<String, ClassEntry> baseline;
+    private volatile long baselineAtMs;
+    private volatile MemoryReadings.Reading baselineReading;
+
+    LeakEvidence(MemoryReadings readings) {
+        this.readings = readings;
+    }
+
+    boolean hasBaseline() {
+        return baseline != null;
+    }
+
+    /** Takes the baseline histogram (a full GC). */
+    void takeBaseline() throws Exception {
+        Map<String, ClassEntry> histogram = histogram();
+        baselineReading = readings.read();
+        baselineAtMs = System.currentTimeMillis();
+        baseline = histogram;
+    }
+
+    /**
+     * Writes {@code file} (atomically): the readings now, the top classes now, and, if there is a baseline, the
+     * classes that grew most since it, by bytes.
+     */
+    void write(Path file, String kind) throws Exception {
+        Map<String, ClassEntry> now = histogram();
+        MemoryReadings.Reading reading = readings.read();
+        StringBuilder json = new StringBuilder(16 * 1024).append("{\n");
+        field(json, "kind", kind).append(",\n");
+        json.append("\"taken_at_ms\": ").append(System.currentTimeMillis()).append(",\n");
+        json.append("\"readings\": ");
+        reading(json, reading).append(",\n");
+        json.append("\"top_classes\": ");
+        entries(json, top(now.values(), TOP));
+        if (baseline != null) {
+            json.append(",\n\"baseline_at_ms\": ").append(baselineAtMs).append(",\n");
+            json.append("\"baseline_readings\": ");
+            reading(json, baselineReading).append(",\n");
+            json.append("\"grown_classes\": ");
+            List<ClassEntry> grown = growth(baseline, now, false);
+            entries(json, grown);
+            // A leak is usually held by the app's own classes, which rank low by bytes behind the arrays they own.
+            json.append(",\n\"grown_app_classes\": ");
+            entries(json, growth(baseline, now, true));
+        }
+        json.append("\n}\n");
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(tmp, json, StandardCharsets.UTF_8);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** A heap dump (.hprof of live objects) at {@code file}: a long pause on a big heap, so only on demand. */
+    static void heapDump(Path file) throws IOException {
+        com.sun.management.HotSpotDiagnosticMXBean bean =
+                ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+        bean.dumpHeap(file.toString(), true);
+    }
+
+    /** Classes of the JDK, the libraries Drover brings and Drover itself: not the app's. */
+    private static final List<String> PLATFORM = List.of("java.", "javax.", "jdk.", "sun.", "com.sun.", "io.netty.",
+            "com.typesafe.config.", "ch.qos.logback.", "org.slf4j.", "dev.drover.worker.", "dev.drover.link.", "[");
+
+    static boolean isApplicationClass(String name) {
+        return PLATFORM.stream().noneMatch(name::startsWith);
+    }
+
+    /**
+     * The classes whose live bytes grew most from {@code before} to {@code after}, with the instance growth; only
+     * the app's own classes if {@code appOnly}.
+     */
+    static List<ClassEntry> growth(Map<String, ClassEntry> before, Map<String, ClassEntry> after, boolean appOnly) {
+        List<ClassEntry> grown = new ArrayList<>();
+        for (ClassEntry now : after.values()) {
+            if (now.name().startsWith(ClassEntry.class.getName()) || (appOnly && !isApplicationClass(now.name()))) {
+                continue; // the baseline itself, kept for this comparison; or not the app's
+            }
+            ClassEntry then = before.get(now.name());
+            long bytes = now.bytes() - (then == null ? 0 : then.bytes());
+            long instances = now.instances() - (then == null ? 0 : then.instances());
+            if (bytes > 0) {
+                grown.add(new ClassEntry(now.name(), instances, bytes));
+            }
+        }
+        return top(grown, TOP);
+    }
+
+    private static List<ClassEntry> top(java.util.Collection<ClassEntry> entries, int n) {
+        return entries.stream().sorted((a, b) -> Long.compare(b.bytes(), a.bytes())).limit(n).toList();
+    }
+
+    /** GC.class_histogram, parsed: class name to entry, the biggest {@link #KEPT}. */
+    static Map<String, ClassEntry> histogram() throws Exception {
+        String text = (String) ManagementFactory.getPlatformMBeanServer().invoke(
+                new ObjectName("com.sun.management:type=DiagnosticCommand"), "gcClassHistogram",
+                new Object[] {new String[0]}, new String[] {String[].class.getName()});
+        return parseHistogram(text);
+    }
+
+    /** Lines like {@code    1:        123      45678  java.lang.String (java.base@17)}; others are skipped. */
+    static Map<String, ClassEntry> parseHistogram(String text) {
+        Map<String, ClassEntry> entries = new HashMap<>();
+        for (String line : text.split("\n")) {
+            String[] cols = line.trim().split("\\s+");
+            if (cols.length < 4 || !cols[0].endsWith(":")) {
+                continue;
+            }
+            try {
+                ClassEntry entry = new ClassEntry(cols[3], Long.parseLong(cols[1]), Long.parseLong(cols[2]));
+                entries.merge(entry.name(), entry, (a, b) -> new ClassEntry(a.name(), a.instances() + b.instances(),
+                        a.bytes() + b.bytes())); // the same name in two class loaders: one line each
+            } catch (NumberFormatException e) {
+                // the header or the total line
+            }
+            if (entries.size() >= KEPT) {
+                break; // the histogram is sorted by bytes: the rest hold less
+            }
+        }
+        return entries;
+    }
+
+    private static StringBuilder reading(StringBuilder json, MemoryReadings.Reading r) {
+        return json.append("{\"heap_live\": ").append(r.heapLive()).append(", \"heap_used\": ").append(r.heapUsed())
+                .append(", \"heap_committed\": ").append(r.heapCommitted()).append(", \"metaspace\": ")
+                .append(r.metaspace()).append(", \"classes\": ").append(r.classes()).append(", \"direct\": ")
+                .append(r.direct()).append(", \"threads\": ").append(r.threads()).append('}');
+    }
+
+    private static void entries(StringBuilder json, List<ClassEntry> entries) {
+        json.append("[");
+        for (int i = 0; i < entries.size(); i++) {
+            ClassEntry e = entries.get(i);
+            json.append(i == 0 ? "\n  " : ",\n  ").append("{");
+            field(json, "class", e.name()).append(", \"instances\": ").append(e.instances())
+                    .append(", \"bytes\": ").append(e.bytes()).append("}");
+        }
+        json.append("\n]");
+    }
+
+    private static StringBuilder field(StringBuilder json, String name, String value) {
+        json.append('"').append(name).append("\": \"");
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c == '"' || c == '\\') {
+                json.append('\\').append(c);
+            } else if (c < 0x20) {
+                json.append(String.format("\\u%04x", (int) c));
+            } else {
+                json.append(c);
+            }
+        }
+        return json.append('"');
+    }
+}
