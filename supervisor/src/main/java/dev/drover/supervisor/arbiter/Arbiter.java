@@ -108,12 +108,19 @@ public final class Arbiter {
         while (true) {
             long wait = Math.max(0, TimeUnit.NANOSECONDS.toMillis(nextTick - clock.getAsLong()));
             Event event = events.poll(wait, TimeUnit.MILLISECONDS);
+            boolean changed = event != null && !isRoutine(event);
             if (event != null) {
                 handle(event);
             }
             if (clock.getAsLong() - nextTick >= 0) {
                 tick();
                 nextTick += TimeUnit.MILLISECONDS.toNanos(TICK_MS);
+                changed = true;
+            }
+            // What follows looks at every worker; a routine STATS (every worker, every second) changes nothing it
+            // looks at, unless it made its worker due for recycling, so it waits for the next tick or event.
+            if (!changed && !(event instanceof Event.LinkReceived r && markedDue(r.channel()))) {
+                continue;
             }
             if (stopping && workers.isEmpty()) {
                 cds.abort();
@@ -127,6 +134,17 @@ public final class Arbiter {
                 cds.trainWhenIdle(workers.stream().anyMatch(w -> w.state == WorkerState.BOOTING));
             }
         }
+    }
+
+    /** A STATS message: it only updates its worker's readings, unless it makes the worker due (see markedDue). */
+    private static boolean isRoutine(Event event) {
+        return event instanceof Event.LinkReceived r && r.message().type() == LinkMessage.Type.STATS;
+    }
+
+    /** Whether the worker on this link is marked for recycling and has no replacement yet. */
+    private boolean markedDue(Channel link) {
+        WorkerHandle w = byLink.get(link);
+        return w != null && w.recycleReason != null && w.replacement == null;
     }
 
     private void handle(Event event) {
@@ -201,9 +219,10 @@ public final class Arbiter {
         if (w.state == WorkerState.SERVING && w.link != null) {
             LinkMessage.Builder drain = LinkMessage.of(LinkMessage.Type.DRAIN)
                     .put("reason", reason == null ? "stop" : reason.label());
-            if (reason == RecycleReason.MEMORY) {
-                w.evidenceFile = runtimeDir().resolve("evidence-" + w.pid + ".json");
-                drain.put("evidence", w.evidenceFile.toString());
+            Path evidence = runtimeDir().resolve("evidence-" + w.pid + ".json");
+            if (reason == RecycleReason.MEMORY && LinkMessage.isToken(evidence.toString())) {
+                w.evidenceFile = evidence; // (a runtime directory with a space in its path gets no histogram)
+                drain.put("evidence", evidence.toString());
             }
             w.link.writeAndFlush(drain.build());
         } else {
