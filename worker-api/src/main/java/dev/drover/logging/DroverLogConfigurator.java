@@ -44,13 +44,7 @@ public final class DroverLogConfigurator extends ContextAwareBase implements Con
         Encoder<ILoggingEvent> encoder;
         switch (role) {
             case "worker":
-                LayoutWrappingEncoder<ILoggingEvent> plain = new LayoutWrappingEncoder<>();
-                PlainLayout layout = new PlainLayout();
-                layout.setContext(context);
-                layout.start();
-                plain.setLayout(layout);
-                plain.setContext(context);
-                encoder = plain;
+                encoder = encoder(context, new PlainLayout());
                 break;
             case "master":
                 encoder = masterEncoder(context);
@@ -77,10 +71,13 @@ public final class DroverLogConfigurator extends ContextAwareBase implements Con
      * the worker's: logback's pattern parser and converters are some 200 classes the master would keep loaded.
      */
     public static Encoder<ILoggingEvent> masterEncoder(LoggerContext context) {
-        LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
-        MasterLayout layout = new MasterLayout();
+        return encoder(context, new MasterLayout());
+    }
+
+    private static Encoder<ILoggingEvent> encoder(LoggerContext context, LayoutBase<ILoggingEvent> layout) {
         layout.setContext(context);
         layout.start();
+        LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
         encoder.setLayout(layout);
         encoder.setContext(context);
         return encoder;
