@@ -27,8 +27,11 @@ import org.slf4j.LoggerFactory;
 public final class ControlServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
-    /** How long a command may wait for the arbiter before the client gets an error. */
-    static final long REPLY_TIMEOUT_MS = 10_000;
+    /**
+     * How long a command may wait for its answer before the client gets an error: most are answered at once by the
+     * arbiter; a snapshot or heap dump waits for the worker, and a heap dump of a big heap takes a while.
+     */
+    static final long REPLY_TIMEOUT_MS = 60_000;
     static final int MAX_COMMAND = 1024;
 
     private final Path path;
