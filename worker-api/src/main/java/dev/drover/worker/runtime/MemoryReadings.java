@@ -11,7 +11,7 @@ import java.lang.management.ThreadMXBean;
 import java.util.List;
 
 /**
- * Where a worker's memory is, in the terms that tell leaks apart: live heap (after the last GC), metaspace and
+ * Where a worker's memory is, in the terms that tell leaks apart: live heap (after the last GC), metaspace (committed) and
  * loaded classes, direct and mapped buffers (the JDK's and Netty's own), threads. Each reading is a few MXBean
  * calls (microseconds), so every STATS carries one and the master keeps the series (leak reports).
  */
@@ -57,7 +57,9 @@ final class MemoryReadings {
         }
         // Netty allocates most of its direct memory itself, outside the JDK's accounting.
         direct += Math.max(0, PlatformDependent.usedDirectMemory());
-        return new Reading(live, used, committed, metaspacePool == null ? -1 : metaspacePool.getUsage().getUsed(),
+        // Metaspace as committed, not used: each class loader gets metaspace chunks of its own, so with many small
+        // loaders (a class-loader leak) committed runs far ahead of used, and committed is what the RSS holds.
+        return new Reading(live, used, committed, metaspacePool == null ? -1 : metaspacePool.getUsage().getCommitted(),
                 classes.getLoadedClassCount(), direct, threads.getThreadCount());
     }
 }

@@ -35,6 +35,8 @@ final class Worker implements MasterLink.Listener {
 
     /** How often the worker reports STATS; the master's tick has the same period. */
     static final long STATS_INTERVAL_MS = 1000;
+    /** An idle worker reports every this many STATS intervals (well inside the master's silence limit). */
+    static final int IDLE_REPORT_EVERY = 2;
     /** How long the master has to hand over the listening sockets. */
     static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(10);
     /** Fallback for a master that died without closing the link (it always closes it; this is belt and braces). */
@@ -63,6 +65,8 @@ final class Worker implements MasterLink.Listener {
     private ExecutorService evidenceThread;
     /** Touched only on the link's thread. */
     private boolean baselineRequested;
+    private long lastReportedRequests = -1;
+    private int quietTicks;
     private long readyAt;
     /** Boot phases, for the READY line. */
     private long nativeMs;
@@ -205,7 +209,14 @@ final class Worker implements MasterLink.Listener {
         long now = System.nanoTime();
         pausedMs = Math.max(0, TimeUnit.NANOSECONDS.toMillis(now - lastTick) - STATS_INTERVAL_MS);
         lastTick = now;
-        reportStats();
+        // An idle worker (no request since its last STATS, none in flight, its loops checking in) reports every
+        // IDLE_REPORT_EVERY ticks only: with many idle workers, reading STATS was most of the master's CPU.
+        boolean idle = tracker.requests() == lastReportedRequests && tracker.inflight() == 0 && !draining.get()
+                && heartbeats.stallMillis() < 2 * LoopHeartbeats.BEAT_MS;
+        if (!idle || ++quietTicks >= IDLE_REPORT_EVERY) {
+            quietTicks = 0;
+            reportStats();
+        }
         if (env.evidenceBaselineMs() > 0 && !baselineRequested && !draining.get()
                 && now - readyAt >= TimeUnit.MILLISECONDS.toNanos(env.evidenceBaselineMs())) {
             baselineRequested = true; // once warm: what a leak report compares the end with
@@ -222,6 +233,7 @@ final class Worker implements MasterLink.Listener {
     }
 
     private void reportStats() {
+        lastReportedRequests = tracker.requests();
         Runtime rt = Runtime.getRuntime();
         MemoryReadings.Reading memory = readings().read();
         link.send(LinkMessage.of(LinkMessage.Type.STATS)
