@@ -31,6 +31,8 @@ final class ConnectionTracker {
      * is actively using the connection sends within microseconds and gets a proper Connection: close answer.
      */
     static final long IDLE_CLOSE_GRACE_MS = 1000;
+    /** A check this late means the JVM was paused; it is tried again after this long. */
+    static final long LATE_MS = 200;
 
     private static final AttributeKey<Connection> CONNECTION = AttributeKey.valueOf("drover.connection");
 
@@ -77,21 +79,30 @@ final class ConnectionTracker {
         onIdle = whenIdle;
         draining = true;
         for (Channel ch : open) {
-            ch.eventLoop().execute(() -> closeIfIdle(ch, false));
-            ch.eventLoop().schedule(() -> closeIfIdle(ch, true), IDLE_CLOSE_GRACE_MS, TimeUnit.MILLISECONDS);
+            closeWhenIdle(ch, IDLE_CLOSE_GRACE_MS);
         }
         checkIdle();
     }
 
     /**
-     * Closes a connection with nothing in flight. Without {@code evenIfRecent}, a connection that was active within
-     * half the grace is spared for now: its client is probably about to send, and gets a Connection: close answer.
+     * In {@code delayMs}, closes the connection if nothing is in flight on it. If the check runs late (the JVM was
+     * paused: a full GC, a stop-the-world safepoint with many threads), requests may have arrived meanwhile that the
+     * event loop has not read yet; closing then would reset them. So a late check looks again a little later, after
+     * the loop has had its turn at the socket.
      */
-    private static void closeIfIdle(Channel ch, boolean evenIfRecent) {
-        Connection c = ch.attr(CONNECTION).get();
-        if (c != null && c.pending.isEmpty() && (evenIfRecent || !c.recentlyActive())) {
-            ch.close();
-        }
+    private static void closeWhenIdle(Channel ch, long delayMs) {
+        long due = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delayMs);
+        ch.eventLoop().schedule(() -> {
+            Connection c = ch.attr(CONNECTION).get();
+            if (c == null || !ch.isOpen()) {
+                return;
+            }
+            if (System.nanoTime() - due > TimeUnit.MILLISECONDS.toNanos(LATE_MS)) {
+                closeWhenIdle(ch, LATE_MS);
+            } else if (c.pending.isEmpty()) {
+                ch.close();
+            }
+        }, delayMs, TimeUnit.MILLISECONDS);
     }
 
     private void checkIdle() {
@@ -105,11 +116,6 @@ final class ConnectionTracker {
     /** Per-connection state: one keep-alive decision per request received and not yet answered (pipelining). */
     private static final class Connection {
         final ArrayDeque<Boolean> pending = new ArrayDeque<>();
-        long lastActivity = System.nanoTime();
-
-        boolean recentlyActive() {
-            return System.nanoTime() - lastActivity < TimeUnit.MILLISECONDS.toNanos(IDLE_CLOSE_GRACE_MS) / 2;
-        }
     }
 
     private final class PerConnection extends ChannelDuplexHandler {
@@ -121,7 +127,7 @@ final class ConnectionTracker {
             open.add(ctx.channel());
             if (draining) {
                 // Accepted just before the listener closed: serve what it sends, then close.
-                ctx.executor().schedule(() -> closeIfIdle(ctx.channel(), true), IDLE_CLOSE_GRACE_MS, TimeUnit.MILLISECONDS);
+                closeWhenIdle(ctx.channel(), IDLE_CLOSE_GRACE_MS);
             }
             ctx.fireChannelActive();
         }
@@ -130,7 +136,6 @@ final class ConnectionTracker {
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (msg instanceof FullHttpRequest request) {
                 c.pending.add(HttpUtil.isKeepAlive(request));
-                c.lastActivity = System.nanoTime();
                 inflight.incrementAndGet();
             }
             ctx.fireChannelRead(msg);
@@ -143,7 +148,6 @@ final class ConnectionTracker {
             }
             if (msg instanceof LastHttpContent && !c.pending.isEmpty()) {
                 boolean keepAlive = c.pending.poll() && !draining;
-                c.lastActivity = System.nanoTime();
                 promise = promise.unvoid();
                 promise.addListener(f -> answered());
                 ctx.write(msg, promise);

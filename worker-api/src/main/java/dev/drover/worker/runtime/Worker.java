@@ -15,6 +15,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -43,6 +44,8 @@ final class Worker implements MasterLink.Listener {
     static final long PARENT_POLL_MS = 500;
     /** How long a drained worker waits for its memory evidence to be written before it exits. */
     static final long EVIDENCE_TIMEOUT_MS = 20_000;
+    /** How long a memory recycle's drain waits for the evidence to be written first. */
+    static final long EVIDENCE_FIRST_MS = 10_000;
 
     private final WorkerEnv env;
     private final long mainStarted;
@@ -289,18 +292,24 @@ final class Worker implements MasterLink.Listener {
     @Override
     public void onDrain(LinkMessage message) {
         String file = message.fields().get("evidence");
-        if (file != null) {
-            // Evidence for a memory recycle: what the heap holds against the baseline, before this JVM and its leak
-            // are gone. The drain goes on meanwhile; the exit waits for it (EVIDENCE_TIMEOUT_MS at most).
-            evidence = evidenceThread().submit(() -> {
-                try {
-                    leakEvidence().write(Path.of(file), "recycle");
-                } catch (Exception e) {
-                    log.warn("leak evidence: cannot write {}: {}", file, e.toString());
-                }
-            });
+        String why = "the master asked: " + message.fields().getOrDefault("reason", "stop");
+        if (file == null) {
+            drain(why);
+            return;
         }
-        drain("the master asked: " + message.fields().getOrDefault("reason", "stop"));
+        // Evidence for a memory recycle: what the heap holds against the baseline, before this JVM and its leak are
+        // gone. Taken first, while the worker still serves as usual (its replacement is already READY): the
+        // histogram's full GC pauses the JVM, and a pause in the middle of a drain could make connections look idle
+        // that have a request waiting unread. The drain starts when it is written, or EVIDENCE_FIRST_MS at most.
+        CompletableFuture<Void> written = CompletableFuture.runAsync(() -> {
+            try {
+                leakEvidence().write(Path.of(file), "recycle");
+            } catch (Exception e) {
+                log.warn("leak evidence: cannot write {}: {}", file, e.toString());
+            }
+        }, evidenceThread());
+        evidence = written;
+        written.orTimeout(EVIDENCE_FIRST_MS, TimeUnit.MILLISECONDS).whenComplete((ok, late) -> drain(why));
     }
 
     @Override
