@@ -5,7 +5,6 @@ import dev.drover.link.LinkMessage;
 import dev.drover.supervisor.config.ConfigError;
 import dev.drover.supervisor.config.Settings;
 import dev.drover.supervisor.control.WorkerLinkServer;
-import dev.drover.supervisor.leaks.LeakReports;
 import dev.drover.supervisor.leaks.MemorySeries;
 import dev.drover.supervisor.os.ExitStatus;
 import dev.drover.supervisor.os.LibC;
@@ -92,8 +91,8 @@ public final class Arbiter {
         return spawner.runtimeDir();
     }
 
-    LeakReports leakReports() {
-        return leaks.reports();
+    Leaks leaks() {
+        return leaks;
     }
 
     /** Where signal handlers, Netty handlers and reader threads post; it never blocks. */

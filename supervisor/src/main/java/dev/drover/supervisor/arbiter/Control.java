@@ -2,6 +2,7 @@ package dev.drover.supervisor.arbiter;
 
 import dev.drover.link.LinkMessage;
 import dev.drover.supervisor.control.Json;
+import dev.drover.supervisor.leaks.LeakReports;
 import dev.drover.supervisor.os.Logs;
 import dev.drover.supervisor.policy.RecycleReason;
 import java.io.IOException;
@@ -64,18 +65,16 @@ final class Control {
         try {
             switch (parsed.command()) {
                 case STATUS -> reply.complete(Json.write(status()));
-                case LEAKS -> reply.complete(Json.write(Map.of("leaks", arbiter.leakReports().list(),
-                        "dir", arbiter.leakReports().dir().toString())));
-                case LEAK -> reply.complete(leak(parsed.text()));
+                // Reading and parsing the reports takes milliseconds: on the thread that writes them, not here.
+                case LEAKS -> arbiter.leaks().read(reply, reports -> Json.write(Map.of("leaks", reports.list(),
+                        "dir", reports.dir().toString())));
+                case LEAK -> arbiter.leaks().read(reply, reports -> leak(reports, parsed.text()));
                 case SNAPSHOT, HEAPDUMP -> snapshot(parsed, reply);
                 default -> reply.complete(Json.write(Map.of("ok",
                         execute(parsed.command(), parsed.argument(), "drover ctl " + line.trim()))));
             }
         } catch (Refused e) {
             reply.complete(Json.write(Map.of("error", e.getMessage())));
-        } catch (IOException e) {
-            reply.complete(Json.write(Map.of("error", "cannot read the leak reports in "
-                    + arbiter.leakReports().dir() + ": " + e.getMessage())));
         } catch (RuntimeException e) {
             // A command must never take the master down: answer, log, and go on supervising.
             log.error("drover ctl {}: failed", line, e);
@@ -83,12 +82,12 @@ final class Control {
         }
     }
 
-    private String leak(String id) throws Refused {
-        Optional<String> text = arbiter.leakReports().text(id);
-        Optional<com.typesafe.config.Config> json = arbiter.leakReports().json(id);
+    private static String leak(LeakReports reports, String id) {
+        Optional<String> text = reports.text(id);
+        Optional<com.typesafe.config.Config> json = reports.json(id);
         if (text.isEmpty() || json.isEmpty()) {
-            throw new Refused("no leak report " + id + " in " + arbiter.leakReports().dir()
-                    + " (expected: an ID from `drover ctl leaks`)");
+            return Json.write(Map.of("error", "no leak report " + id + " in " + reports.dir()
+                    + " (expected: an ID from `drover ctl leaks`)"));
         }
         Map<String, Object> answer = new LinkedHashMap<>();
         answer.put("text", text.get());

@@ -5,11 +5,15 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigSyntax;
 import dev.drover.supervisor.config.Settings;
+import dev.drover.supervisor.control.Json;
 import dev.drover.supervisor.leaks.LeakReport;
 import dev.drover.supervisor.leaks.LeakReports;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -39,6 +43,27 @@ final class Leaks {
     LeakReports reports() {
         Settings settings = arbiter.settings();
         return new LeakReports(settings.leakReports().dir(), settings.leakReports().keep());
+    }
+
+    /** A directory read that answers a ctl command: the reports as of now. */
+    interface Reading {
+        String answer(LeakReports reports) throws IOException;
+    }
+
+    /**
+     * On the arbiter thread: answers {@code reply} from the reports directory, read on the reports' own thread (in
+     * order with the reports being written), so the arbiter never waits for the disk.
+     */
+    void read(CompletableFuture<String> reply, Reading reading) {
+        LeakReports reports = reports();
+        writer.execute(() -> {
+            try {
+                reply.complete(reading.answer(reports));
+            } catch (IOException | RuntimeException e) {
+                reply.complete(Json.write(Map.of("error",
+                        "cannot read the leak reports in " + reports.dir() + ": " + e)));
+            }
+        });
     }
 
     /** On the arbiter thread: a worker recycled for memory has exited. */
