@@ -52,6 +52,6 @@ public final class CapacityCheck {
         double percent = WorkerMemory.maxRamPercent(options);
         long heap = (long) (memory.total() * percent / 100);
         return new PerWorker(heap + WorkerMemory.BASE, "no -Xmx in drover.worker-jvm-options: the JVM's default heap "
-                + "limit, " + new java.text.DecimalFormat("0.#").format(percent) + " % of " + Sizes.human(memory.total()) + nonHeap);
+                + "limit, " + (percent == Math.rint(percent) ? Long.toString((long) percent) : Double.toString(percent)) + " % of " + Sizes.human(memory.total()) + nonHeap);
     }
 }

@@ -196,10 +196,10 @@ final class SettingsReader {
     private int wholeNumber(String key, int min) {
         String expected = "a whole number >= " + min;
         try {
-            // getLong() would read 2.5 as 2: a fraction is refused, not truncated.
+            // getLong() would read 2.5 as 2: a fraction is refused, not truncated (1000.0 and 1e3 are whole).
             Number number = config.getNumber(key);
             long value = number.longValue();
-            if (!(number instanceof Integer || number instanceof Long)) {
+            if (number instanceof Double d && d != Math.rint(d)) {
                 problem(key, "not a whole number", expected);
             } else if (value >= min && value <= Integer.MAX_VALUE) {
                 return (int) value;
