@@ -51,7 +51,8 @@ public final class CapacityCheck {
         }
         double percent = WorkerMemory.maxRamPercent(options);
         long heap = (long) (memory.total() * percent / 100);
+        String share = percent == Math.rint(percent) ? Long.toString((long) percent) : Double.toString(percent);
         return new PerWorker(heap + WorkerMemory.BASE, "no -Xmx in drover.worker-jvm-options: the JVM's default heap "
-                + "limit, " + (percent == Math.rint(percent) ? Long.toString((long) percent) : Double.toString(percent)) + " % of " + Sizes.human(memory.total()) + nonHeap);
+                + "limit, " + share + " % of " + Sizes.human(memory.total()) + nonHeap);
     }
 }

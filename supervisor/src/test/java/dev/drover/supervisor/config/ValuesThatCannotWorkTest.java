@@ -48,7 +48,9 @@ class ValuesThatCannotWorkTest {
         // Whole numbers written otherwise are whole numbers.
         Settings whole = load(Optional.of(file("drover { workers = 3.0, max-requests = 1e3 }")),
                 Map.of("DROVER_BACKLOG", "100.0"), APP);
-        assertEquals(List.of(3L, 1000L, 100L), List.of((long) whole.workers(), whole.recycle().maxRequests(), (long) whole.backlog()));
+        assertEquals(3, whole.workers());
+        assertEquals(1000, whole.recycle().maxRequests());
+        assertEquals(100, whole.backlog());
         assertTrue(problem(Optional.empty(), Map.of("DROVER_WORKERS", "1e10"), APP).contains("out of range"));
     }
 
