@@ -89,7 +89,8 @@ class BadInputIT {
         assertRefused(drover(Map.of(), "com.example.NoSuchApp"),
                 "drover.app = com.example.NoSuchApp (command-line argument APP): class not found on the workers' classpath");
         assertRefused(drover(Map.of(), "--classpath", dir.resolve("nope.jar").toString(), "dev.drover.sample.SampleApp"),
-                "drover.classpath", "(command-line flag --classpath): no such file or directory: " + dir.resolve("nope.jar"));
+                "drover.classpath", "(command-line flag --classpath): cannot read " + dir.resolve("nope.jar")
+                        + ": No such file or directory");
         assertRefused(drover(Map.of(), "-w", "2"), "drover.app = \"\" (the default in reference.conf): no application given");
     }
 

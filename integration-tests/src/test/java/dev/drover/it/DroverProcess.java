@@ -27,6 +27,12 @@ final class DroverProcess implements AutoCloseable {
 
     static final Path HOME = Path.of(System.getProperty("drover.home", "..")).toAbsolutePath().normalize();
     static final Path LAUNCHER = HOME.resolve("scripts/drover");
+    /**
+     * The sample app: an app like any other, found only through its classpath. Every start gets it as
+     * DROVER_CLASSPATH, as a user would export it; the test's own env (DROVER_CLASSPATH = "" for none) or
+     * --classpath replaces it. A classpath in a config file does not: the environment wins over the file.
+     */
+    static final Path SAMPLE_JAR = HOME.resolve("sample-app/target/sample-app.jar");
     /** The line a master logs for every worker it starts: the pids it is responsible for. */
     private static final Pattern PID = Pattern.compile("\\] worker \\d+ \\(pid (\\d+), gen \\d+\\) spawned");
     private static final Pattern LISTENING = Pattern.compile("listening on http://([0-9.]+):(\\d+)");
@@ -53,6 +59,7 @@ final class DroverProcess implements AutoCloseable {
         command.addAll(args);
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().put("DROVER_NO_BUILD", "1");
+        builder.environment().put("DROVER_CLASSPATH", SAMPLE_JAR.toString());
         builder.environment().putAll(env);
         return new DroverProcess(builder.start());
     }
@@ -60,6 +67,7 @@ final class DroverProcess implements AutoCloseable {
     /** Starts a wrapper (such as a script that sets up fds, then execs the launcher) instead of the launcher. */
     static DroverProcess start(ProcessBuilder builder) throws IOException {
         builder.redirectErrorStream(true).environment().put("DROVER_NO_BUILD", "1");
+        builder.environment().putIfAbsent("DROVER_CLASSPATH", SAMPLE_JAR.toString());
         return new DroverProcess(builder.start());
     }
 

@@ -3,6 +3,7 @@ package dev.drover.supervisor;
 import dev.drover.supervisor.arbiter.Arbiter;
 import dev.drover.supervisor.arbiter.Command;
 import dev.drover.supervisor.arbiter.Event;
+import dev.drover.supervisor.config.CapacityCheck;
 import dev.drover.supervisor.config.ConfigError;
 import dev.drover.supervisor.config.Settings;
 import dev.drover.supervisor.control.ControlServer;
@@ -65,6 +66,7 @@ public final class Master {
     private Arbiter setUp(Settings settings) throws ConfigError, InterruptedException {
         long pid = ProcessHandle.current().pid();
         settings.logFile().ifPresent(Logs::toFile);
+        CapacityCheck.warnings(settings).forEach(log::warn);
         EventLoopGroup io = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         teardown.push(() -> io.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS));
         Listeners listeners = new Listeners(io);

@@ -3,6 +3,7 @@ package dev.drover.supervisor.cli;
 import dev.drover.link.ExitCodes;
 import dev.drover.supervisor.Master;
 import dev.drover.supervisor.config.AppCheck;
+import dev.drover.supervisor.config.CapacityCheck;
 import dev.drover.supervisor.config.ConfigError;
 import dev.drover.supervisor.config.ConfigLoader;
 import dev.drover.supervisor.config.ConfigSources;
@@ -114,6 +115,7 @@ public final class DroverCommand implements Callable<Integer> {
             return report(e);
         }
         if (checkConfig) {
+            CapacityCheck.warnings(settings).forEach(warning -> System.err.println("drover: warning: " + warning));
             System.out.println("drover: configuration OK (" + settings.workers() + " worker(s) of " + settings.app()
                     + " on " + settings.bind() + ")");
             return ExitCodes.OK;

@@ -30,7 +30,7 @@ public final class ConfigLoader {
 
     /** The validated settings, or every problem found, each with its key, value, origin and expectation. */
     public static Settings load(ConfigSources sources) throws ConfigError {
-        Config reference = ConfigFactory.defaultReference(ConfigLoader.class.getClassLoader());
+        Config reference = reference();
         Config merged = fromFlags(sources.flags())
                 .withFallback(fromEnvironment(sources.environment(), reference))
                 .withFallback(fromFile(sources))
@@ -45,6 +45,16 @@ public final class ConfigLoader {
             throw new ConfigError(problems);
         }
         return new SettingsReader(merged.getConfig(ROOT), reference.getConfig(ROOT), sources.file()).read();
+    }
+
+    /**
+     * The settings and their defaults: reference.conf alone. Not ConfigFactory.defaultReference(), which lays the
+     * JVM's system properties over it: the launcher's -Ddrover.logging=master (and any -Ddrover.* in
+     * DROVER_JAVA_OPTS) would become keys a user's file could set.
+     */
+    static Config reference() {
+        return ConfigFactory.parseResources(ConfigLoader.class.getClassLoader(), "reference.conf",
+                ConfigParseOptions.defaults().setAllowMissing(false)).resolve();
     }
 
     private static Config fromFile(ConfigSources sources) throws ConfigError {

@@ -163,21 +163,49 @@ final class SettingsReader {
         }
         long soft = size("memory.soft-limit");
         long hard = size("memory.hard-limit");
-        if (soft > 0 && hard > 0 && hard <= soft) {
+        // '|', not '||': both limits are checked, so both are reported.
+        boolean refused = belowWorkerFloor("memory.soft-limit", soft) | belowWorkerFloor("memory.hard-limit", hard);
+        if (!refused && soft > 0 && hard > 0 && hard <= soft) {
             problem("memory.hard-limit", "not above memory.soft-limit (" + soft + " bytes)",
                     "a hard limit above the soft limit, or 0 (off)");
         }
         return new MemoryLimits(metric, soft, duration("memory.soft-grace"), hard);
     }
 
+    /**
+     * A memory limit (not 0) below what a worker needs to run is refused: every worker would be recycled or killed
+     * as soon as it starts, and replaced, for ever. Returns whether it was refused.
+     */
+    private boolean belowWorkerFloor(String key, long limit) {
+        List<String> options;
+        try {
+            options = config.getStringList("worker-jvm-options");
+        } catch (ConfigException.WrongType e) {
+            options = List.of(); // reported where the options are read
+        }
+        long floor = WorkerMemory.floor(options);
+        if (limit <= 0 || limit >= floor) {
+            return false;
+        }
+        problem(key, "below the least a worker needs (" + Sizes.human(floor) + ": "
+                + WorkerMemory.floorReason(options) + "); every worker would be replaced as soon as it starts",
+                "0 (off) or at least " + Sizes.jvm(floor).toUpperCase(java.util.Locale.ROOT));
+        return true;
+    }
+
     private int wholeNumber(String key, int min) {
         String expected = "a whole number >= " + min;
         try {
-            long value = config.getLong(key);
-            if (value >= min && value <= Integer.MAX_VALUE) {
+            // getLong() would read 2.5 as 2: a fraction is refused, not truncated (1000.0 and 1e3 are whole).
+            Number number = config.getNumber(key);
+            long value = number.longValue();
+            if (number instanceof Double d && d != Math.rint(d)) {
+                problem(key, "not a whole number", expected);
+            } else if (value >= min && value <= Integer.MAX_VALUE) {
                 return (int) value;
+            } else {
+                problem(key, "out of range", expected);
             }
-            problem(key, "out of range", expected);
         } catch (ConfigException.WrongType e) {
             problem(key, "not a whole number", expected);
         }

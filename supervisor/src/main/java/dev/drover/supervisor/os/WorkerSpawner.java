@@ -1,6 +1,7 @@
 package dev.drover.supervisor.os;
 
 import dev.drover.logging.DroverLogConfigurator;
+import dev.drover.supervisor.config.AppClasspath;
 import dev.drover.supervisor.config.Settings;
 import java.io.File;
 import java.io.IOException;
@@ -20,8 +21,6 @@ public final class WorkerSpawner {
     public static final String TRAINING_CLASS = "dev.drover.worker.runtime.TrainingMain";
     /** Set by the launcher: the worker runtime's jars (worker-api and its dependencies). */
     public static final String RUNTIME_CLASSPATH_PROPERTY = "drover.worker.classpath";
-    /** Set by the launcher: apps shipped with Drover (the sample app), put after the app's own classpath. */
-    public static final String BUNDLED_CLASSPATH_PROPERTY = "drover.bundled.classpath";
 
     /** What one spawn needs to know about the worker. */
     public record Spec(int id, int generation, String secret, long maxRequests, List<Listener> listeners,
@@ -112,15 +111,21 @@ public final class WorkerSpawner {
         return command;
     }
 
-    /** The worker runtime first, then the app's classpath, then the apps bundled with Drover. */
+    /**
+     * The worker runtime's jars, then the app's drover.classpath (AppClasspath: directories of jars and dir/*
+     * included) in the user's order, and nothing else: no app is bundled.
+     *
+     * The runtime comes first on purpose. A flat class path holds one copy of each class, the first found. The
+     * runtime and the app share the types that cross between them (DroverApp and its context, Netty's handlers and
+     * buffers, Typesafe Config, SLF4J), so those must be the ones the runtime was built against: an app jar that
+     * bundles its own Netty, put first, would replace the runtime's Netty with a version it has never run on. The
+     * runtime's jars are nothing but those shared libraries, so there is nothing the app could safely override;
+     * an app that needs other versions of them shades them into its own package.
+     */
     public static String workerClasspath(Settings settings) {
         List<String> entries = new ArrayList<>();
         entries.add(System.getProperty(RUNTIME_CLASSPATH_PROPERTY, System.getProperty("java.class.path")));
-        settings.classpath().forEach(p -> entries.add(p.toAbsolutePath().toString()));
-        String bundled = System.getProperty(BUNDLED_CLASSPATH_PROPERTY, "");
-        if (!bundled.isEmpty()) {
-            entries.add(bundled);
-        }
+        entries.addAll(AppClasspath.entries(settings.classpath()));
         return String.join(File.pathSeparator, entries);
     }
 }

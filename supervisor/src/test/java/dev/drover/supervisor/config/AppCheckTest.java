@@ -1,0 +1,103 @@
+package dev.drover.supervisor.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The app's classpath as the worker gets it, path problems with the OS's reason, and the worker JVM's options. */
+class AppCheckTest {
+
+    @TempDir
+    Path dir;
+
+    private Settings settings(Map<String, String> env) throws ConfigError {
+        return ConfigLoader.load(new ConfigSources(Optional.empty(), env,
+                List.of(new ConfigSources.Flag("drover.app", "dev.example.App", "argument APP"))));
+    }
+
+    @Test
+    void aDirectoryOfJarsIsItsJarsAndAMixedOneIsBoth() throws Exception {
+        Path jars = Files.createDirectories(dir.resolve("lib"));
+        Files.writeString(jars.resolve("a.jar"), "");
+        Files.writeString(jars.resolve("B.JAR"), "");
+        assertEquals(List.of(jars + "/*"), AppClasspath.expand(jars));
+
+        Path mixed = Files.createDirectories(dir.resolve("mixed"));
+        Files.writeString(mixed.resolve("a.jar"), "");
+        Files.createDirectories(mixed.resolve("com/example"));
+        assertEquals(List.of(mixed.toString(), mixed + "/*"), AppClasspath.expand(mixed));
+
+        Path classes = Files.createDirectories(dir.resolve("classes/com"));
+        assertEquals(List.of(classes.getParent().toString()), AppClasspath.expand(classes.getParent()));
+    }
+
+    @Test
+    void theWildcardAndJarsPassAsTheyAreButAbsolute() {
+        assertEquals(List.of(dir + "/lib/*", dir + "/app.jar"),
+                AppClasspath.entries(List.of(dir.resolve("lib/*"), dir.resolve("app.jar"))));
+        assertEquals(List.of(Path.of("").toAbsolutePath() + "/lib/*"), AppClasspath.entries(List.of(Path.of("lib/*"))));
+    }
+
+    @Test
+    void everyUnusablePathSaysWhyInTheOsWords() throws Exception {
+        Path file = Files.writeString(dir.resolve("app.jar"), "");
+        Path lib = Files.createDirectories(dir.resolve("lib"));
+        String list = String.join(",", dir.resolve("none.jar").toString(), file + "/*", file + "/x.jar",
+                dir.resolve("nodir/*").toString(), lib + "/*");
+        List<String> problems = AppCheck.classpathProblems(settings(Map.of("DROVER_CLASSPATH", list)));
+        assertEquals(4, problems.size(), problems.toString());
+        assertTrue(problems.get(0).contains("(environment variable DROVER_CLASSPATH): cannot read "
+                + dir.resolve("none.jar") + ": No such file or directory (expected: existing, readable jars, "
+                + "directories or DIR/* (the jars in DIR))"), problems.get(0));
+        assertTrue(problems.get(1).endsWith("cannot list the directory of " + file + "/*: Not a directory (expected: "
+                + "existing, readable jars, directories or DIR/* (the jars in DIR))"), problems.get(1));
+        assertTrue(problems.get(2).contains("cannot read " + file + "/x.jar: Not a directory"), problems.get(2));
+        assertTrue(problems.get(3).contains("cannot list the directory of " + dir.resolve("nodir/*")
+                + ": No such file or directory"), problems.get(3));
+    }
+
+    @Test
+    void errnosTheJdkTurnsIntoExceptionTypesGetTheirWordsBack() {
+        // Root reads a mode-000 directory anyway (and the tests run as root here), so the mapping is tested directly.
+        assertEquals("Permission denied", AppCheck.reason(new java.nio.file.AccessDeniedException("/x")));
+        assertEquals("Too many levels of symbolic links",
+                AppCheck.reason(new java.nio.file.FileSystemException("/x", null, "Too many levels of symbolic links")));
+    }
+
+    @Test
+    void theWorkerJvmSaysWhichOptionItRefuses() {
+        assertEquals(Optional.of("\"Unrecognized VM option 'NoSuchOption'\""),
+                JvmOptionsCheck.complaint(List.of("-Xms16m", "-XX:+NoSuchOption")));
+        assertEquals(Optional.of("\"Too small maximum heap\""), JvmOptionsCheck.complaint(List.of("-Xmx1k")));
+        assertEquals(Optional.of("\"The Java thread stack size specified is too small. Specify at least 136k\""),
+                JvmOptionsCheck.complaint(List.of("-Xss1k")));
+    }
+
+    @Test
+    void theDefaultOptionsPassAndTheCheckIsCheap() throws Exception {
+        List<String> defaults = settings(Map.of()).workerJvmOptions();
+        JvmOptionsCheck.complaint(defaults); // the first start pays for loading ProcessBuilder's classes
+        long start = System.nanoTime();
+        assertEquals(Optional.empty(), JvmOptionsCheck.complaint(defaults));
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        System.out.println("java -version with the default worker options: " + millis + " ms");
+        assertTrue(millis < 5000, millis + " ms");
+    }
+
+    @Test
+    void optionsWithEffectsOutsideTheCheckAreLeftToTheWorkers() throws Exception {
+        Path gcLog = Files.writeString(dir.resolve("gc.log"), "the workers' log\n");
+        assertEquals(Optional.empty(), JvmOptionsCheck.complaint(List.of("-Xlog:gc:file=" + gcLog,
+                "-XX:+AlwaysPreTouch", "-Xms4g")));
+        assertEquals("the workers' log\n", Files.readString(gcLog), "not rotated by the check");
+        assertEquals(List.of("gc.log"), Files.list(dir).map(p -> p.getFileName().toString()).toList());
+    }
+}

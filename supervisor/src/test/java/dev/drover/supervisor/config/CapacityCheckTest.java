@@ -1,0 +1,71 @@
+package dev.drover.supervisor.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** The "more workers than memory" warning, against memory figures given by the test. */
+class CapacityCheckTest {
+
+    private static final long GIB = 1L << 30;
+    private static final MachineMemory FOUR_GIB = new MachineMemory(4 * GIB, "MemAvailable in /proc/meminfo", 8 * GIB);
+
+    private static Settings settings(Map<String, String> env) throws ConfigError {
+        return ConfigLoader.load(new ConfigSources(Optional.empty(), env,
+                List.of(new ConfigSources.Flag("drover.app", "dev.example.App", "argument APP"))));
+    }
+
+    @Test
+    void withoutAHardLimitAWorkerCountsAsItsMaxHeapPlusWhatIsOutsideIt() throws Exception {
+        // The default options say -Xmx256m: 256 + 80 = 336 MiB a worker; 4 GiB hold 12 of them.
+        assertEquals(List.of(), CapacityCheck.warnings(settings(Map.of("DROVER_WORKERS", "12")), FOUR_GIB));
+        List<String> warnings = CapacityCheck.warnings(settings(Map.of("DROVER_WORKERS", "13")), FOUR_GIB);
+        assertEquals(List.of("drover.workers = 13 (environment variable DROVER_WORKERS): more workers than this "
+                + "machine's memory can hold: 13 x 336 MiB (-Xmx256m from drover.worker-jvm-options + ~80 MiB outside "
+                + "the heap) = 4.3 GiB, but 4 GiB is available (MemAvailable in /proc/meminfo); at most 12 fit "
+                + "(probably a mistake: fewer workers, a smaller -Xmx, or a lower drover.memory.hard-limit)"), warnings);
+    }
+
+    @Test
+    void aHardLimitIsWhatAWorkerMayComeTo() throws Exception {
+        Settings s = settings(Map.of("DROVER_WORKERS", "5", "DROVER_MEMORY_HARD_LIMIT", "1G"));
+        String warning = CapacityCheck.warnings(s, FOUR_GIB).get(0);
+        assertTrue(warning.contains("5 x 1 GiB (drover.memory.hard-limit, environment variable "
+                + "DROVER_MEMORY_HARD_LIMIT) = 5 GiB, but 4 GiB is available"), warning);
+        assertTrue(warning.contains("at most 4 fit"), warning);
+        assertEquals(List.of(), CapacityCheck.warnings(settings(Map.of("DROVER_WORKERS", "4",
+                "DROVER_MEMORY_HARD_LIMIT", "1G")), FOUR_GIB));
+    }
+
+    @Test
+    void withoutXmxTheJvmsDefaultShareOfTheMachineCounts() throws Exception {
+        Settings s = settings(Map.of("DROVER_WORKERS", "3", "DROVER_WORKER_JVM_OPTIONS", "-XX:+UseSerialGC"));
+        String warning = CapacityCheck.warnings(s, FOUR_GIB).get(0);
+        assertTrue(warning.contains("3 x 2.1 GiB (no -Xmx in drover.worker-jvm-options: the JVM's default heap limit, "
+                + "25 % of 8 GiB + ~80 MiB outside the heap)"), warning);
+    }
+
+    @Test
+    void aCgroupLimitIsNamedAsTheSource() throws Exception {
+        MachineMemory container = new MachineMemory(512L << 20, "memory.max of this process's cgroup", 512L << 20);
+        String warning = CapacityCheck.warnings(settings(Map.of("DROVER_WORKERS", "2")), container).get(0);
+        assertTrue(warning.contains("2 x 336 MiB (-Xmx256m from drover.worker-jvm-options + ~80 MiB outside the heap) "
+                + "= 672 MiB, but 512 MiB is available (memory.max of this process's cgroup); at most 1 fit"), warning);
+    }
+
+    @Test
+    void theMachinesFiguresAreRead() {
+        MachineMemory here = MachineMemory.read().orElseThrow();
+        assertTrue(here.available() > 0 && here.total() > 0, here.toString());
+        assertEquals(OptionalLongOf(2048L * 1024), MachineMemory.meminfoField(
+                List.of("MemTotal:       4096 kB", "MemAvailable:   2048 kB"), "MemAvailable:"));
+    }
+
+    private static java.util.OptionalLong OptionalLongOf(long value) {
+        return java.util.OptionalLong.of(value);
+    }
+}
