@@ -129,6 +129,31 @@ class FileSafetyIT {
     }
 
     @Test
+    void anotherUsersReportsOrArchivesDirectoryIsRefused() throws Exception {
+        Path shared = directory("shared", 01777);
+        asNobody("mkdir", "-m", "0777", shared.resolve("leaks").toString(), shared.resolve("cds").toString());
+        assertRefused(List.of(), Map.of("DROVER_LEAK_REPORTS_DIR", shared.resolve("leaks").toString()),
+                "drover.leak-reports.dir = " + shared.resolve("leaks") + " (environment variable DROVER_LEAK_REPORTS_DIR): "
+                        + "the leak reports directory " + shared.resolve("leaks") + " is owned by uid 65534, mode 0777");
+        assertRefused(List.of(), Map.of("DROVER_CDS_CACHE_DIR", shared.resolve("cds").toString()),
+                "drover.cds.cache-dir = " + shared.resolve("cds") + " (environment variable DROVER_CDS_CACHE_DIR): "
+                        + "the AppCDS archives' directory " + shared.resolve("cds") + " is owned by uid 65534, mode 0777");
+    }
+
+    @Test
+    void appCdsArchivesAre0600InA0700Directory() throws Exception {
+        Path cache = dir.resolve("cache/drover/cds");
+        try (DroverProcess drover = DroverProcess.start(List.of("-b", "127.0.0.1:0", APP),
+                Map.of("DROVER_CDS_CACHE_DIR", cache.toString()))) {
+            drover.awaitServing(1, Duration.ofSeconds(60));
+            Path archive = Path.of(drover.awaitLine("AppCDS archive (\\S+) is ready", Duration.ofSeconds(60)).group(1));
+            assertEquals(cache, archive.getParent());
+            assertEquals("drwx------", type(cache) + mode(cache));
+            assertEquals("-rw-------", type(archive) + mode(archive), "the training JVM wrote it 0444");
+        }
+    }
+
+    @Test
     void unusablePidfilesAreRefusedWithTheReason() throws Exception {
         assertRefused(Path.of("/proc/x.pid"), "drover.pidfile = /proc/x.pid (command-line flag -p/--pid): cannot "
                 + "write a file in /proc: No such file or directory");
@@ -145,8 +170,14 @@ class FileSafetyIT {
     }
 
     private void assertRefused(Path pidfile, String message) throws Exception {
-        DroverProcess.Result result = DroverProcess.run(List.of("-b", "127.0.0.1:0", "-p", pidfile.toString(), APP),
-                QUIET, Duration.ofSeconds(30));
+        assertRefused(List.of("-p", pidfile.toString()), QUIET, message);
+    }
+
+    private void assertRefused(List<String> flags, Map<String, String> env, String message) throws Exception {
+        List<String> args = new ArrayList<>(List.of("-b", "127.0.0.1:0"));
+        args.addAll(flags);
+        args.add(APP);
+        DroverProcess.Result result = DroverProcess.run(args, env, Duration.ofSeconds(30));
         assertEquals(2, result.exitCode(), result.output());
         assertFalse(result.spawnedAnyWorker(), result.output());
         assertTrue(result.output().contains(message), "expected \"" + message + "\" in:\n" + result.output());
