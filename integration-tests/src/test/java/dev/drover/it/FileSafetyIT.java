@@ -112,8 +112,12 @@ class FileSafetyIT {
         }
         assertTrue(Files.isDirectory(killedDir) && Files.exists(pidfile) && Files.exists(Path.of(pidfile + ".ctl",
                 "control.sock")), "SIGKILL leaves the runtime directory, the pidfile and the control socket");
-        Path alive = Files.createDirectory(xdg.resolve("drover/master-" + ProcessHandle.current().pid() + "-1"));
-        Path notOurs = Files.createDirectory(xdg.resolve("drover/master-999999999-2"));
+        // Named as a master names its runtime directory: pid, boot, start time in ticks since boot (/proc/PID/stat).
+        String boot = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).substring(0, 8);
+        String self = Files.readString(Path.of("/proc/self/stat"));
+        Path alive = Files.createDirectory(xdg.resolve("drover/master-" + ProcessHandle.current().pid() + "-" + boot
+                + "-" + self.substring(self.lastIndexOf(')') + 2).split(" ")[19]));
+        Path notOurs = Files.createDirectory(xdg.resolve("drover/master-999999999-" + boot + "-1"));
         Files.setAttribute(notOurs, "unix:uid", NOBODY);
         try (DroverProcess next = DroverProcess.start(args, env)) {
             next.awaitServing(1, Duration.ofSeconds(60));

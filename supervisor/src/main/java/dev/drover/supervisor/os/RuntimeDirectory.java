@@ -5,9 +5,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
-import java.time.Duration;
-import java.time.Instant;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.Optional;
@@ -19,19 +17,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The master's private runtime directory (the workers' link socket, the shared copy of Netty's library, their
- * evidence files, the default control socket): one per master, named after its pid, in a per-user base directory;
- * removed at exit. A master killed with SIGKILL cannot remove its own, so each start removes those of masters that
- * are provably gone.
+ * evidence files, the default control socket): one per master in a per-user base directory, removed at exit. A master
+ * killed with SIGKILL cannot remove its own, so each start removes those of masters that are provably gone. The
+ * proof needs no wall clock (which NTP may step): a directory's name carries its master's pid, the boot it ran in
+ * and its start time in clock ticks since that boot, which together name one process for ever.
  */
 public final class RuntimeDirectory {
 
     private static final Logger log = LoggerFactory.getLogger(RuntimeDirectory.class);
-    private static final Pattern NAME = Pattern.compile("master-(\\d+)-\\d+");
-    /**
-     * A process that started this long after a directory last changed cannot be the master that made it (a master
-     * starts before it creates its directory): its pid was reused. The slack absorbs the clock's granularity.
-     */
-    static final Duration PID_REUSE_SLACK = Duration.ofSeconds(2);
+    private static final Pattern NAME = Pattern.compile("master-(\\d+)-([0-9a-f]{8})-(\\d+)");
 
     private RuntimeDirectory() {
     }
@@ -51,12 +45,18 @@ public final class RuntimeDirectory {
         return Path.of(tmpdir, "drover-" + euid);
     }
 
-    /** Verifies or creates {@code base}, removes dead masters' directories in it and creates this master's. */
+    /** Verifies or creates {@code base}, removes dead masters' directories in it and creates this master's (0700). */
     public static Path create(Path base) throws IOException {
         Path verified = PrivateDirectory.createOrVerify(base, PrivateDirectory.Rule.EXACTLY_0700);
-        long self = ProcessHandle.current().pid();
         removeStale(verified, Posix.euid());
-        return Files.createTempDirectory(verified, "master-" + self + "-"); // 0700, a fresh random name
+        long self = ProcessHandle.current().pid();
+        long started = startTicks(self).orElseThrow(() -> new IOException("/proc/" + self + "/stat: unreadable"));
+        return Files.createDirectory(verified.resolve(name(self, bootId(), started)),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    }
+
+    static String name(long pid, String boot, long startTicks) {
+        return "master-" + pid + "-" + boot + "-" + startTicks;
     }
 
     /** Removes every directory in {@code base} whose master is provably gone and whose owner is {@code euid}. */
@@ -80,26 +80,40 @@ public final class RuntimeDirectory {
         if (!name.matches()) {
             return Optional.empty();
         }
-        Map<String, Object> attributes = Files.readAttributes(entry, "unix:mode,uid,lastModifiedTime",
-                LinkOption.NOFOLLOW_LINKS);
+        Map<String, Object> attributes = Files.readAttributes(entry, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS);
         boolean directory = ((Integer) attributes.get("mode") & 0170000) == 0040000;
         if (!directory || Integer.toUnsignedLong((Integer) attributes.get("uid")) != euid) {
             return Optional.empty(); // not ours to judge
         }
-        return whyGone(Long.parseLong(name.group(1)), (FileTime) attributes.get("lastModifiedTime"));
-    }
-
-    private static Optional<String> whyGone(long pid, FileTime lastChanged) {
-        Optional<ProcessHandle> process = ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
-        if (process.isEmpty()) {
+        long pid = Long.parseLong(name.group(1));
+        if (!name.group(2).equals(bootId())) {
+            return Optional.of("it was made before the last reboot");
+        }
+        Optional<Long> started = startTicks(pid);
+        if (started.isEmpty()) {
             return Optional.of("pid " + pid + " is not running");
         }
-        Optional<Instant> started = process.get().info().startInstant();
-        if (started.isPresent() && started.get().isAfter(lastChanged.toInstant().plus(PID_REUSE_SLACK))) {
-            return Optional.of("pid " + pid + " now belongs to a process started at " + started.get()
-                    + ", after the directory last changed");
+        if (started.get() != Long.parseLong(name.group(3))) {
+            return Optional.of("pid " + pid + " now belongs to another process");
         }
         return Optional.empty();
+    }
+
+    /** The first 8 hex digits of this boot's random id: a directory from an earlier boot has another. */
+    static String bootId() throws IOException {
+        return Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).trim().substring(0, 8);
+    }
+
+    /** When {@code pid} started, in clock ticks since boot (field 22 of /proc/PID/stat); empty if there is none. */
+    static Optional<Long> startTicks(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            // The command name (field 2) may hold spaces and parentheses; the fields after its last ')' do not.
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Optional.of(Long.parseLong(fields[22 - 3]));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
     }
 
     private static void remove(Path dir, String why) {
