@@ -55,16 +55,17 @@ public final class PrivateDirectory {
     }
 
     /**
-     * Creates {@code dir} 0700 (and any missing parents with the default mode: they hold nothing private), or
+     * Creates {@code dir} 0700 (and any missing parents 0755: they hold nothing private), or
      * verifies the one that exists; returns it absolute.
      */
     public static Path createOrVerify(Path dir, Rule rule) throws IOException {
         Path absolute = dir.toAbsolutePath().normalize();
         if (!Files.exists(absolute, LinkOption.NOFOLLOW_LINKS)) {
-            Files.createDirectories(absolute.getParent());
+            // Explicit modes, never the default 0777: a umask set around a bind on another thread can only narrow them.
+            Files.createDirectories(absolute.getParent(), PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString("rwxr-xr-x")));
             try {
-                // Created with its final mode, never chmod-ed afterwards (mkdir's mode, masked by the umask,
-                // which never takes away the owner's bits).
+                // Created with its final mode, never chmod-ed afterwards.
                 Files.createDirectory(absolute, PosixFilePermissions.asFileAttribute(
                         PosixFilePermissions.fromString("rwx------")));
             } catch (FileAlreadyExistsException raced) {
