@@ -12,20 +12,22 @@ import dev.drover.supervisor.os.Listener;
 import dev.drover.supervisor.os.Listeners;
 import dev.drover.supervisor.os.Logs;
 import dev.drover.supervisor.os.NettyNative;
+import dev.drover.supervisor.os.PathErrors;
 import dev.drover.supervisor.os.PidFile;
+import dev.drover.supervisor.os.Posix;
+import dev.drover.supervisor.os.PrivateDirectory;
+import dev.drover.supervisor.os.RuntimeDirectory;
 import dev.drover.supervisor.os.Signals;
 import dev.drover.supervisor.os.WorkerSpawner;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
-import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
-import java.util.stream.Stream;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,6 +69,10 @@ public final class Master {
         long pid = ProcessHandle.current().pid();
         settings.logFile().ifPresent(Logs::toFile);
         CapacityCheck.warnings(settings).forEach(log::warn);
+        Posix.preload(); // jnr's load overlaps the binds; the control socket's bind needs it
+        Path runtimeDir = runtimeDirectory();
+        teardown.push(() -> RuntimeDirectory.delete(runtimeDir));
+        verifyStateDirectories(settings);
         EventLoopGroup io = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         teardown.push(() -> io.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS));
         Listeners listeners = new Listeners(io);
@@ -75,8 +81,6 @@ public final class Master {
         if (settings.pidfile().isPresent()) {
             teardown.push(writePidfile(settings.pidfile().get(), pid, settings));
         }
-        Path runtimeDir = privateDirectory();
-        teardown.push(() -> deleteTree(runtimeDir));
         Path linkSocket = runtimeDir.resolve("link.sock");
         Arbiter arbiter = new Arbiter(settings, bound, listeners, reloader,
                 new WorkerSpawner(linkSocket, NettyNative.extract(runtimeDir)), System::nanoTime);
@@ -99,12 +103,62 @@ public final class Master {
         }
     }
 
+    /**
+     * Refuses, before anything is bound or written, a private directory that exists but is not safe to reuse: the
+     * control socket's, the leak reports' and the AppCDS archives'. Missing ones are created (0700) when needed.
+     */
+    private static void verifyStateDirectories(Settings settings) throws ConfigError {
+        Optional<Path> control = settings.controlSocketPath();
+        if (control.isPresent()) {
+            String key = controlKey(settings);
+            verifyIfExists("the control socket's directory", control.get().toAbsolutePath().getParent(),
+                    PrivateDirectory.Rule.EXACTLY_0700, key,
+                    key.equals("pidfile") ? settings.pidfile().get() : control.get(), settings);
+        }
+        verifyIfExists("the leak reports directory", settings.leakReports().dir(),
+                PrivateDirectory.Rule.NOT_WRITABLE_BY_OTHERS, "leak-reports.dir", settings.leakReports().dir(), settings);
+        if (settings.cds().enabled()) {
+            verifyIfExists("the AppCDS archives' directory", settings.cds().cacheDir(),
+                    PrivateDirectory.Rule.NOT_WRITABLE_BY_OTHERS, "cds.cache-dir", settings.cds().cacheDir(), settings);
+        }
+    }
+
+    private static void verifyIfExists(String what, Path dir, PrivateDirectory.Rule rule, String key, Path value,
+            Settings settings) throws ConfigError {
+        try {
+            PrivateDirectory.verifyIfExists(dir, rule);
+        } catch (IOException e) {
+            throw refusal(key, value, settings, what, e,
+                    "a directory of the master's user that only it can write to");
+        }
+    }
+
+    /** The key a control socket path comes from: drover.control-socket, or drover.pidfile (PIDFILE.ctl/...). */
+    private static String controlKey(Settings settings) {
+        return settings.controlSocket().isPresent() ? "control-socket" : "pidfile";
+    }
+
+    /** A ConfigError for a path: what is wrong with it and what to do, or the OS's reason it could not be used. */
+    private static ConfigError refusal(String key, Path value, Settings settings, IOException e, String expected) {
+        return refusal(key, value, settings, "", e, expected);
+    }
+
+    /** {@code what} names the directory in the problem ("the control socket's directory"). */
+    private static ConfigError refusal(String key, Path value, Settings settings, String what, IOException e,
+            String expected) {
+        if (e instanceof PrivateDirectory.Unsafe unsafe) {
+            return ConfigError.of("drover." + key, value.toString(), settings.origin(key),
+                    (what.isEmpty() ? "" : what + " ") + unsafe.problem(), unsafe.expected());
+        }
+        return ConfigError.of("drover." + key, value.toString(), settings.origin(key),
+                (what.isEmpty() ? "" : what + " ") + PathErrors.describe(e), expected);
+    }
+
     private static PidFile writePidfile(Path path, long pid, Settings settings) throws ConfigError {
         try {
             return PidFile.create(path, pid);
         } catch (IOException e) {
-            throw ConfigError.of("drover.pidfile", path.toString(), settings.origin("pidfile"),
-                    e.getMessage(), "a writable path whose pid is not alive");
+            throw refusal("pidfile", path, settings, e, "a writable path whose pid is not alive");
         }
     }
 
@@ -112,26 +166,35 @@ public final class Master {
         try {
             return ControlServer.open(path, arbiter::post);
         } catch (IOException e) {
-            throw ConfigError.of("drover.control-socket", path.toString(),
-                    settings.origin("control-socket"), e.getMessage(), "a path where this user can create a socket");
-        }
-    }
-
-    /** The master's private runtime directory: 0700, so only its user can reach the workers' link socket. */
-    private static Path privateDirectory() {
-        try {
-            String base = System.getenv().getOrDefault("XDG_RUNTIME_DIR", System.getProperty("java.io.tmpdir"));
-            return Files.createTempDirectory(Path.of(base), "drover-" + ProcessHandle.current().pid() + "-");
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot create the master's runtime directory: " + e.getMessage(), e);
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
+            if (settings.controlSocketPath().isEmpty()) {
+                throw new IllegalStateException("cannot open the control socket in the master's runtime directory: "
+                        + PathErrors.describe(e), e);
             }
+            String key = controlKey(settings);
+            throw refusal(key, key.equals("pidfile") ? settings.pidfile().get() : path, settings,
+                    e instanceof PrivateDirectory.Unsafe ? "the control socket's directory" : "", e,
+                    "a path where this user can create a socket");
+        }
+    }
+
+    /**
+     * This master's private runtime directory (0700, so only its user can reach the workers' link socket), after
+     * removing those of dead masters; refused if the base directory is not ours.
+     */
+    private static Path runtimeDirectory() throws ConfigError {
+        String xdg = System.getenv("XDG_RUNTIME_DIR");
+        Path base = RuntimeDirectory.base(System.getenv(), Posix.euid(), System.getProperty("java.io.tmpdir"));
+        try {
+            return RuntimeDirectory.create(base);
+        } catch (IOException e) {
+            String origin = xdg != null && !xdg.isBlank() ? "$XDG_RUNTIME_DIR/drover"
+                    : "the default: /run/drover for root, else java.io.tmpdir/drover-UID";
+            String fix = "set XDG_RUNTIME_DIR to a directory of your own, whose drover subdirectory holds the "
+                    + "runtime directories";
+            String line = e instanceof PrivateDirectory.Unsafe unsafe
+                    ? unsafe.problem() + " (expected: " + unsafe.expected() + "; or " + fix + ")"
+                    : PathErrors.describe(e) + " (expected: a directory this user can create; or " + fix + ")";
+            throw new ConfigError(List.of("the master's runtime directory " + base + " (" + origin + "): " + line));
         }
     }
 

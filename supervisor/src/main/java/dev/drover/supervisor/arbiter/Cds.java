@@ -1,13 +1,17 @@
 package dev.drover.supervisor.arbiter;
 
 import dev.drover.supervisor.os.CdsArchive;
+import dev.drover.supervisor.os.PathErrors;
+import dev.drover.supervisor.os.PrivateDirectory;
 import dev.drover.supervisor.os.WorkerOutput;
 import dev.drover.supervisor.os.WorkerSpawner;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -75,7 +79,7 @@ final class Cds {
     private void train(Generation generation, Path archive) {
         Path partial = archive.resolveSibling(archive.getFileName() + ".partial-" + ProcessHandle.current().pid());
         try {
-            Files.createDirectories(archive.getParent());
+            PrivateDirectory.createOrVerify(archive.getParent(), PrivateDirectory.Rule.NOT_WRITABLE_BY_OTHERS);
             Files.deleteIfExists(partial);
             Process process = spawner.train(generation.settings(), partial);
             WorkerOutput output = WorkerOutput.follow(process, "AppCDS training (pid " + process.pid() + ")",
@@ -86,7 +90,7 @@ final class Cds {
         } catch (IOException e) {
             failed.add(archive);
             log.warn("generation {}: cannot start the AppCDS training run: {}; workers run without an archive",
-                    generation.number(), e.getMessage());
+                    generation.number(), e instanceof PrivateDirectory.Unsafe ? e.getMessage() : PathErrors.describe(e));
         }
     }
 
@@ -103,13 +107,14 @@ final class Cds {
         }
         try {
             if (status == 0 && Files.size(training.partial()) > 0) {
+                makePrivate(training.partial());
                 move(training.partial(), archive);
                 log.info("AppCDS archive {} is ready ({} MiB): workers spawned from now on use it", archive,
                         Files.size(archive) >> 20);
                 return;
             }
         } catch (IOException e) {
-            log.warn("AppCDS archive {}: {}", archive, e.getMessage());
+            log.warn("AppCDS archive {}: {}", archive, PathErrors.describe(e));
         }
         failed.add(archive);
         deleteQuietly(training.partial());
@@ -141,6 +146,18 @@ final class Cds {
             deleteQuietly(training.partial());
         }
         running.clear();
+    }
+
+    /**
+     * The training JVM creates the archive itself, with its own mode (0444), so it is made 0600 here. A chmod
+     * through a path is safe in this directory only: it was verified to be ours and writable by nobody else, so
+     * nobody else can have put a link at this name.
+     */
+    private static void makePrivate(Path archive) throws IOException {
+        if (!Files.isRegularFile(archive, LinkOption.NOFOLLOW_LINKS)) {
+            throw new IOException(archive + " is not a regular file");
+        }
+        Files.setPosixFilePermissions(archive, PosixFilePermissions.fromString("rw-------"));
     }
 
     private static void move(Path from, Path to) throws IOException {

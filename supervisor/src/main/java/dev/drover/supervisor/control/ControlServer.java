@@ -1,6 +1,9 @@
 package dev.drover.supervisor.control;
 
 import dev.drover.supervisor.arbiter.Event;
+import dev.drover.supervisor.os.PathErrors;
+import dev.drover.supervisor.os.Posix;
+import dev.drover.supervisor.os.PrivateDirectory;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.StandardProtocolFamily;
@@ -11,8 +14,8 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -47,29 +50,38 @@ public final class ControlServer implements AutoCloseable {
         acceptor.setDaemon(true);
     }
 
-    /** Creates the directory (0700) if needed and binds; the message of the exception says why it could not. */
+    /**
+     * Creates the directory (0700) or verifies the existing one (ours, 0700, not a link), and binds; the message of
+     * the exception says why it could not ({@link PrivateDirectory.Unsafe} for a directory that is not ours).
+     */
     public static ControlServer open(Path path, Consumer<Event> events) throws IOException {
-        Path dir = path.toAbsolutePath().getParent();
-        boolean created = !Files.isDirectory(dir);
-        if (created) {
-            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        }
+        Path dir = path.toAbsolutePath().normalize().getParent();
+        boolean created = !Files.exists(dir, LinkOption.NOFOLLOW_LINKS);
+        PrivateDirectory.createOrVerify(dir, PrivateDirectory.Rule.EXACTLY_0700);
         removeStale(path);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
-            server.bind(UnixDomainSocketAddress.of(path));
-            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+            // bind() creates the socket file 0777 & ~umask: 0600 from the start, never chmod-ed through its path.
+            Posix.withUmask(0177, () -> server.bind(UnixDomainSocketAddress.of(path)));
         } catch (IOException e) {
             server.close();
-            throw new IOException("cannot create the control socket " + path + ": " + e.getMessage(), e);
+            throw new IOException("cannot create the control socket " + path + ": " + PathErrors.reason(e), e);
         }
         ControlServer control = new ControlServer(path, created, server, events);
         control.acceptor.start();
         return control;
     }
 
+    /**
+     * A socket nobody answers on is a dead master's: removed, as is anything else at that name (the directory is
+     * ours alone, so only our user or root put it there). Removing never follows a link.
+     */
     private static void removeStale(Path path) throws IOException {
-        if (!Files.exists(path)) {
+        if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        if (Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS) || Files.isSymbolicLink(path)) {
+            Files.delete(path);
             return;
         }
         try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(path))) {

@@ -5,11 +5,12 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigSyntax;
 import dev.drover.supervisor.control.Json;
+import dev.drover.supervisor.os.AtomicFile;
+import dev.drover.supervisor.os.PrivateDirectory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -24,6 +25,8 @@ import java.util.stream.Stream;
  */
 public final class LeakReports {
 
+    private static final String PRIVATE = "rw-------";
+
     private final Path dir;
     private final int keep;
 
@@ -36,20 +39,18 @@ public final class LeakReports {
         return dir;
     }
 
-    /** Writes both files (each atomically), prunes, and returns the text file's path. */
+    /**
+     * Writes both files (each atomically, 0600: they name the app's classes and how its memory is used) into the
+     * directory, created 0700 or verified to be ours and writable by us alone; prunes; returns the text file's path.
+     */
     public Path write(LeakReport report) throws IOException {
-        Files.createDirectories(dir);
+        PrivateDirectory.createOrVerify(dir, PrivateDirectory.Rule.NOT_WRITABLE_BY_OTHERS);
         Path text = dir.resolve(report.id() + ".txt");
-        atomically(text, report.toText());
-        atomically(dir.resolve(report.id() + ".json"), Json.write(report.toJson()) + "\n");
+        AtomicFile.write(text, report.toText().getBytes(StandardCharsets.UTF_8), PRIVATE);
+        AtomicFile.write(dir.resolve(report.id() + ".json"),
+                (Json.write(report.toJson()) + "\n").getBytes(StandardCharsets.UTF_8), PRIVATE);
         prune();
         return text;
-    }
-
-    private static void atomically(Path file, String content) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, content, StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     private void prune() throws IOException {

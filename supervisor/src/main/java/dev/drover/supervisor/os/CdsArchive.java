@@ -27,6 +27,13 @@ public record CdsArchive(Path path, String whyNot) {
             return new CdsArchive(null, "drover.cds.enabled = false");
         }
         try {
+            // Workers map what is in this directory: it must be ours and writable by nobody else.
+            PrivateDirectory.verifyIfExists(settings.cds().cacheDir(), PrivateDirectory.Rule.NOT_WRITABLE_BY_OTHERS);
+        } catch (IOException e) {
+            return new CdsArchive(null, "drover.cds.cache-dir " + (e instanceof PrivateDirectory.Unsafe
+                    ? e.getMessage() : PathErrors.describe(e)));
+        }
+        try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             update(digest, System.getProperty("java.home") + "|" + System.getProperty("java.vm.version"));
             settings.workerJvmOptions().forEach(o -> update(digest, o));
@@ -44,7 +51,7 @@ public record CdsArchive(Path path, String whyNot) {
         } catch (NotAJar e) {
             return new CdsArchive(null, e.getMessage());
         } catch (IOException e) {
-            return new CdsArchive(null, "cannot read the classpath: " + e.getMessage());
+            return new CdsArchive(null, "cannot read the classpath: " + PathErrors.describe(e));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is part of every JDK", e);
         }

@@ -18,9 +18,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -101,9 +99,12 @@ public final class Listeners implements AutoCloseable {
         }
         if (address instanceof BindAddress.Unix unix) {
             removeStaleSocket(unix);
-            Channel ch = bindChannel(address, serverBootstrap(group, backlog)
-                    .channel(EpollServerDomainSocketChannel.class), new DomainSocketAddress(unix.path().toFile()));
-            setMode(unix.path(), unixMode);
+            // bind() creates the socket file with mode 0777 & ~umask, so it has drover.unix-socket-mode from the
+            // start. A chmod after bind would go through the path, and in a shared directory someone can put a link
+            // to any file there in between. The umask is the process's, so it also holds on Netty's event loop
+            // thread, which makes the bind() call while this thread waits in sync().
+            Channel ch = Posix.withUmask(~unixMode & 0777, () -> bindChannel(address, serverBootstrap(group, backlog)
+                    .channel(EpollServerDomainSocketChannel.class), new DomainSocketAddress(unix.path().toFile())));
             return new Listener(address, "unix", ch, Optional.of(unix.path()));
         }
         return adopt((BindAddress.Fd) address, group);
@@ -153,25 +154,6 @@ public final class Listeners implements AutoCloseable {
             return (mode & 0170000) == 0140000;
         } catch (IOException | UnsupportedOperationException e) {
             return false;
-        }
-    }
-
-    private static void setMode(Path path, int mode) throws BindFailure {
-        Set<PosixFilePermission> perms = EnumSet.noneOf(PosixFilePermission.class);
-        PosixFilePermission[] order = {PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE,
-            PosixFilePermission.OTHERS_READ, PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE,
-            PosixFilePermission.GROUP_READ, PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE,
-            PosixFilePermission.OWNER_READ};
-        for (int bit = 0; bit < order.length; bit++) {
-            if ((mode & (1 << bit)) != 0) {
-                perms.add(order[bit]);
-            }
-        }
-        try {
-            Files.setPosixFilePermissions(path, perms);
-        } catch (IOException e) {
-            throw new BindFailure(new BindAddress.Unix(path), "cannot set mode " + Integer.toOctalString(mode)
-                    + " on " + path + ": " + e.getMessage());
         }
     }
 

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,10 +38,13 @@ public final class NettyNative {
                 return Optional.empty();
             }
             Path target = dir.resolve(name);
-            Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+            // O_CREAT|O_EXCL: the directory is the master's new private one, so the name is free, and should anything
+            // be there the copy fails rather than writing through it.
+            Files.copy(in, target);
             return Optional.of(target);
         } catch (IOException e) {
-            log.warn("cannot copy Netty's native library into {} ({}); each worker extracts its own", dir, e.toString());
+            log.warn("cannot copy Netty's native library into {} ({}); each worker extracts its own", dir,
+                    PathErrors.describe(e));
             return Optional.empty();
         }
     }

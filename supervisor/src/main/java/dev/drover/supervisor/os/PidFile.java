@@ -1,16 +1,21 @@
 package dev.drover.supervisor.os;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 
 /**
- * The master's pidfile: refuses to start over a live pid, is written atomically (temp file + rename, so a reader
- * never sees it half-written) and is removed on exit only if it still holds our pid.
+ * The master's pidfile: refuses to start over a live pid, is written atomically (an exclusive temp file renamed
+ * into place, so a reader never sees it half-written and a link at its name is replaced, not followed) and is
+ * removed on exit only if it still holds our pid. Operators run {@code kill $(cat PIDFILE)}, often as root, so a
+ * pidfile that someone else could rewrite is refused: one in a directory that group or others can write to without
+ * the sticky bit, or a symbolic link (Drover never makes one).
  */
 public final class PidFile implements AutoCloseable {
 
@@ -24,32 +29,45 @@ public final class PidFile implements AutoCloseable {
 
     /** Writes {@code pid} to {@code path}; the message of the exception says why it could not. */
     public static PidFile create(Path path, long pid) throws IOException {
-        Optional<Long> existing = read(path);
+        Path absolute = path.toAbsolutePath().normalize();
+        Path dir = absolute.getParent();
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new IOException("cannot create its directory " + PathErrors.describe(e), e);
+        }
+        PrivateDirectory.verifyParentOf(absolute);
+        refuseLink(absolute);
+        Optional<Long> existing = read(absolute);
         if (existing.isPresent() && existing.get() != pid
                 && ProcessHandle.of(existing.get()).map(ProcessHandle::isAlive).orElse(false)) {
             throw new IOException("pidfile " + path + " holds pid " + existing.get()
                     + ", which is alive: is Drover already running? (stop it, or remove the file if that pid is not ours)");
         }
-        Path dir = path.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path temp = Files.createTempFile(dir, "." + path.getFileName(), ".tmp");
         try {
-            Files.writeString(temp, pid + "\n", StandardCharsets.US_ASCII);
-            try {
-                Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, path, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(temp);
+            AtomicFile.write(absolute, (pid + "\n").getBytes(StandardCharsets.US_ASCII), "rw-r--r--");
+        } catch (IOException e) {
+            throw new IOException("cannot write a file in " + dir + ": " + PathErrors.reason(e), e);
         }
-        return new PidFile(path, pid);
+        return new PidFile(absolute, pid);
     }
 
-    /** The pid in the file, if there is one that parses. */
+    private static void refuseLink(Path path) throws IOException {
+        if (Files.isSymbolicLink(path)) {
+            throw new PrivateDirectory.Unsafe(path, "is a symbolic link (to " + Files.readSymbolicLink(path)
+                    + "), which Drover never creates", "a regular file or no file; remove the link, or choose another path");
+        }
+    }
+
+    /** The pid in the file, if there is one that parses; a link is not read (O_NOFOLLOW). */
     public static Optional<Long> read(Path path) {
-        try {
-            return Optional.of(Long.parseLong(Files.readString(path, StandardCharsets.US_ASCII).trim()));
+        try (SeekableByteChannel in = Files.newByteChannel(path, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+            ByteBuffer buffer = ByteBuffer.allocate(32);
+            while (buffer.hasRemaining() && in.read(buffer) > 0) {
+                // a pid is a few bytes; anything longer is not one
+            }
+            return Optional.of(Long.parseLong(new String(buffer.array(), 0, buffer.position(),
+                    StandardCharsets.US_ASCII).trim()));
         } catch (IOException | NumberFormatException e) {
             return Optional.empty();
         }
