@@ -11,6 +11,7 @@ import dev.drover.supervisor.os.Listener;
 import dev.drover.supervisor.os.Listeners;
 import dev.drover.supervisor.os.Logs;
 import dev.drover.supervisor.os.NettyNative;
+import dev.drover.supervisor.os.OpenFiles;
 import dev.drover.supervisor.os.PidFile;
 import dev.drover.supervisor.os.Signals;
 import dev.drover.supervisor.os.WorkerSpawner;
@@ -64,7 +65,10 @@ public final class Master {
 
     private Arbiter setUp(Settings settings) throws ConfigError, InterruptedException {
         long pid = ProcessHandle.current().pid();
-        settings.logFile().ifPresent(Logs::toFile);
+        if (settings.logFile().isPresent()) {
+            openLogFile(settings.logFile().get(), settings);
+        }
+        log.info(OpenFiles.raiseToHard());
         EventLoopGroup io = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         teardown.push(() -> io.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS));
         Listeners listeners = new Listeners(io);
@@ -86,6 +90,17 @@ public final class Master {
                 String.join(", ", bound.stream().map(Listener::display).toList()), settings.workers(),
                 settings.app(), controlPath);
         return arbiter;
+    }
+
+    /** Before anything starts: a log file that cannot be written is a configuration error, not a silent log. */
+    private static void openLogFile(Path file, Settings settings) throws ConfigError {
+        try {
+            Logs.toFile(file);
+        } catch (Logs.Unusable e) {
+            throw ConfigError.of("drover.log-file", file.toString(), settings.origin("log-file"),
+                    "cannot open it for appending: " + e.getMessage(),
+                    "a file this user can append to, in a directory that exists");
+        }
     }
 
     private static List<Listener> bind(Settings settings, Listeners listeners) throws ConfigError {
