@@ -4,7 +4,9 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.unix.Errors;
-import java.lang.management.ManagementFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 
@@ -26,6 +28,8 @@ final class AcceptBackoff extends ChannelInboundHandlerAdapter {
     static final long RETRY_MS = 1000;
 
     private final IntSupplier connections;
+    /** Read while descriptors are still to be had: at EMFILE, neither /proc nor the management library can be opened. */
+    private final String limit = readLimit();
     /** When the current episode began (System.nanoTime), 0 outside one; touched on event loops only, hence volatile. */
     private volatile long episodeSince;
 
@@ -57,7 +61,7 @@ final class AcceptBackoff extends ChannelInboundHandlerAdapter {
                     + "again every {} ms. Raise the limit (ulimit -n, or LimitNOFILE= for a systemd service; the master"
                     + " raises the soft limit to the hard one) or lower the connection limits of the http settings",
                     e.expectedErr() == EMFILE ? "too many open files" : "too many open files in the system",
-                    e.expectedErr() == EMFILE ? "open-file limit " + limit() : "the kernel's fs.file-max",
+                    e.expectedErr() == EMFILE ? "open-file limit " + limit : "the kernel's fs.file-max",
                     connections.getAsInt(), RETRY_MS);
         }
         ctx.channel().config().setAutoRead(false);
@@ -66,13 +70,17 @@ final class AcceptBackoff extends ChannelInboundHandlerAdapter {
         }, RETRY_MS, TimeUnit.MILLISECONDS);
     }
 
-    /** The soft RLIMIT_NOFILE; getrlimit needs no descriptor, unlike reading /proc/self/limits. */
-    private static String limit() {
+    /** The soft RLIMIT_NOFILE, from the "Max open files" row of /proc/self/limits. */
+    private static String readLimit() {
         try {
-            return Long.toString(((com.sun.management.UnixOperatingSystemMXBean)
-                    ManagementFactory.getOperatingSystemMXBean()).getMaxFileDescriptorCount());
-        } catch (RuntimeException | LinkageError e) {
-            return "unknown";
+            for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+                if (line.startsWith("Max open files")) {
+                    return line.substring("Max open files".length()).trim().split("\\s+")[0];
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // said as "unknown" in the warning
         }
+        return "unknown";
     }
 }
