@@ -53,9 +53,7 @@ final class OutputBuffer {
         LineSink errLines = new LineSink(buffer, err);
         System.setOut(new PrintStream(outLines, true, charset("sun.stdout.encoding")));
         System.setErr(new PrintStream(errLines, true, charset("sun.stderr.encoding")));
-        Thread drain = new Thread(buffer::drain, "drover-output");
-        drain.setDaemon(true);
-        drain.start();
+        buffer.startDraining();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             outLines.passOnPartialLine();
             errLines.passOnPartialLine();
@@ -90,6 +88,7 @@ final class OutputBuffer {
     synchronized boolean drop(byte[] bytes) {
         gapLines += newlines(bytes); // a long line's pieces count once, with the piece that ends it
         gapBytes += bytes.length;
+        notifyAll(); // an idle drain thread reports them at once
         return false;
     }
 
@@ -114,6 +113,12 @@ final class OutputBuffer {
             }
         }
         return n;
+    }
+
+    void startDraining() {
+        Thread drain = new Thread(this::drain, "drover-output");
+        drain.setDaemon(true);
+        drain.start();
     }
 
     /** The one thread that writes to the pipes: the only one that may block on them. */
