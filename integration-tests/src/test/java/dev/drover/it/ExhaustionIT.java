@@ -124,6 +124,8 @@ class ExhaustionIT {
             Matcher dropped = drover.awaitLine("WARN  OutputBuffer - dropped (\\d+) line\\(s\\) of output \\(\\d+ KiB\\) "
                     + "while the master's log was not keeping up", Duration.ofSeconds(30));
             assertTrue(Long.parseLong(dropped.group(1)) > 0);
+            assertTrue(drover.countLines("OutputBuffer - dropped") <= 2, "one count per worker and episode:\n"
+                    + drover.output());
             assertTrue(drover.output().contains("WARN  [worker] worker "), "the notice is relayed as a WARN");
             assertEquals(200, Http.get(port, "/").status());
             assertEquals(0, drover.countLines("died unexpectedly|" + MASTER_GONE), drover.output());

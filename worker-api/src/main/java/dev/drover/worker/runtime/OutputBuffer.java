@@ -24,6 +24,8 @@ final class OutputBuffer {
 
     /** Bytes held while the pipe is full; about 10,000 log lines. */
     static final int CAPACITY = 1 << 20;
+    /** After drops, lines are taken again once the buffer holds no more than this. */
+    static final int RESUME_AT = CAPACITY / 2;
     /** A line longer than this is passed on in pieces rather than held back for its end. */
     static final int MAX_LINE = 64 * 1024;
     /** How long exit waits for buffered output to reach the pipe: the master reads a failed boot's last lines. */
@@ -74,7 +76,9 @@ final class OutputBuffer {
 
     /** Queues {@code bytes} for {@code to}, or drops them if the buffer is full; returns whether they were queued. */
     synchronized boolean offer(OutputStream to, byte[] bytes) {
-        if (buffered + bytes.length > CAPACITY) {
+        // Once full, it drops until half of it has drained: one gap (and one count) per episode, not one per line
+        // that happened to fit whenever a few bytes got through.
+        if (buffered + bytes.length > CAPACITY || (gapBytes > 0 && buffered > RESUME_AT)) {
             return drop(bytes);
         }
         closeGap();
