@@ -7,12 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,6 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** Truthful operations: what the master says and its exit codes match what happened. */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class OpsIT {
+
+    private static final Path SETPRIV = Path.of("/usr/bin/setpriv");
 
     @TempDir
     Path dir;
@@ -39,6 +43,28 @@ class OpsIT {
             assertFalse(result.spawnedAnyWorker());
         }
         assertFalse(Files.exists(dir.resolve("missing-dir")), "no directory was created on the user's behalf");
+    }
+
+    @Test
+    void aLogFileThisUserMayNotWriteIsRefused() throws Exception {
+        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")) && Files.isExecutable(SETPRIV),
+                "needs root and setpriv to run the master as a second user");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path rootsOnly = Files.createDirectory(dir.resolve("var-log"), PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwxr-xr-x")));
+        Path log = rootsOnly.resolve("drover.log");
+        // The user "nobody" starts the launcher, as a service account would, with a log file in root's directory.
+        ProcessBuilder asNobody = new ProcessBuilder(SETPRIV.toString(), "--reuid=nobody", "--regid=nogroup",
+                "--clear-groups", "env", "HOME=" + dir, DroverProcess.LAUNCHER.toString(), "-b", "127.0.0.1:0",
+                "--log-file", log.toString(), "dev.drover.sample.SampleApp");
+        try (DroverProcess drover = DroverProcess.start(asNobody)) {
+            assertEquals(2, drover.awaitExit(Duration.ofSeconds(30)), drover.output());
+            assertEquals("drover: drover.log-file = " + log + " (command-line flag --log-file): cannot open it for "
+                    + "appending: Permission denied (expected: a file this user can append to, in a directory that "
+                    + "exists)", drover.output().trim());
+            assertFalse(drover.spawnedAnyWorker());
+        }
+        assertFalse(Files.exists(log));
     }
 
     @Test
