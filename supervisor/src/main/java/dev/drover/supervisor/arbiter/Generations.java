@@ -3,10 +3,10 @@ package dev.drover.supervisor.arbiter;
 import dev.drover.supervisor.config.BindAddress;
 import dev.drover.supervisor.config.ConfigError;
 import dev.drover.supervisor.config.Settings;
+import dev.drover.supervisor.control.Json;
 import dev.drover.supervisor.os.Listener;
 import dev.drover.supervisor.os.Listeners;
 import dev.drover.supervisor.policy.RecycleReason;
-import dev.drover.supervisor.control.Json;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -144,19 +144,18 @@ final class Generations {
 
     /** On every tick: a waiter whose deadline passed is told where the reload stands. */
     void answerOverdueWaiters(long now) {
-        waiters.removeIf(w -> {
-            if (now - w.deadline() < 0) {
-                return false;
-            }
-            w.reply().complete(fallback != null ? Json.write(Map.of("pending", "reload to generation "
-                    + current.number() + " pending: its canary is still booting (drover.boot-timeout is "
+        waiters.removeIf(w -> now - w.deadline() >= 0 && w.reply().complete(whereTheReloadStands()));
+    }
+
+    private String whereTheReloadStands() {
+        String reload = "reload to generation " + current.number();
+        if (fallback != null) {
+            return Json.write(Map.of("pending", reload + " pending: its canary is still booting (drover.boot-timeout is "
                     + Arbiter.seconds(current.settings().bootTimeout()) + "); `drover ctl status` shows the outcome "
-                    + "(reload: canary, then rolling out or none) and the log says complete or abandoned"))
-                    : Json.write(Map.of("ok", "reload to generation " + current.number() + " committed: its canary "
-                    + "is serving and " + oldWorkers() + " old worker(s) are still being replaced (`drover ctl status` "
-                    + "shows the progress)")));
-            return true;
-        });
+                    + "(reload: canary, then rolling out or none), and the log says complete or abandoned"));
+        }
+        return Json.write(Map.of("ok", reload + " committed: its canary is serving and " + oldWorkers()
+                + " old worker(s) are still being replaced (`drover ctl status` shows the progress)"));
     }
 
     /** The master stops: nobody waits for a reload any more. */
