@@ -25,6 +25,8 @@ final class SampleHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     static final long MAX_LEAK_KB = 1_048_576;
     /** Largest /leak-threads and /leak-classes count per request. */
     static final long MAX_LEAK_COUNT = 10_000;
+    /** Largest /print count per request. */
+    static final long MAX_PRINT_LINES = 1_000_000;
 
     private final WorkerContext context;
     private final String greeting;
@@ -68,6 +70,16 @@ final class SampleHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                             + PlantedLeaks.leakClasses(n.intValue()) + " so far in worker " + context.workerId() + "\n");
                 }
             }
+            case "/print" -> {
+                Long n = number(ctx, uri, "lines", MAX_PRINT_LINES);
+                if (n != null) { // an app that prints a lot: System.out, as any app's println would
+                    for (long i = 1; i <= n; i++) {
+                        System.out.println("print " + i + " of " + n + " from worker " + context.workerId());
+                    }
+                    respond(ctx, HttpResponseStatus.OK, "printed " + n + " line(s) in worker " + context.workerId() + "\n");
+                }
+            }
+            case "/fail" -> throw new IllegalStateException("/fail: the sample app fails on purpose");
             case "/hang" -> new CountDownLatch(1).await(); // blocks this event loop for good: a stuck worker
             case "/crash" -> Runtime.getRuntime().halt(70); // dies at once, mid-request, like a JVM crash
             default -> respond(ctx, HttpResponseStatus.NOT_FOUND, "no such path: " + uri.path() + "\n");

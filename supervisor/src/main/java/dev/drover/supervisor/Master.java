@@ -12,6 +12,7 @@ import dev.drover.supervisor.os.Listener;
 import dev.drover.supervisor.os.Listeners;
 import dev.drover.supervisor.os.Logs;
 import dev.drover.supervisor.os.NettyNative;
+import dev.drover.supervisor.os.OpenFiles;
 import dev.drover.supervisor.os.PathErrors;
 import dev.drover.supervisor.os.PidFile;
 import dev.drover.supervisor.os.Posix;
@@ -67,8 +68,11 @@ public final class Master {
 
     private Arbiter setUp(Settings settings) throws ConfigError, InterruptedException {
         long pid = ProcessHandle.current().pid();
-        settings.logFile().ifPresent(Logs::toFile);
+        if (settings.logFile().isPresent()) {
+            openLogFile(settings.logFile().get(), settings);
+        }
         CapacityCheck.warnings(settings).forEach(log::warn);
+        log.info(OpenFiles.raiseToHard());
         Posix.preload(); // jnr's load overlaps the binds; the control socket's bind needs it
         Path runtimeDir = runtimeDirectory();
         teardown.push(() -> RuntimeDirectory.delete(runtimeDir));
@@ -92,6 +96,17 @@ public final class Master {
                 String.join(", ", bound.stream().map(Listener::display).toList()), settings.workers(),
                 settings.app(), controlPath);
         return arbiter;
+    }
+
+    /** Before anything starts: a log file that cannot be written is a configuration error, not a silent log. */
+    private static void openLogFile(Path file, Settings settings) throws ConfigError {
+        try {
+            Logs.toFile(file);
+        } catch (Logs.Unusable e) {
+            throw ConfigError.of("drover.log-file", file.toString(), settings.origin("log-file"),
+                    "cannot open it for appending: " + e.getMessage(),
+                    "a file this user can append to, in a directory that exists");
+        }
     }
 
     private static List<Listener> bind(Settings settings, Listeners listeners) throws ConfigError {

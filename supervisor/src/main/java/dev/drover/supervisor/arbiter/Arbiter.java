@@ -73,6 +73,8 @@ public final class Arbiter {
     private long nextTick;
     private long respawnNotBefore;
     private boolean stopping;
+    /** A quick stop (INT) is under way: every worker's exit from now on is a stop, not a crash. */
+    private boolean quickStop;
     private long stopDeadline;
     private int exitCode = ExitCodes.OK;
 
@@ -172,6 +174,7 @@ public final class Arbiter {
             killIfOverdue(w, now);
         }
         cds.tick(now);
+        generations.answerOverdueWaiters(now);
         if (stopping && now - stopDeadline >= 0) {
             workers.forEach(w -> sigkill(w, "did not stop in time"));
         }
@@ -196,7 +199,9 @@ public final class Arbiter {
             return;
         }
         stopping = true;
+        quickStop |= !graceful;
         exitCode = code;
+        generations.abandonWaiters("the master is stopping (" + why + ")");
         Duration timeout = graceful ? settings().gracefulTimeout() : QUICK_STOP_TIMEOUT;
         stopDeadline = clock.getAsLong() + timeout.toNanos();
         log.info("{}: {} stop of {} worker(s), at most {} ({})", why, graceful ? "graceful" : "quick", workers.size(),
@@ -351,6 +356,8 @@ public final class Arbiter {
             log.info("{} stopped after draining ({}); served {} request(s) in {}", w, how, w.requests, seconds(age));
         } else if (w.state == WorkerState.KILLED && w.recycleReason != RecycleReason.BOOT_TIMEOUT) {
             log.info("{} is gone ({}; recycled: {})", w, how, w.recycleReason.label());
+        } else if (quickStop) {
+            log.info("{} stopped (quick stop; {}); served {} request(s) in {}", w, how, w.requests, seconds(age));
         } else {
             onUnplannedExit(w, how, status, age);
         }

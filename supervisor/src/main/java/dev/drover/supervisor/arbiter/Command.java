@@ -13,15 +13,21 @@ public enum Command {
     STATUS("status", null, "the master, recycle counts per reason and every worker; --json prints JSON"),
     RELOAD("reload", "HUP", "re-read the configuration (same file, environment and flags as at start); if it is valid, "
             + "start a new generation: a canary worker first, then every old worker replaced surge-first; an invalid "
-            + "configuration or a canary that cannot boot changes nothing"),
+            + "configuration or a canary that cannot boot changes nothing. `drover ctl reload` waits for the outcome: "
+            + "exit 0 when the new generation serves (complete, or committed with old workers still draining), 2 with "
+            + "the reason when it was refused or abandoned, 3 when the canary is still booting after boot-timeout + 10 s "
+            + "(at most 50 s; `drover ctl status` then shows the outcome)"),
     STOP("stop", "TERM", "graceful stop: workers stop accepting and finish their requests within graceful-timeout, "
             + "then SIGKILL; exit 0"),
-    STOP_QUICK("stop --quick", "INT", "quick stop: workers get INT and 2 s, then SIGKILL; exit 0"),
+    STOP_QUICK("stop --quick", "INT", "quick stop: workers get INT and 2 s, then SIGKILL; each worker's exit is logged "
+            + "as a stop; exit 0"),
     INCR("incr", "TTIN", "one worker more"),
     DECR("decr", "TTOU", "one worker fewer, never below 1; the one removed is drained, not killed"),
     SCALE("scale N", null, "run N workers (N >= 1); also brings workers back after WINCH"),
     RECYCLE("recycle ID", null, "replace worker ID surge-first (its replacement is ready before it drains)"),
-    REOPEN_LOGS("reopen-logs", "USR1", "reopen the log file (drover.log-file), e.g. after logrotate moved it"),
+    REOPEN_LOGS("reopen-logs", "USR1", "reopen the log file (drover.log-file), e.g. after logrotate moved it; if it cannot "
+            + "be opened (its directory gone or unwritable), logging goes on into the file that was open and the error "
+            + "is logged and answered"),
     PAUSE("pause", "WINCH", "drain every worker but keep the master and its sockets (connections wait in the "
             + "backlog); reload or scale N brings workers back"),
     LEAKS("leaks", null, "the latest leak reports (written at every memory recycle), newest first, one line each "

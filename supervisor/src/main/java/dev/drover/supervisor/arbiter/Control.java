@@ -7,6 +7,7 @@ import dev.drover.supervisor.os.Logs;
 import dev.drover.supervisor.policy.RecycleReason;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -29,10 +30,25 @@ final class Control {
 
     /** A command that was refused; its message says why. */
     static final class Refused extends Exception {
+        /** Whether the refusal has been logged already (a signal's refusal is logged otherwise). */
+        final boolean logged;
+
         Refused(String message) {
+            this(message, false);
+        }
+
+        Refused(String message, boolean logged) {
             super(message);
+            this.logged = logged;
         }
     }
+
+    /**
+     * The longest `drover ctl reload` waits for the outcome before it answers that it is pending: boot-timeout and
+     * a margin, but inside the control socket's reply timeout (60 s).
+     */
+    static final Duration RELOAD_WAIT_MAX = Duration.ofSeconds(50);
+    static final Duration RELOAD_WAIT_MARGIN = Duration.ofSeconds(10);
 
     /** How old a PSS/USS reading `drover ctl status` accepts. */
     static final long STATUS_ROLLUP_MAX_AGE_MS = 1000;
@@ -70,6 +86,7 @@ final class Control {
                         "dir", reports.dir().toString())));
                 case LEAK -> arbiter.leaks().read(reply, reports -> leak(reports, parsed.text()));
                 case SNAPSHOT, HEAPDUMP -> snapshot(parsed, reply);
+                case RELOAD -> reload(line, reply);
                 default -> reply.complete(Json.write(Map.of("ok",
                         execute(parsed.command(), parsed.argument(), "drover ctl " + line.trim()))));
             }
@@ -80,6 +97,16 @@ final class Control {
             log.error("drover ctl {}: failed", line, e);
             reply.complete(Json.write(Map.of("error", "the master could not carry out \"" + line + "\": " + e)));
         }
+    }
+
+    /** Starts the reload; the answer waits for its outcome ({@link Generations#awaitOutcome}). */
+    private void reload(String line, CompletableFuture<String> reply) throws Refused {
+        generations().reload("drover ctl " + line.trim());
+        Duration wait = generations().current().settings().bootTimeout().plus(RELOAD_WAIT_MARGIN);
+        if (wait.compareTo(RELOAD_WAIT_MAX) > 0) {
+            wait = RELOAD_WAIT_MAX;
+        }
+        generations().awaitOutcome(reply, arbiter.now() + wait.toNanos());
     }
 
     private static String leak(LeakReports reports, String id) {
@@ -169,7 +196,9 @@ final class Control {
         try {
             execute(command, -1, "SIG" + name);
         } catch (Refused e) {
-            log.warn("SIG{} ({}): {}", name, command.usage(), e.getMessage());
+            if (!e.logged) {
+                log.warn("SIG{} ({}): {}", name, command.usage(), e.getMessage());
+            }
         }
     }
 
@@ -193,8 +222,16 @@ final class Control {
         return arbiter.generations();
     }
 
-    private static String reopenLogs(String source) {
-        int reopened = Logs.reopen();
+    private static String reopenLogs(String source) throws Refused {
+        int reopened;
+        try {
+            reopened = Logs.reopen();
+        } catch (Logs.Unusable e) {
+            String refused = "cannot reopen the log file: " + e.getMessage() + "; logging goes on into the file that "
+                    + "was open (wherever it was moved to). Fix the path (drover.log-file) and reopen again";
+            log.error("{}: {}", source, refused);
+            throw new Refused(refused, true);
+        }
         String done = reopened == 0 ? "no log file to reopen (logging to stdout)" : "reopened the log file";
         log.info("{}: {}", source, done);
         return done;

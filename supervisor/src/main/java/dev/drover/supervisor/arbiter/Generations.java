@@ -3,12 +3,16 @@ package dev.drover.supervisor.arbiter;
 import dev.drover.supervisor.config.BindAddress;
 import dev.drover.supervisor.config.ConfigError;
 import dev.drover.supervisor.config.Settings;
+import dev.drover.supervisor.control.Json;
 import dev.drover.supervisor.os.Listener;
 import dev.drover.supervisor.os.Listeners;
 import dev.drover.supervisor.policy.RecycleReason;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +23,8 @@ import org.slf4j.LoggerFactory;
 final class Generations {
 
     private static final Logger log = LoggerFactory.getLogger(Generations.class);
+    /** How much of a failed canary's output `drover ctl reload` prints (the log has more). */
+    static final int CANARY_LINES_ANSWERED = 10;
 
     private final Arbiter arbiter;
     private final Recycler recycler;
@@ -34,6 +40,11 @@ final class Generations {
     private boolean rollingOut;
     private int targetWorkers;
     private boolean paused;
+    /** `drover ctl reload` clients waiting for the outcome of the newest reload (a newer one supersedes theirs). */
+    private final List<Waiter> waiters = new ArrayList<>();
+
+    private record Waiter(CompletableFuture<String> reply, long deadline) {
+    }
 
     Generations(Arbiter arbiter, Recycler recycler, Listeners listeners, Arbiter.Reloader reloader, Generation first) {
         this.arbiter = arbiter;
@@ -123,6 +134,44 @@ final class Generations {
         }
     }
 
+    /**
+     * Answers {@code reply} with the outcome of the reload just started: complete (ok), abandoned (error), or, at
+     * {@code deadline}, where it stands: committed and rolling out (ok) or its canary still booting (pending).
+     */
+    void awaitOutcome(CompletableFuture<String> reply, long deadline) {
+        waiters.add(new Waiter(reply, deadline));
+    }
+
+    /** On every tick: a waiter whose deadline passed is told where the reload stands. */
+    void answerOverdueWaiters(long now) {
+        waiters.removeIf(w -> now - w.deadline() >= 0 && w.reply().complete(whereTheReloadStands()));
+    }
+
+    private String whereTheReloadStands() {
+        String reload = "reload to generation " + current.number();
+        if (fallback != null) {
+            return Json.write(Map.of("pending", reload + " pending: its canary is still booting (drover.boot-timeout is "
+                    + Arbiter.seconds(current.settings().bootTimeout()) + "); `drover ctl status` shows the outcome "
+                    + "(reload: canary, then rolling out or none), and the log says complete or abandoned"));
+        }
+        return Json.write(Map.of("ok", reload + " committed: its canary is serving and " + oldWorkers()
+                + " old worker(s) are still being replaced (`drover ctl status` shows the progress)"));
+    }
+
+    /** The master stops: nobody waits for a reload any more. */
+    void abandonWaiters(String why) {
+        answerWaiters(Json.write(Map.of("error", "reload to generation " + current.number() + " given up: " + why)));
+    }
+
+    private void answerWaiters(String answer) {
+        waiters.forEach(w -> w.reply().complete(answer));
+        waiters.clear();
+    }
+
+    private long oldWorkers() {
+        return arbiter.workers().stream().filter(w -> w.generation < current.number()).count();
+    }
+
     /** The canary of a reload is ready: the new generation rolls out. */
     void canaryPassed(WorkerHandle canary) {
         log.info("{} is the canary of generation {} and it is ready: replacing the old workers", canary,
@@ -132,9 +181,12 @@ final class Generations {
 
     /** The canary could not boot: the reload is abandoned and the old generation goes on, untouched. */
     void canaryFailed(WorkerHandle canary, String how) {
-        log.error("reload to generation {} abandoned: its canary {} could not boot ({}); generation {} keeps serving, "
-                + "nothing changed. The canary's last output:\n  {}", current.number(), canary, how,
-                fallback.number(), String.join("\n  ", canary.output.tail()));
+        String abandoned = "reload to generation " + current.number() + " abandoned: its canary " + canary
+                + " could not boot (" + how + "); generation " + fallback.number() + " keeps serving, nothing changed.";
+        List<String> tail = canary.output.tail();
+        log.error("{} The canary's last output:\n  {}", abandoned, String.join("\n  ", tail));
+        answerWaiters(Json.write(Map.of("error", abandoned + " Its last output:\n  " + String.join("\n  ",
+                tail.subList(Math.max(0, tail.size() - CANARY_LINES_ANSWERED), tail.size())))));
         for (WorkerHandle w : List.copyOf(arbiter.workers())) {
             if (w.generation == current.number() && w.state.holdsSlot()) {
                 arbiter.drain(w, null);
@@ -157,7 +209,10 @@ final class Generations {
         if (!oldLeft && arbiter.workers().stream().filter(w -> w.state == WorkerState.SERVING).count() >= targetWorkers) {
             rollingOut = false;
             releaseListeners();
-            log.info("reload to generation {} complete: {} worker(s) serving", current.number(), targetWorkers);
+            String complete = "reload to generation " + current.number() + " complete: " + targetWorkers
+                    + " worker(s) serving";
+            log.info(complete);
+            answerWaiters(Json.write(Map.of("ok", complete)));
         }
     }
 

@@ -30,8 +30,15 @@ import picocli.CommandLine.Parameters;
 @Command(name = "ctl", mixinStandardHelpOptions = true,
         description = "Talk to a running master. Commands: status [--json], reload, stop [--quick], incr, decr, "
                 + "scale N, recycle ID, reopen-logs, pause, leaks [REPORT] [--json], snapshot ID [--json], "
-                + "heapdump ID PATH. See docs/signals.md.")
+                + "heapdump ID PATH. See docs/signals.md.",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:done (reload: the new generation is serving)", "1:the master could not be reached",
+            "2:refused or failed, nothing changed (reload: invalid configuration, or its canary could not boot)",
+            "3:the outcome is not known yet (reload: its canary is still booting; see status)"})
 public final class CtlCommand implements Callable<Integer> {
+
+    /** Exit code of a command whose outcome is not known yet: a reload whose canary is still booting. */
+    static final int PENDING = 3;
 
     @Option(names = {"-p", "--pid"}, paramLabel = "PIDFILE", description = "The master's pidfile; its control socket is PIDFILE.ctl/control.sock.")
     Path pidfile;
@@ -80,10 +87,19 @@ public final class CtlCommand implements Callable<Integer> {
                     + " (is it running?)");
             return ExitCodes.INTERNAL_ERROR;
         }
+        if (answer.isEmpty()) {
+            System.err.println("drover ctl: the master at " + path.get() + " closed the connection without an answer "
+                    + "(is it stopping?)");
+            return ExitCodes.INTERNAL_ERROR;
+        }
         Config reply = ConfigFactory.parseString(answer, ConfigParseOptions.defaults().setSyntax(ConfigSyntax.JSON));
         if (reply.hasPath("error")) {
             System.err.println("drover ctl: " + reply.getString("error"));
             return ExitCodes.USAGE;
+        }
+        if (reply.hasPath("pending")) {
+            System.err.println("drover ctl: " + reply.getString("pending"));
+            return PENDING;
         }
         if (json) {
             System.out.println(reply.hasPath("report") ? reply.getValue("report").render(ConfigRenderOptions.concise())

@@ -25,7 +25,7 @@ import picocli.CommandLine.Parameters;
  * with everything else by {@link ConfigLoader}, so a bad flag gets the same message as a bad line in a file.
  * picocli: it gives Gunicorn-style short and long flags, subcommands and usage errors (exit 2) without hand parsing.
  */
-@Command(name = "drover", mixinStandardHelpOptions = true, version = "drover 0.1.0",
+@Command(name = "drover", mixinStandardHelpOptions = true, versionProvider = DroverCommand.Version.class,
         subcommands = CtlCommand.class, sortOptions = false,
         description = "Runs a Java service as N worker JVMs sharing one listening socket, supervised by this master.",
         exitCodeListHeading = "%nExit codes:%n",
@@ -87,6 +87,16 @@ public final class DroverCommand implements Callable<Integer> {
 
     @Parameters(arity = "0..1", paramLabel = "APP", description = "The app's class (implements dev.drover.worker.api.DroverApp).")
     String app;
+
+    /** The build's version, from the jar's manifest (Implementation-Version, written by the build from the pom). */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String version = DroverCommand.class.getPackage().getImplementationVersion();
+            return new String[] {"drover " + (version == null ? "(version unknown: not run from supervisor.jar)"
+                    : version)};
+        }
+    }
 
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new DroverCommand());

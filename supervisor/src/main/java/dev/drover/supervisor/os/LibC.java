@@ -1,10 +1,13 @@
 package dev.drover.supervisor.os;
 
 import jnr.ffi.LibraryLoader;
+import jnr.ffi.annotations.In;
+import jnr.ffi.annotations.Out;
+import jnr.ffi.annotations.SaveError;
 
 /**
- * The few libc calls the JDK lacks: signals other than TERM/KILL, and resetting a signal the master inherited as
- * ignored. Loaded on first use: jnr's first call costs ~0.5 s (research/jvm-platform-facts.md §5).
+ * The few libc calls the JDK lacks: signals other than TERM/KILL, resetting a signal the master inherited as
+ * ignored, and the open-file limit. Loaded on first use: jnr's first call costs ~0.5 s (research/jvm-platform-facts.md §5).
  */
 public final class LibC {
 
@@ -13,7 +16,18 @@ public final class LibC {
         int kill(long pid, int signal);
 
         long signal(int signal, long handler);
+
+        /** {@code limits}: the soft limit, then the hard one (struct rlimit). */
+        @SaveError
+        int getrlimit(int resource, @Out long[] limits);
+
+        @SaveError
+        int setrlimit(int resource, @In long[] limits);
+
+        String strerror(int errno);
     }
+
+    public static final int RLIMIT_NOFILE = 7;
 
     public static final int SIGHUP = 1;
     public static final int SIGINT = 2;
@@ -39,6 +53,12 @@ public final class LibC {
             }
         }
         return c;
+    }
+
+    /** The reason the last call made on this thread failed, as strerror says it. */
+    public static String lastError() {
+        Calls c = calls();
+        return c.strerror(jnr.ffi.LastError.getLastError(jnr.ffi.Runtime.getRuntime(c)));
     }
 
     /** Sends {@code signal} to {@code pid}; returns false if the process is already gone. */

@@ -90,7 +90,7 @@ final class Worker implements MasterLink.Listener {
      * warm-up (this thread). The READY line says how long each took.
      */
     int run() {
-        watchParent();
+        ParentWatch.start(env.masterPid(), PARENT_POLL_MS, parent -> masterGone("its parent is now pid " + parent));
         Signal.handle(new Signal("TERM"), s -> drain("SIGTERM"));
         Signal.handle(new Signal("INT"), s -> Runtime.getRuntime().halt(ExitCodes.OK));
         // Native code first, on this thread alone: loading a native library while another thread initialises
@@ -194,6 +194,8 @@ final class Worker implements MasterLink.Listener {
         for (int i = 0; i < fds.size(); i++) {
             http.adopt(env.listenerKinds().get(i), fds.get(i));
         }
+        AcceptBackoff backoff = new AcceptBackoff(tracker::connections);
+        http.servers().forEach(server -> server.pipeline().addFirst("drover-accept-backoff", backoff));
         long bootMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - mainStarted);
         link.send(LinkMessage.of(LinkMessage.Type.READY).put("boot_ms", bootMs).build());
         lastTick = System.nanoTime();
@@ -334,8 +336,13 @@ final class Worker implements MasterLink.Listener {
 
     @Override
     public void onMasterGone() {
-        // Never outlive the master: nobody would supervise or stop this JVM.
-        System.err.println("drover worker " + env.workerId() + ": the master is gone (control link closed); exiting");
+        masterGone("control link closed");
+    }
+
+    /** Never outlive the master: nobody would supervise or stop this JVM. */
+    private void masterGone(String evidence) {
+        System.err.println("drover worker " + env.workerId() + ": the master (pid " + env.masterPid() + ") is gone ("
+                + evidence + "); exiting");
         Runtime.getRuntime().halt(ExitCodes.OK);
     }
 
@@ -401,23 +408,5 @@ final class Worker implements MasterLink.Listener {
             root = root.getCause();
         }
         return root == e ? e.toString() : e + " (caused by " + root + ")";
-    }
-
-    private void watchParent() {
-        Thread watch = new Thread(() -> {
-            while (true) {
-                long parent = ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L);
-                if (parent != env.masterPid()) {
-                    onMasterGone();
-                }
-                try {
-                    Thread.sleep(PARENT_POLL_MS);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }, "drover-parent-watch");
-        watch.setDaemon(true);
-        watch.start();
     }
 }

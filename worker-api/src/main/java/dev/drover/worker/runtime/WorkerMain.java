@@ -14,6 +14,8 @@ public final class WorkerMain {
 
     public static void main(String[] args) {
         long mainStarted = System.nanoTime();
+        // First: from here on, nothing that prints or logs can block on a master that does not read (OutputBuffer).
+        OutputBuffer.install();
         LazyLogging.install();
         WorkerEnv env;
         try {
