@@ -7,7 +7,8 @@ import jnr.ffi.annotations.SaveError;
 
 /**
  * The few libc calls the JDK lacks: signals other than TERM/KILL, resetting a signal the master inherited as
- * ignored, and the open-file limit. Loaded on first use: jnr's first call costs ~0.5 s (research/jvm-platform-facts.md §5).
+ * ignored, the open-file limit and the
+ * file-creation mask (Posix). Loaded on first use: jnr's first call costs ~0.5 s (research/jvm-platform-facts.md §5).
  */
 public final class LibC {
 
@@ -25,6 +26,9 @@ public final class LibC {
         int setrlimit(int resource, @In long[] limits);
 
         String strerror(int errno);
+
+        /** Sets the file-creation mask; returns the previous one (it cannot fail). */
+        int umask(int mask);
     }
 
     public static final int RLIMIT_NOFILE = 7;

@@ -3,7 +3,6 @@ package dev.drover.supervisor.os;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import jnr.ffi.LibraryLoader;
 
 /**
  * The process credentials and file-creation mask, which the JDK does not expose: the effective uid (whose files
@@ -12,40 +11,22 @@ import jnr.ffi.LibraryLoader;
  */
 public final class Posix {
 
-    /** The binding; jnr-ffi generates it at load time (100-200 ms on the master's C1-only JVM, so preload it). */
-    public interface Calls {
-        int umask(int mask);
-    }
-
     /** A step that runs with a given umask. */
     public interface Step<T, E extends Exception> {
         T run() throws E;
     }
 
-    private static volatile Calls calls;
-
     private Posix() {
     }
 
-    /** Loads the binding on a thread of its own, so the first umask() does not wait for jnr. */
+    /**
+     * Loads the libc binding (LibC) on a thread of its own, so the first umask() does not wait for jnr-ffi's
+     * binding generation (100-200 ms on the master's C1-only JVM).
+     */
     public static void preload() {
-        Thread loader = new Thread(Posix::calls, "drover-posix-preload");
+        Thread loader = new Thread(LibC::calls, "drover-libc-preload");
         loader.setDaemon(true);
         loader.start();
-    }
-
-    private static Calls calls() {
-        Calls c = calls;
-        if (c == null) {
-            synchronized (Posix.class) {
-                c = calls;
-                if (c == null) {
-                    c = LibraryLoader.create(Calls.class).load("c");
-                    calls = c;
-                }
-            }
-        }
-        return c;
     }
 
     /**
@@ -55,7 +36,7 @@ public final class Posix {
      * looser umask cannot widen.
      */
     public static synchronized <T, E extends Exception> T withUmask(int mask, Step<T, E> step) throws E {
-        Calls c = calls();
+        LibC.Calls c = LibC.calls();
         int previous = c.umask(mask);
         try {
             return step.run();
