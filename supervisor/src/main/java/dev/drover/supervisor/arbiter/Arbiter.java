@@ -238,8 +238,11 @@ public final class Arbiter {
 
     /** For hangs and boot timeouts: a thread dump first (SIGQUIT, into the log), SIGKILL a moment later. */
     void quitThenKill(WorkerHandle w, RecycleReason reason, String why) {
-        log.error("{} {}; {}; SIGQUIT for a thread dump, then SIGKILL, and a replacement starts now", w, why,
-                Recycler.vitals(w, clock.getAsLong()));
+        if (reason != RecycleReason.BOOT_TIMEOUT) {
+            backOff(w); // a boot timeout is a failed start: the exit counts it (onUnplannedExit)
+        }
+        log.error("{} {}; {}; SIGQUIT for a thread dump, then SIGKILL; {}", w, why,
+                Recycler.vitals(w, clock.getAsLong()), replacementWhen());
         signal(w, LibC.SIGQUIT);
         w.state = WorkerState.KILLED;
         w.recycleReason = reason;
@@ -249,12 +252,30 @@ public final class Arbiter {
 
     /** For the hard memory limit: no grace, no dump; the replacement starts at once. */
     void killNow(WorkerHandle w, RecycleReason reason, String why) {
-        log.error("{} killed ({}): {}; SIGKILL, and a replacement starts now", w, reason.label(), why);
+        backOff(w);
+        log.error("{} killed ({}): {}; SIGKILL; {}", w, reason.label(), why, replacementWhen());
         w.state = WorkerState.KILLED;
         w.recycleReason = reason;
         w.recycleWhy = why;
         count(reason);
         sigkill(w, null);
+    }
+
+    /**
+     * Hard-limit and hang kills of young workers slow the respawns down, as crashes do (RestartPolicy), so an app
+     * that crosses the hard limit right after READY is not killed and respawned every second for ever. Decided at
+     * the kill, because the replacement is spawned then, not when the killed JVM's exit arrives.
+     */
+    private void backOff(WorkerHandle w) {
+        if (!stopping) {
+            respawnNotBefore = restarts.forcedExit(Duration.ofNanos(clock.getAsLong() - w.spawnedAt), clock.getAsLong());
+        }
+    }
+
+    private String replacementWhen() {
+        Duration delay = restarts.delay();
+        return delay.isZero() || stopping ? "a replacement starts now"
+                : "workers keep being killed young: the replacement starts in " + seconds(delay);
     }
 
     void count(RecycleReason reason) {

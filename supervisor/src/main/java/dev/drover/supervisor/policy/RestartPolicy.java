@@ -49,6 +49,20 @@ public final class RestartPolicy {
         return new Verdict(false, ExitCodes.OK, now + delay().toNanos());
     }
 
+    /**
+     * The master killed a worker it could not keep (hard memory limit, hang). A worker killed young is a failed
+     * start like any other: an app that crosses the hard limit right after READY would otherwise be respawned and
+     * killed about once a second, for ever. Returns the time before which the next worker must not spawn.
+     */
+    public long forcedExit(Duration age, long now) {
+        if (age.compareTo(YOUNG) < 0) {
+            consecutiveFailures++;
+        } else {
+            consecutiveFailures = 0;
+        }
+        return now + delay().toNanos();
+    }
+
     /** The wait before the next respawn: zero after a healthy life, else doubling from FIRST_DELAY to MAX_DELAY. */
     public Duration delay() {
         if (consecutiveFailures == 0) {

@@ -46,4 +46,15 @@ class RestartPolicyTest {
         policy.unplannedExit(true, Duration.ofMinutes(1), 137, NOW);
         assertEquals(Duration.ZERO, policy.delay(), "a long healthy life resets the backoff");
     }
+
+    @Test
+    void workersKilledYoungForTheHardLimitBackOffLikeCrashes() {
+        RestartPolicy policy = new RestartPolicy();
+        policy.workerReady();
+        assertEquals(NOW + Duration.ofMillis(500).toNanos(), policy.forcedExit(Duration.ofSeconds(1), NOW));
+        assertEquals(NOW + Duration.ofMillis(1000).toNanos(), policy.forcedExit(Duration.ofSeconds(1), NOW));
+        assertEquals(NOW + Duration.ofMillis(2000).toNanos(), policy.forcedExit(Duration.ofSeconds(2), NOW));
+        assertEquals(NOW, policy.forcedExit(Duration.ofMinutes(10), NOW), "a worker killed after a long life: at once");
+        assertEquals(Duration.ZERO, policy.delay());
+    }
 }
