@@ -73,7 +73,8 @@ class HttpHardeningIT {
                 String what = first.substring(0, Math.min(40, first.length())) + "...: " + e.received();
                 assertEquals((int) c[1], e.status(), what);
                 assertTrue(e.received().toLowerCase().contains("connection: close"), what);
-                assertTrue(e.closed(), "the connection is closed after " + what);
+                assertTrue(e.closed() && e.millis() < 900, "the connection is closed at once (not by a 1 s timeout)"
+                        + " after " + what + " (" + e.millis() + " ms)");
             }
             assertBothWorkersServe(port);
 

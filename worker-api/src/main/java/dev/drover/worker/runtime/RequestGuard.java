@@ -17,6 +17,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
@@ -28,7 +29,7 @@ import java.util.Iterator;
 /**
  * Stands between the codec and the aggregator: a request that failed to decode, or that RFC 9112 says a server must
  * refuse (no Host in HTTP/1.1, two Hosts, an HTTP major version other than 1, a transfer coding other than chunked,
- * too many header lines), is answered here with its status and {@code Connection: close}, and the connection
+ * too many header lines, a declared body over the limit), is answered here with its status and {@code Connection: close}, and the connection
  * closes. Nothing of it, nor anything the client sends after it, reaches the aggregator or the app. Answers 408 when
  * a {@link ConnectionDeadlines read deadline} runs out. A refusal waits for the answers still owed to earlier
  * pipelined requests, so responses stay in order.
@@ -119,6 +120,13 @@ final class RequestGuard extends ChannelDuplexHandler {
                 || headers.getAll(HttpHeaderNames.TRANSFER_ENCODING).size() > 1)) {
             return new Refusal(HttpResponseStatus.NOT_IMPLEMENTED, "Transfer-Encoding: " + codings
                     + " (expected: chunked alone)");
+        }
+        long length = HttpUtil.getContentLength(request, -1L);
+        if (length > limits.maxBodySize() && !HttpUtil.is100ContinueExpected(request)) {
+            // The aggregator would answer 413 and keep the connection, reading and dropping the whole body. With
+            // Expect: 100-continue it is left to the aggregator: that client has not sent its body.
+            return new Refusal(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "a body of " + length
+                    + " bytes, more than " + limits.maxBodySize() + " (drover.http.max-body-size)");
         }
         if (heads - responses >= MAX_PIPELINED) {
             return new Refusal(HttpResponseStatus.TOO_MANY_REQUESTS, "more than " + MAX_PIPELINED

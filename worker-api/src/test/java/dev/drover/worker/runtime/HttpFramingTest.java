@@ -150,7 +150,22 @@ class HttpFramingTest {
 
     @Test
     void bodyTooLargeIs413BeforeItIsRead() {
-        String wire = send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n");
+        assertRefused(413, send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n"));
+    }
+
+    @Test
+    void bodyTooLargeWithExpectContinueIs413AndTheConnectionStays() {
+        String wire = send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n"
+                + "GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertEquals(List.of(413, 200), statuses(wire), "the body was never sent: " + wire);
+        assertTrue(channel.isOpen());
+        assertEquals(List.of("GET /next "), seen);
+    }
+
+    @Test
+    void chunkedBodyTooLargeIs413() {
+        String wire = send("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "800\r\n" + "x".repeat(2048) + "\r\n0\r\n\r\n");
         assertEquals(List.of(413), statuses(wire), wire);
         assertFalse(channel.isOpen());
         assertEquals(List.of(), seen);
