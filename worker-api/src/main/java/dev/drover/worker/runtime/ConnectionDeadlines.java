@@ -2,21 +2,25 @@ package dev.drover.worker.runtime;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.netty.util.concurrent.Ticker;
 import java.util.concurrent.TimeUnit;
 
 /**
  * One connection's read deadlines, fed by {@link ServerCodec}: an idle keep-alive connection is closed after
- * idle-timeout; a request head must be complete within header-timeout of its first byte (the slowloris defence);
- * a body may pause for at most body-timeout between reads. While a response to an earlier request is still owed,
+ * idle-timeout; a request head must be complete within header-timeout of its first read (the slowloris defence);
+ * a body may pause for at most body-timeout between reads. One clock reading per request in the usual case (the
+ * whole request in one read), and one scheduled check per connection, moved only when it fires or when a phase
+ * with a shorter limit begins: checks on a keep-alive connection cost next to nothing. While a response to an earlier request is still owed,
  * no clock runs (it is the app's turn), and every clock restarts when that response has been written.
- * A head or body that runs out of time is answered 408 by {@link RequestGuard} (a {@link Expired} event).
+ * A head or body that runs out of time is handed to {@link Expiry} (ServerCodec answers 408 and closes).
  */
 final class ConnectionDeadlines {
 
     private static final LazyLogging.Log log = LazyLogging.Log.of(ConnectionDeadlines.class);
 
-    /** The user event a read deadline fires: {@code what} is "header" or "body". */
-    record Expired(String what, long limitMs) {
+    /** Told when a head or a body ran out of time: {@code what} is "header" or "body". */
+    interface Expiry {
+        void expired(String what, long limitMs);
     }
 
     private enum Phase { IDLE, HEAD, BODY }
@@ -25,16 +29,20 @@ final class ConnectionDeadlines {
     private final long headerNanos;
     private final long bodyNanos;
     private Phase phase = Phase.IDLE;
+    private boolean headClockStarted;
     private long heads;
     private long responses;
     /** When the current phase's clock started (the event loop's ticker). */
     private long since;
     /** When the scheduled check runs. It is moved only when a phase with a shorter limit begins. */
     private long checkAt;
+    private final Expiry expiry;
     private ChannelHandlerContext ctx;
+    private Ticker ticker;
     private ScheduledFuture<?> check;
 
-    ConnectionDeadlines(HttpLimits limits) {
+    ConnectionDeadlines(HttpLimits limits, Expiry expiry) {
+        this.expiry = expiry;
         idleNanos = TimeUnit.MILLISECONDS.toNanos(limits.idleTimeoutMs());
         headerNanos = TimeUnit.MILLISECONDS.toNanos(limits.headerTimeoutMs());
         bodyNanos = TimeUnit.MILLISECONDS.toNanos(limits.bodyTimeoutMs());
@@ -45,6 +53,7 @@ final class ConnectionDeadlines {
             return;
         }
         this.ctx = ctx;
+        this.ticker = ctx.executor().ticker();
         since = now();
         schedule(since + idleNanos);
     }
@@ -56,38 +65,47 @@ final class ConnectionDeadlines {
         }
     }
 
-    /** Bytes of a request head arrived (called on every read until the head is decoded). */
-    void headStarted() {
+    /**
+     * Bytes of a request head arrived, with no head under way. Its clock starts at the end of this read
+     * ({@link #readDone}), and only if the head is still incomplete then: a whole head in one read, the usual case,
+     * costs no clock reading.
+     */
+    void requestStarted() {
         if (phase == Phase.IDLE) {
-            enter(Phase.HEAD);
+            phase = Phase.HEAD;
+            headClockStarted = false;
         }
     }
 
     void headDecoded() {
         heads++;
-        enter(Phase.BODY);
-    }
-
-    void bodyRead() {
-        if (phase == Phase.BODY) {
-            since = now();
-        }
+        phase = Phase.BODY;
     }
 
     /** The request is complete, or (a refused Expect: 100-continue) abandoned. */
     void requestEnded() {
-        enter(Phase.IDLE);
+        phase = Phase.IDLE;
+        if (!waiting()) {
+            restartClock(); // answered before it was complete (a 413): the idle clock starts now
+        }
+    }
+
+    /** The end of one read: a head still incomplete has its clock started once; a body's clock restarts. */
+    void readDone() {
+        if (phase == Phase.BODY || phase == Phase.HEAD && !headClockStarted) {
+            headClockStarted = true;
+            restartClock();
+        }
     }
 
     void responseWritten() {
         responses++;
         if (!waiting()) {
-            since = now(); // the clock of whatever the client is doing starts now, not while the app was busy
+            restartClock(); // the clock of whatever the client does next starts now, not while the app was busy
         }
     }
 
-    private void enter(Phase next) {
-        phase = next;
+    private void restartClock() {
         since = now();
         long due = since + limit();
         if (ctx != null && due - checkAt < 0) {
@@ -128,13 +146,12 @@ final class ConnectionDeadlines {
                     TimeUnit.NANOSECONDS.toMillis(idleNanos));
             ctx.close();
         } else {
-            ctx.fireUserEventTriggered(new Expired(phase == Phase.HEAD ? "header" : "body",
-                    TimeUnit.NANOSECONDS.toMillis(limit())));
+            expiry.expired(phase == Phase.HEAD ? "header" : "body", TimeUnit.NANOSECONDS.toMillis(limit()));
         }
     }
 
     /** The event loop's clock: the real one, or the one an EmbeddedChannel test moves forward. */
     private long now() {
-        return ctx != null ? ctx.executor().ticker().nanoTime() : System.nanoTime();
+        return ticker != null ? ticker.nanoTime() : System.nanoTime();
     }
 }

@@ -17,8 +17,8 @@ import java.util.function.Supplier;
 
 /**
  * The worker's HTTP/1.1 server on the listening sockets it adopted from the master (no bind: the sockets arrive
- * bound and listening). Pipeline: the connection limit, the strict codec with its read deadlines, the request guard,
- * the aggregator, connection tracking, the app's handler, a last-resort 500.
+ * bound and listening). Pipeline: the connection limit, the strict codec (which refuses what RFC 9112 says to refuse
+ * and keeps the read deadlines), the aggregator, connection tracking, the app's handler, a last-resort 500.
  */
 final class HttpService {
 
@@ -43,8 +43,7 @@ final class HttpService {
      * and the tests run, so that they exercise the real thing.
      */
     static void addHttp(ChannelPipeline pipeline, HttpLimits limits, ChannelHandler... tail) {
-        pipeline.addLast(new ServerCodec(limits), new RequestGuard(limits),
-                new HttpObjectAggregator(limits.maxBodySize()));
+        pipeline.addLast(new ServerCodec(limits), new HttpObjectAggregator(limits.maxBodySize()));
         pipeline.addLast(tail);
     }
 
