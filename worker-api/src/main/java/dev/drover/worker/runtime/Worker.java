@@ -190,7 +190,7 @@ final class Worker implements MasterLink.Listener {
             // Tell the master at once, not at the next STATS: its replacement starts booting now.
             tracker.notifyAtRequest(env.maxRequests(), () -> linkLoop.execute(this::reportStats));
         }
-        http = new HttpService(httpLoops, app, tracker);
+        http = new HttpService(httpLoops, app, tracker, env.http());
         for (int i = 0; i < fds.size(); i++) {
             http.adopt(env.listenerKinds().get(i), fds.get(i));
         }
