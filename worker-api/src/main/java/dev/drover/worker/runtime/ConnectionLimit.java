@@ -55,6 +55,11 @@ final class ConnectionLimit extends ChannelInboundHandlerAdapter {
         return open.get();
     }
 
+    /** Whether accepting is allowed as far as this limit goes (AcceptBackoff asks before it resumes accepting). */
+    boolean belowLimit() {
+        return !paused;
+    }
+
     /** Connections open and close on every event loop: the decision is made under the lock, on the count now. */
     private synchronized void update() {
         int now = open.get();

@@ -29,6 +29,7 @@ final class HttpService {
     /** Added to while connections on the first listener may already be hitting the connection limit. */
     private final List<Channel> servers = new CopyOnWriteArrayList<>();
     private final ConnectionLimit connectionLimit;
+    private final AcceptBackoff acceptBackoff;
 
     HttpService(EventLoopGroup loops, DroverApp app, ConnectionTracker tracker, HttpLimits limits) {
         this.loops = loops;
@@ -36,6 +37,7 @@ final class HttpService {
         this.tracker = tracker;
         this.limits = limits;
         this.connectionLimit = new ConnectionLimit(limits.maxConnections(), servers);
+        this.acceptBackoff = new AcceptBackoff(tracker::connections, connectionLimit::belowLimit);
     }
 
     /**
@@ -67,7 +69,8 @@ final class HttpService {
     }
 
     private ServerBootstrap bootstrap() {
-        return new ServerBootstrap().group(loops)
+        // handler(): first in each listening channel's pipeline, from its registration on, ahead of Netty's acceptor.
+        return new ServerBootstrap().group(loops).handler(acceptBackoff)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {

@@ -194,8 +194,6 @@ final class Worker implements MasterLink.Listener {
         for (int i = 0; i < fds.size(); i++) {
             http.adopt(env.listenerKinds().get(i), fds.get(i));
         }
-        AcceptBackoff backoff = new AcceptBackoff(tracker::connections);
-        http.servers().forEach(server -> server.pipeline().addFirst("drover-accept-backoff", backoff));
         long bootMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - mainStarted);
         link.send(LinkMessage.of(LinkMessage.Type.READY).put("boot_ms", bootMs).build());
         lastTick = System.nanoTime();
