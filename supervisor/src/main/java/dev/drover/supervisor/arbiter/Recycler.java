@@ -225,11 +225,19 @@ final class Recycler {
         }
     }
 
-    /** Reads PSS and USS; a process already gone keeps its last readings. */
+    /**
+     * Reads PSS and USS, and RSS with them (statm, ~10 µs), so that a reading shown together (ctl status, a recycle
+     * line) is of one moment, even for a worker younger than its first tick; a process already gone keeps its last
+     * readings.
+     */
     private static void readRollup(WorkerHandle w, long now) {
         ProcMemory.Rollup rollup = ProcMemory.rollup(w.pid);
         if (rollup.pssBytes() < 0) {
             return;
+        }
+        long rss = ProcMemory.rssBytes(w.pid);
+        if (rss > 0) {
+            w.rssBytes = rss;
         }
         w.pssBytes = rollup.pssBytes();
         w.ussBytes = rollup.ussBytes();
