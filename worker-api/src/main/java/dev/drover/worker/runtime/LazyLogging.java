@@ -7,16 +7,28 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Logging that starts logback only when something is logged. Starting SLF4J and logback costs about 100 ms of
+ * Logging that keeps logback off the boot's critical path. Starting SLF4J and logback costs about 100 ms of
  * CPU (a ServiceLoader scan of every jar, annotation proxies, time zones), and nothing a worker does before READY
- * needs to log; Netty, though, asks for its loggers in the static initialisers of its classes. So Netty gets
- * {@link #install() a factory} whose loggers are created on the first message at INFO or above, and the runtime's
+ * needs to log, so it starts on main after the app's start, while the control link's attach (the longer branch of
+ * the boot) is still under way ({@link #start()}). Netty, though, asks for its loggers in the static initialisers
+ * of its classes. So Netty gets {@link #install() a factory} whose loggers are created on the first message at INFO or above, and the runtime's
  * classes use {@link Log}, which does the same. Workers log at INFO (dev.drover.logging.DroverLogConfigurator), so
  * Netty's TRACE and DEBUG are off here by construction: they are answered without touching logback.
  */
 final class LazyLogging {
 
     private LazyLogging() {
+    }
+
+    /**
+     * Starts SLF4J and logback now, on the calling thread, and returns when they are ready. The worker calls it before
+     * it accepts a connection: while SLF4J starts, it
+     * hands other threads stand-in loggers, and a message logged through one of those in that moment could be lost
+     * (seen here: an app's ERROR on an event loop, while the main thread's first INFO line was starting logback, never
+     * reached the log). Once started, every logger is a real one.
+     */
+    static void start() {
+        LoggerFactory.getILoggerFactory();
     }
 
     /** Makes Netty's loggers lazy. Call before any Netty class is loaded. */

@@ -123,6 +123,8 @@ final class Worker implements MasterLink.Listener {
         if (env.warmup().enabled()) {
             warmup = new Warmup(app, env.warmup()).run();
         }
+        // On main, after the app's start (which may log, alone) and while the attach (the longer branch) goes on.
+        LazyLogging.start();
         List<Integer> fds;
         try {
             fds = attaching.get();
