@@ -323,6 +323,15 @@ public final class Arbiter {
         }
     }
 
+    /** For tests: the table, to check what the loop did. */
+    Workers workers() {
+        return workers;
+    }
+
+    Generations generations() {
+        return generations;
+    }
+
     /** Durations in log lines read as HOCON writes them: 30s, 0.5s. */
     static String seconds(Duration d) {
         double s = d.toMillis() / 1000.0;

@@ -177,7 +177,7 @@ final class Recycler {
      * the status reading is older than ROLLUP_PERIOD_MS. Returns the reading the limits apply to.
      */
     private long readMemory(WorkerHandle w, long now) {
-        w.recordRss(ProcMemory.rssBytes(w.pid()));
+        w.recordRss(w.process().rssBytes());
         boolean needed = policy.needsRollup(w.rssBytes());
         if (needed) {
             readRollup(w, now);
@@ -201,7 +201,7 @@ final class Recycler {
 
     /** Reads PSS and USS; a process already gone keeps its last readings. */
     private static void readRollup(WorkerHandle w, long now) {
-        ProcMemory.Rollup rollup = ProcMemory.rollup(w.pid());
+        ProcMemory.Rollup rollup = w.process().rollup();
         if (rollup.pssBytes() >= 0) {
             w.recordRollup(rollup.pssBytes(), rollup.ussBytes(), now);
         }

@@ -111,6 +111,16 @@ final class ChildProcess implements WorkerProcess {
     }
 
     @Override
+    public long rssBytes() {
+        return ProcMemory.rssBytes(process.pid());
+    }
+
+    @Override
+    public ProcMemory.Rollup rollup() {
+        return ProcMemory.rollup(process.pid());
+    }
+
+    @Override
     public synchronized List<String> outputTail() {
         return output == null ? List.of() : output.tail();
     }

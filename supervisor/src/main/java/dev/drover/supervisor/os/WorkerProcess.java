@@ -30,6 +30,12 @@ public interface WorkerProcess {
     /** SIGINT: the worker's quick stop. */
     void interrupt();
 
+    /** Its resident set size in bytes (ProcMemory: cheap), or -1 once it is gone. */
+    long rssBytes();
+
+    /** Its PSS and USS (ProcMemory: milliseconds), -1 each once it is gone. */
+    ProcMemory.Rollup rollup();
+
     /** Its last lines of output; complete once its exit was reported. */
     List<String> outputTail();
 
