@@ -322,10 +322,6 @@ final class WorkerHandle {
     /** How every log line names a worker: {@code worker 2 (pid 41872, gen 3)}. */
     @Override
     public String toString() {
-        return name(id, process.pid(), generation);
-    }
-
-    static String name(int id, long pid, int generation) {
-        return "worker " + id + " (pid " + pid + ", gen " + generation + ")";
+        return "worker " + id + " (pid " + process.pid() + ", gen " + generation + ")";
     }
 }

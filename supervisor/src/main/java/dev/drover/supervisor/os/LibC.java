@@ -27,9 +27,6 @@ public final class LibC {
 
         @SaveError
         long syscall(long number, long arg1, long arg2, long arg3, long arg4);
-
-        @SaveError
-        int close(int fd);
     }
 
     public static final int SIGHUP = 1;

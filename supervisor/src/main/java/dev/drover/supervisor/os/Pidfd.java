@@ -56,9 +56,9 @@ final class Pidfd {
     synchronized void close() {
         if (!closed) {
             closed = true;
-            if (LibC.calls().close(fd) != 0) {
-                org.slf4j.LoggerFactory.getLogger(Pidfd.class).warn("close(pidfd {} of pid {}) failed: {}", fd, pid,
-                        LibC.lastError());
+            String failure = Posix.close(fd);
+            if (failure != null) {
+                org.slf4j.LoggerFactory.getLogger(Pidfd.class).warn("pidfd of pid {}: {}", pid, failure);
             }
         }
     }

@@ -7,8 +7,8 @@ import jnr.posix.POSIX;
 import jnr.posix.POSIXFactory;
 
 /**
- * The POSIX calls the JDK does not expose, through jnr-posix, each checked where it is made: kill, umask, the
- * open-file limit, strerror. umask matters because a socket file must be created with its final mode rather
+ * The POSIX calls the JDK does not expose, through jnr-posix, each checked where it is made: kill, close, umask,
+ * the open-file limit, strerror. umask matters because a socket file must be created with its final mode rather
  * than chmod-ed afterwards through a path someone else may have swapped for a symbolic link.
  */
 public final class Posix {
@@ -79,6 +79,15 @@ public final class Posix {
             return null;
         }
         return "kill(" + pid + ", " + signal + ") failed: " + describeErrno(p.errno());
+    }
+
+    /** close(2); returns null, or why it failed. */
+    static String close(int fd) {
+        POSIX p = posix();
+        if (p.close(fd) == 0) {
+            return null;
+        }
+        return "close(" + fd + ") failed: " + describeErrno(p.errno());
     }
 
     /** Sets the soft and hard open-file limit; returns null, or why setrlimit failed. */
