@@ -199,12 +199,21 @@ final class Recycler {
         }
     }
 
-    /** Reads PSS and USS; a process already gone keeps its last readings. */
+    /**
+     * Reads PSS and USS, and RSS with them (statm, ~10 µs), so that a reading shown together (ctl status, a recycle
+     * line) is of one moment, even for a worker younger than its first tick; a process already gone keeps its last
+     * readings.
+     */
     private static void readRollup(WorkerHandle w, long now) {
         ProcMemory.Rollup rollup = w.process().rollup();
-        if (rollup.pssBytes() >= 0) {
-            w.recordRollup(rollup.pssBytes(), rollup.ussBytes(), now);
+        if (rollup.pssBytes() < 0) {
+            return;
         }
+        long rss = w.process().rssBytes();
+        if (rss > 0) {
+            w.recordRss(rss);
+        }
+        w.recordRollup(rollup.pssBytes(), rollup.ussBytes(), now);
     }
 
     /** What a recycle log line reports about the worker at that moment. */
