@@ -55,7 +55,7 @@ class WarmupIT {
 
             // Netty's native library: the master's copy in its runtime directory, not one extracted per worker.
             String maps = Files.readString(Path.of("/proc", Long.toString(pid), "maps"));
-            assertTrue(maps.lines().anyMatch(l -> l.matches(".*/drover-" + drover.pid() + "-[^/]*/libnetty_transport_native_epoll_[a-z_0-9]+\\.so")),
+            assertTrue(maps.lines().anyMatch(l -> l.matches(".*/master-" + drover.pid() + "-[^/]*/libnetty_transport_native_epoll_[a-z_0-9]+\\.so")),
                     "worker maps the master's copy of Netty's library:\n" + maps.lines().filter(l -> l.contains("netty")).toList());
         }
     }

@@ -27,7 +27,8 @@ public record Settings(
         Duration timeout,
         Duration bootTimeout,
         Optional<Path> configFile,
-        Map<String, String> origins) {
+        Map<String, String> origins,
+        HttpSettings http) {
 
     /** Where a key's value came from (file:line, an environment variable, a flag or the default), for messages. */
     public String origin(String key) {

@@ -58,7 +58,8 @@ final class SettingsReader {
                 positiveDuration("timeout"),
                 positiveDuration("boot-timeout"),
                 file,
-                origins());
+                origins(),
+                httpSettings());
         if (!problems.isEmpty()) {
             throw new ConfigError(problems);
         }
@@ -116,6 +117,28 @@ final class SettingsReader {
             problem(key, "not a size", expected);
         }
         return 0;
+    }
+
+    private HttpSettings httpSettings() {
+        return new HttpSettings(byteCount("http.max-request-line", 64), byteCount("http.max-header-size", 256),
+                wholeNumber("http.max-headers", 1), byteCount("http.max-body-size", 0),
+                positiveDuration("http.header-timeout"), positiveDuration("http.body-timeout"),
+                positiveDuration("http.idle-timeout"), wholeNumber("http.max-connections", 1));
+    }
+
+    /** A size in bytes that fits the HTTP codec (an int), at least {@code min}. */
+    private int byteCount(String key, int min) {
+        String expected = "a size such as 8K or 1M, from " + min + " bytes to 2047M";
+        try {
+            long value = config.getBytes(key);
+            if (value >= min && value <= Integer.MAX_VALUE) {
+                return (int) value;
+            }
+            problem(key, "out of range", expected);
+        } catch (ConfigException.BadValue | ConfigException.WrongType e) {
+            problem(key, "not a size", expected);
+        }
+        return min;
     }
 
     private CdsSettings cdsSettings() {

@@ -65,6 +65,7 @@ public final class WorkerSpawner {
         env.put("DROVER_INTERNAL_CONFIG", settings.configFile().map(p -> p.toAbsolutePath().toString()).orElse(""));
         env.put("DROVER_INTERNAL_MASTER_PID", Long.toString(ProcessHandle.current().pid()));
         env.put("DROVER_INTERNAL_MAX_REQUESTS", Long.toString(spec.maxRequests()));
+        env.putAll(settings.http().workerEnvironment());
         nettyNative.ifPresent(lib -> env.put("DROVER_INTERNAL_NETTY_NATIVE", lib.toString()));
         if (settings.memory().softLimit() > 0 || settings.memory().hardLimit() > 0) {
             // Memory limits mean memory recycles, and so leak reports: the worker takes its baseline histogram then.

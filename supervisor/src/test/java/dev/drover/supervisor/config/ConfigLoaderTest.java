@@ -87,6 +87,26 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void httpLimitsHaveDefaultsAreCheckedAndReachTheWorkers() throws Exception {
+        HttpSettings defaults = load(Optional.empty(), Map.of(), APP).http();
+        assertEquals(new HttpSettings(8192, 32768, 100, 1 << 20, Duration.ofSeconds(60), Duration.ofSeconds(60),
+                Duration.ofSeconds(75), 10_000), defaults);
+        Path conf = file("drover.http {", "  max-header-size = 16K", "  idle-timeout = 5s", "}");
+        HttpSettings set = load(Optional.of(conf), Map.of("DROVER_HTTP_MAX_CONNECTIONS", "50"), APP).http();
+        assertEquals(16384, set.maxHeaderSize());
+        assertEquals("5000", set.workerEnvironment().get("DROVER_INTERNAL_HTTP_IDLE_TIMEOUT_MS"));
+        assertEquals("50", set.workerEnvironment().get("DROVER_INTERNAL_HTTP_MAX_CONNECTIONS"));
+        Path bad = file("drover.http {", "  max-request-line = 10", "  max-body-size = 3G", "  header-timeout = 0s",
+                "  max-headers = lots", "}");
+        String message = problem(Optional.of(bad), Map.of(), APP);
+        assertTrue(message.contains("drover.http.max-request-line = 10 (" + bad + ":2): out of range (expected: a size"
+                + " such as 8K or 1M, from 64 bytes to 2047M)"), message);
+        assertTrue(message.contains("drover.http.max-body-size = \"3G\" (" + bad + ":3): out of range"), message);
+        assertTrue(message.contains("drover.http.header-timeout = \"0s\" (" + bad + ":4): zero"), message);
+        assertTrue(message.contains("drover.http.max-headers = \"lots\" (" + bad + ":5): not a whole number"), message);
+    }
+
+    @Test
     void warmupIsOffByDefaultAndItsRequestsAreChecked() throws Exception {
         WarmupSettings off = load(Optional.empty(), Map.of(), APP).warmup();
         assertEquals(new WarmupSettings(0, List.of("GET /"), Duration.ofSeconds(10)), off);

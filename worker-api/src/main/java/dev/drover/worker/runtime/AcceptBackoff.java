@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
 
 /**
@@ -28,13 +29,16 @@ final class AcceptBackoff extends ChannelInboundHandlerAdapter {
     static final long RETRY_MS = 1000;
 
     private final IntSupplier connections;
+    /** ConnectionLimit's say: a retry must not resume accepting on a worker that is at its connection limit. */
+    private final BooleanSupplier belowConnectionLimit;
     /** Read while descriptors are still to be had: at EMFILE, neither /proc nor the management library can be opened. */
     private final String limit = readLimit();
     /** When the current episode began (System.nanoTime), 0 outside one; touched on event loops only, hence volatile. */
     private volatile long episodeSince;
 
-    AcceptBackoff(IntSupplier connections) {
+    AcceptBackoff(IntSupplier connections, BooleanSupplier belowConnectionLimit) {
         this.connections = connections;
+        this.belowConnectionLimit = belowConnectionLimit;
     }
 
     @Override
@@ -66,7 +70,9 @@ final class AcceptBackoff extends ChannelInboundHandlerAdapter {
         }
         ctx.channel().config().setAutoRead(false);
         ctx.channel().eventLoop().schedule(() -> {
-            ctx.channel().config().setAutoRead(true);
+            if (belowConnectionLimit.getAsBoolean()) {
+                ctx.channel().config().setAutoRead(true); // else ConnectionLimit resumes once a connection closes
+            }
         }, RETRY_MS, TimeUnit.MILLISECONDS);
     }
 

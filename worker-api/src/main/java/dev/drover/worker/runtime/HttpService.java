@@ -3,35 +3,50 @@ package dev.drover.worker.runtime;
 import dev.drover.worker.api.DroverApp;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpServerCodec;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 
 /**
  * The worker's HTTP/1.1 server on the listening sockets it adopted from the master (no bind: the sockets arrive
- * bound and listening). Pipeline: codec, aggregator, connection tracking, the app's handler, a last-resort 500.
+ * bound and listening). Pipeline: the connection limit, the strict codec (which refuses what RFC 9112 says to refuse
+ * and keeps the read deadlines), the aggregator, connection tracking, the app's handler, a last-resort 500.
  */
 final class HttpService {
-
-    /** Largest request body the aggregator buffers. */
-    static final int MAX_CONTENT = 1 << 20;
 
     private final EventLoopGroup loops;
     private final DroverApp app;
     private final ConnectionTracker tracker;
-    private final List<Channel> servers = new ArrayList<>();
+    private final HttpLimits limits;
+    /** Added to while connections on the first listener may already be hitting the connection limit. */
+    private final List<Channel> servers = new CopyOnWriteArrayList<>();
+    private final ConnectionLimit connectionLimit;
+    private final AcceptBackoff acceptBackoff;
 
-    HttpService(EventLoopGroup loops, DroverApp app, ConnectionTracker tracker) {
+    HttpService(EventLoopGroup loops, DroverApp app, ConnectionTracker tracker, HttpLimits limits) {
         this.loops = loops;
         this.app = app;
         this.tracker = tracker;
+        this.limits = limits;
+        this.connectionLimit = new ConnectionLimit(limits.maxConnections(), servers);
+        this.acceptBackoff = new AcceptBackoff(tracker::connections, connectionLimit::belowLimit);
+    }
+
+    /**
+     * The HTTP part of a connection's pipeline, then {@code tail} (the app's handler, ...): also what the warm-up
+     * and the tests run, so that they exercise the real thing.
+     */
+    static void addHttp(ChannelPipeline pipeline, HttpLimits limits, ChannelHandler... tail) {
+        pipeline.addLast(new ServerCodec(limits), new HttpObjectAggregator(limits.maxBodySize()));
+        pipeline.addLast(tail);
     }
 
     /** Starts accepting on the inherited fd; {@code kind} is "tcp" or "unix", as the master says. */
@@ -54,12 +69,14 @@ final class HttpService {
     }
 
     private ServerBootstrap bootstrap() {
-        return new ServerBootstrap().group(loops)
+        // handler(): first in each listening channel's pipeline, from its registration on, ahead of Netty's acceptor.
+        return new ServerBootstrap().group(loops).handler(acceptBackoff)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(MAX_CONTENT),
-                                tracker.newHandler(), app.newRequestHandler(), new LastResortHandler());
+                        ch.pipeline().addLast(connectionLimit);
+                        addHttp(ch.pipeline(), limits, tracker.newHandler(), app.newRequestHandler(),
+                                new LastResortHandler());
                     }
                 });
     }

@@ -4,6 +4,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -12,7 +13,10 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 
-/** The pipeline's tail: answers 500 when the app's handler throws, and 404 for a request the app let through. */
+/**
+ * The pipeline's tail: answers 500 when the app's handler throws, and 404 for a request the app let through.
+ * A client that went away (a reset, a close in the middle of a request) is one DEBUG line: nothing failed here.
+ */
 final class LastResortHandler extends ChannelInboundHandlerAdapter {
 
     private static final LazyLogging.Log log = LazyLogging.Log.of(LastResortHandler.class);
@@ -25,13 +29,23 @@ final class LastResortHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof java.io.IOException) {
-            ctx.close(); // the client went away; nothing to answer
+        if (clientWentAway(ctx, cause)) {
+            log.debug("client {} went away: {}", ctx.channel().remoteAddress(), cause.toString());
+            ctx.close();
             return;
         }
         log.error("request handler failed; answering 500 and closing the connection", cause);
         respond(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error\n")
                 .addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /**
+     * A reset or broken pipe (an IOException from the transport), or Netty's aggregator noticing the close of a
+     * client in the middle of a request (PrematureChannelClosureException, raised on channelInactive).
+     */
+    static boolean clientWentAway(ChannelHandlerContext ctx, Throwable cause) {
+        return cause instanceof java.io.IOException || cause instanceof PrematureChannelClosureException
+                || cause.getCause() instanceof java.io.IOException && !ctx.channel().isActive();
     }
 
     private static io.netty.channel.ChannelFuture respond(ChannelHandlerContext ctx, HttpResponseStatus status,

@@ -51,6 +51,14 @@ final class LazyLogging {
             return logger;
         }
 
+        /** Workers log at INFO, so this is usually a no-op; it still starts logback the first time. */
+        void debug(String format, Object... args) {
+            Logger logger = logger();
+            if (logger.isDebugEnabled()) {
+                logger.debug(format, args);
+            }
+        }
+
         void info(String format, Object... args) {
             logger().info(format, args);
         }

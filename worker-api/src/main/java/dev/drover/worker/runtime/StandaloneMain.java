@@ -42,7 +42,7 @@ public final class StandaloneMain {
                         .resolve()));
         EventLoopGroup loops =
                 new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(), EpollIoHandler.newFactory());
-        HttpService http = new HttpService(loops, app, new ConnectionTracker());
+        HttpService http = new HttpService(loops, app, new ConnectionTracker(), HttpLimits.DEFAULTS);
         http.bind(address);
         return (InetSocketAddress) http.servers().get(0).localAddress();
     }

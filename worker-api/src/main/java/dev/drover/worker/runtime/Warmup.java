@@ -3,8 +3,6 @@ package dev.drover.worker.runtime;
 import dev.drover.worker.api.DroverApp;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -95,8 +93,8 @@ final class Warmup {
             if (channel != null) {
                 channel.finishAndReleaseAll();
             }
-            channel = new EmbeddedChannel(new HttpServerCodec(), new HttpObjectAggregator(HttpService.MAX_CONTENT),
-                    app.newRequestHandler(), new LastResortHandler());
+            channel = new EmbeddedChannel();
+            HttpService.addHttp(channel.pipeline(), HttpLimits.DEFAULTS, app.newRequestHandler(), new LastResortHandler());
         }
         // A direct buffer from the channel's allocator, as the epoll transport delivers them: the JIT then
         // compiles the codec for the buffer types real traffic brings, and need not throw that work away later.

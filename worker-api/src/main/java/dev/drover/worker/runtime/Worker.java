@@ -190,12 +190,10 @@ final class Worker implements MasterLink.Listener {
             // Tell the master at once, not at the next STATS: its replacement starts booting now.
             tracker.notifyAtRequest(env.maxRequests(), () -> linkLoop.execute(this::reportStats));
         }
-        http = new HttpService(httpLoops, app, tracker);
+        http = new HttpService(httpLoops, app, tracker, env.http());
         for (int i = 0; i < fds.size(); i++) {
             http.adopt(env.listenerKinds().get(i), fds.get(i));
         }
-        AcceptBackoff backoff = new AcceptBackoff(tracker::connections);
-        http.servers().forEach(server -> server.pipeline().addFirst("drover-accept-backoff", backoff));
         long bootMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - mainStarted);
         link.send(LinkMessage.of(LinkMessage.Type.READY).put("boot_ms", bootMs).build());
         lastTick = System.nanoTime();

@@ -10,7 +10,7 @@ import java.util.Map;
  */
 record WorkerEnv(int workerId, int generation, String secret, Path linkSocket, List<String> listenerKinds,
                  String appClass, Path configFile, long masterPid, long maxRequests, Path nettyNative,
-                 Warmup.Plan warmup, long evidenceBaselineMs) {
+                 Warmup.Plan warmup, long evidenceBaselineMs, HttpLimits http) {
 
     static final String PREFIX = "DROVER_INTERNAL_";
 
@@ -31,7 +31,8 @@ record WorkerEnv(int workerId, int generation, String secret, Path linkSocket, L
                 new Warmup.Plan(Integer.parseInt(env.getOrDefault(PREFIX + "WARMUP_REQUESTS", "0")),
                         List.of(env.getOrDefault(PREFIX + "WARMUP_PATHS", "GET /").split("\n")),
                         Long.parseLong(env.getOrDefault(PREFIX + "WARMUP_TIME_LIMIT_MS", "10000"))),
-                Long.parseLong(env.getOrDefault(PREFIX + "EVIDENCE_BASELINE_MS", "0")));
+                Long.parseLong(env.getOrDefault(PREFIX + "EVIDENCE_BASELINE_MS", "0")),
+                HttpLimits.fromEnvironment(env, PREFIX));
     }
 
     private static String required(Map<String, String> env, String name) {
