@@ -67,8 +67,8 @@ public final class Arbiter {
                    Path runtimeDir, LongSupplier clock) {
         this.clock = clock;
         this.respawns = new Respawns(clock);
-        this.cds = new Cds(spawner, this::post, clock);
-        this.workers = new Workers(spawner, runtimeDir, clock, respawns, cds::archiveFor, this::post);
+        this.cds = new Cds(spawner, events::offer, clock);
+        this.workers = new Workers(spawner, runtimeDir, clock, respawns, cds::archiveFor, events::offer);
         this.shutdown = new Shutdown(workers, respawns, clock);
         this.recycler = new Recycler(workers);
         this.generations = new Generations(workers, recycler, cds, shutdown, sockets, reloader, clock,
