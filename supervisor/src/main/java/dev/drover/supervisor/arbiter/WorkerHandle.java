@@ -127,9 +127,13 @@ final class WorkerHandle {
 
     /** The one place the replacement pairing is made: {@code next} boots to take this worker's place. */
     void pairWith(WorkerHandle next) {
-        if (replacement != null || next.replaces != null) {
-            throw new IllegalStateException(this + " asked to be replaced by " + next + ", but " + this
-                    + " is already replaced by " + replacement + " or " + next + " already replaces " + next.replaces);
+        if (replacement != null) {
+            throw new IllegalStateException(this + " is already being replaced by " + replacement
+                    + "; cannot pair it with " + next + " too");
+        }
+        if (next.replaces != null) {
+            throw new IllegalStateException(next + " already replaces " + next.replaces + "; cannot pair it with "
+                    + this + " too");
         }
         replacement = next;
         next.replaces = this;

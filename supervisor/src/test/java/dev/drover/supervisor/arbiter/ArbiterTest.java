@@ -120,6 +120,21 @@ class ArbiterTest {
     }
 
     @Test
+    void aQuickStopInterruptsEveryWorkerAndKillsThemTwoSecondsLater() throws Exception {
+        Harness h = new Harness(Map.of("workers", 2));
+        h.settle();
+        h.signal("INT");
+        assertTrue(h.alive().stream().allMatch(p -> p.signals.equals(List.of("INT"))), "" + h.alive());
+        h.tick();
+        assertTrue(h.alive().stream().allMatch(p -> p.count("KILL") == 0), "killed before 2 s: " + h.alive());
+        h.tick();
+        assertTrue(h.alive().stream().allMatch(p -> p.count("KILL") == 1), "" + h.alive());
+        h.alive().forEach(p -> p.exit(128 + 9));
+        assertTrue(h.run());
+        assertEquals(2, h.spawned.size(), "nothing respawned");
+    }
+
+    @Test
     void youngCrashesSlowRespawnsDown() throws Exception {
         Harness h = new Harness(Map.of("workers", 1));
         h.settle();
