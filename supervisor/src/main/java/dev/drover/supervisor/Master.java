@@ -1,12 +1,15 @@
 package dev.drover.supervisor;
 
+import dev.drover.link.LinkMessage;
 import dev.drover.supervisor.arbiter.Arbiter;
 import dev.drover.supervisor.arbiter.Command;
 import dev.drover.supervisor.arbiter.Event;
+import dev.drover.supervisor.config.BindAddress;
 import dev.drover.supervisor.config.CapacityCheck;
 import dev.drover.supervisor.config.ConfigError;
 import dev.drover.supervisor.config.Settings;
 import dev.drover.supervisor.control.ControlServer;
+import dev.drover.supervisor.control.WorkerLink;
 import dev.drover.supervisor.control.WorkerLinkServer;
 import dev.drover.supervisor.os.Listener;
 import dev.drover.supervisor.os.Listeners;
@@ -17,6 +20,7 @@ import dev.drover.supervisor.os.PathErrors;
 import dev.drover.supervisor.os.PidFile;
 import dev.drover.supervisor.os.Posix;
 import dev.drover.supervisor.os.PrivateDirectory;
+import dev.drover.supervisor.os.ProcessSpawner;
 import dev.drover.supervisor.os.RuntimeDirectory;
 import dev.drover.supervisor.os.Signals;
 import dev.drover.supervisor.os.WorkerSpawner;
@@ -29,6 +33,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,16 +91,52 @@ public final class Master {
             teardown.push(writePidfile(settings.pidfile().get(), pid, settings));
         }
         Path linkSocket = runtimeDir.resolve("link.sock");
-        Arbiter arbiter = new Arbiter(settings, bound, listeners, reloader,
-                new WorkerSpawner(linkSocket, NettyNative.extract(runtimeDir)), System::nanoTime);
+        Arbiter arbiter = new Arbiter(settings, bound, sockets(listeners), reloader,
+                new ProcessSpawner(new WorkerSpawner(linkSocket, NettyNative.extract(runtimeDir))), runtimeDir,
+                System::nanoTime);
         Path controlPath = settings.controlSocketPath().orElse(runtimeDir.resolve("control.sock"));
         teardown.push(openControl(controlPath, arbiter, settings));
-        teardown.push(WorkerLinkServer.bind(linkSocket, io, arbiter::post));
+        teardown.push(WorkerLinkServer.bind(linkSocket, io, linkEvents(arbiter)));
         Signals.install(Command.signals(), name -> arbiter.post(new Event.SignalReceived(name)));
         log.info("master {} listening on {}; {} worker(s) of {}; control socket {}", pid,
                 String.join(", ", bound.stream().map(Listener::display).toList()), settings.workers(),
                 settings.app(), controlPath);
         return arbiter;
+    }
+
+    /** The arbiter's view of the listening sockets: binds for a reload fail as configuration errors. */
+    private static Arbiter.Sockets sockets(Listeners listeners) {
+        return new Arbiter.Sockets() {
+            @Override
+            public List<Listener> acquire(Settings next) throws ConfigError {
+                return bind(next, listeners);
+            }
+
+            @Override
+            public void releaseAllBut(Set<BindAddress> inUse) {
+                listeners.releaseAllBut(inUse);
+            }
+        };
+    }
+
+    /** What arrives on the workers' control links becomes arbiter events (on Netty's thread: post only). */
+    private static WorkerLinkServer.Inbound linkEvents(Arbiter arbiter) {
+        return new WorkerLinkServer.Inbound() {
+            @Override
+            public void hello(WorkerLink link, LinkMessage hello, long peerPid) {
+                arbiter.post(new Event.LinkHello(link, hello, peerPid));
+            }
+
+            @Override
+            public void received(WorkerLink link, LinkMessage message) {
+                arbiter.post(new Event.LinkReceived(link, message));
+            }
+
+            @Override
+            public void failed(WorkerLink link, String problem) {
+                arbiter.post(new Event.LinkFailed(link, problem));
+            }
+        };
     }
 
     /** Before anything starts: a log file that cannot be written is a configuration error, not a silent log. */
@@ -179,7 +220,7 @@ public final class Master {
 
     private static ControlServer openControl(Path path, Arbiter arbiter, Settings settings) throws ConfigError {
         try {
-            return ControlServer.open(path, arbiter::post);
+            return ControlServer.open(path, (command, reply) -> arbiter.post(new Event.ControlRequest(command, reply)));
         } catch (IOException e) {
             if (settings.controlSocketPath().isEmpty()) {
                 throw new IllegalStateException("cannot open the control socket in the master's runtime directory: "

@@ -3,8 +3,8 @@ package dev.drover.supervisor.arbiter;
 import dev.drover.supervisor.os.CdsArchive;
 import dev.drover.supervisor.os.PathErrors;
 import dev.drover.supervisor.os.PrivateDirectory;
+import dev.drover.supervisor.os.Spawner;
 import dev.drover.supervisor.os.WorkerOutput;
-import dev.drover.supervisor.os.WorkerSpawner;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -19,6 +19,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,17 +38,20 @@ final class Cds {
     private record Training(Process process, WorkerOutput output, Path partial, long deadline) {
     }
 
-    private final Arbiter arbiter;
-    private final WorkerSpawner spawner;
+    private final Spawner spawner;
+    private final Consumer<Event> post;
+    private final LongSupplier clock;
     private final Map<Integer, CdsArchive> byGeneration = new HashMap<>();
     private final Map<Path, Training> running = new HashMap<>();
     private final Set<Path> failed = new HashSet<>();
     /** The generation whose archive is to be built once no worker is booting (training must not slow a boot). */
     private Generation pending;
 
-    Cds(Arbiter arbiter, WorkerSpawner spawner) {
-        this.arbiter = arbiter;
+    /** {@code post}: where a training run's exit is reported, as an event. */
+    Cds(Spawner spawner, Consumer<Event> post, LongSupplier clock) {
         this.spawner = spawner;
+        this.post = post;
+        this.clock = clock;
     }
 
     void prepare(Generation generation) {
@@ -83,8 +88,8 @@ final class Cds {
             Files.deleteIfExists(partial);
             Process process = spawner.train(generation.settings(), partial);
             WorkerOutput output = WorkerOutput.follow(process, "AppCDS training (pid " + process.pid() + ")",
-                    status -> arbiter.post(new Event.TrainingExited(archive, status)));
-            running.put(archive, new Training(process, output, partial, arbiter.now() + TRAINING_TIMEOUT.toNanos()));
+                    status -> post.accept(new Event.TrainingExited(archive, status)));
+            running.put(archive, new Training(process, output, partial, clock.getAsLong() + TRAINING_TIMEOUT.toNanos()));
             log.info("generation {}: building the AppCDS archive {} with a training run (pid {}); workers spawned "
                     + "meanwhile start without it", generation.number(), archive, process.pid());
         } catch (IOException e) {

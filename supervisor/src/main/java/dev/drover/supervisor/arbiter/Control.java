@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,10 +54,23 @@ final class Control {
     /** How old a PSS/USS reading `drover ctl status` accepts. */
     static final long STATUS_ROLLUP_MAX_AGE_MS = 1000;
 
-    private final Arbiter arbiter;
+    private final Workers workers;
+    private final Generations generations;
+    private final Recycler recycler;
+    private final Leaks leaks;
+    private final Shutdown shutdown;
+    private final LongSupplier clock;
+    private final long startedAt;
 
-    Control(Arbiter arbiter) {
-        this.arbiter = arbiter;
+    Control(Workers workers, Generations generations, Recycler recycler, Leaks leaks, Shutdown shutdown,
+            LongSupplier clock) {
+        this.workers = workers;
+        this.generations = generations;
+        this.recycler = recycler;
+        this.leaks = leaks;
+        this.shutdown = shutdown;
+        this.clock = clock;
+        this.startedAt = clock.getAsLong();
     }
 
     /** A snapshot or heap dump a worker is writing, and the ctl client waiting for it. */
@@ -82,9 +96,9 @@ final class Control {
             switch (parsed.command()) {
                 case STATUS -> reply.complete(Json.write(status()));
                 // Reading and parsing the reports takes milliseconds: on the thread that writes them, not here.
-                case LEAKS -> arbiter.leaks().read(reply, reports -> Json.write(Map.of("leaks", reports.list(),
+                case LEAKS -> leaks.read(settings(), reply, reports -> Json.write(Map.of("leaks", reports.list(),
                         "dir", reports.dir().toString())));
-                case LEAK -> arbiter.leaks().read(reply, reports -> leak(reports, parsed.text()));
+                case LEAK -> leaks.read(settings(), reply, reports -> leak(reports, parsed.text()));
                 case SNAPSHOT, HEAPDUMP -> snapshot(parsed, reply);
                 case RELOAD -> reload(line, reply);
                 default -> reply.complete(Json.write(Map.of("ok",
@@ -106,7 +120,7 @@ final class Control {
         if (wait.compareTo(RELOAD_WAIT_MAX) > 0) {
             wait = RELOAD_WAIT_MAX;
         }
-        generations().awaitOutcome(reply, arbiter.now() + wait.toNanos());
+        generations().awaitOutcome(reply, clock.getAsLong() + wait.toNanos());
     }
 
     private static String leak(LeakReports reports, String id) {
@@ -124,8 +138,8 @@ final class Control {
 
     /** The worker writes the file; {@link #onSnapshotDone} answers. */
     private void snapshot(Command.Parsed parsed, CompletableFuture<String> reply) throws Refused {
-        WorkerHandle w = arbiter.workers().stream()
-                .filter(x -> x.id == parsed.argument() && x.state == WorkerState.SERVING && x.link != null)
+        WorkerHandle w = workers.all().stream()
+                .filter(x -> x.id() == parsed.argument() && x.is(WorkerState.SERVING) && x.link() != null)
                 .findFirst().orElseThrow(() -> new Refused("no serving worker " + parsed.argument()
                         + " (expected: an ID from `drover ctl status` whose state is serving)"));
         boolean heapDump = parsed.command() == Command.HEAPDUMP;
@@ -137,13 +151,13 @@ final class Control {
                         + ": expected an absolute path ending in .hprof where no file exists yet");
             }
         } else {
-            file = arbiter.runtimeDir().resolve("snapshot-" + w.pid + "-" + System.nanoTime() + ".json");
+            file = workers.runtimeDir().resolve("snapshot-" + w.pid() + "-" + System.nanoTime() + ".json");
         }
         if (!LinkMessage.isToken(file.toString())) {
             throw new Refused(file + ": expected a path of letters, digits and _.:/+- only");
         }
         pending.put(file.toString(), new Pending(w, heapDump ? "heapdump" : "snapshot", file, reply));
-        w.link.writeAndFlush(LinkMessage.of(LinkMessage.Type.SNAPSHOT).put("kind", heapDump ? "heapdump" : "snapshot")
+        w.link().send(LinkMessage.of(LinkMessage.Type.SNAPSHOT).put("kind", heapDump ? "heapdump" : "snapshot")
                 .put("path", file.toString()).build());
         log.info("{}: {} of {} requested ({})", "drover ctl", heapDump ? "heap dump" : "snapshot", w, file);
     }
@@ -166,7 +180,7 @@ final class Control {
                 String json = java.nio.file.Files.readString(p.file());
                 java.nio.file.Files.deleteIfExists(p.file());
                 Map<String, Object> answer = new LinkedHashMap<>();
-                answer.put("worker", Map.of("id", w.id, "pid", w.pid, "generation", w.generation));
+                answer.put("worker", Map.of("id", w.id(), "pid", w.pid(), "generation", w.generation()));
                 answer.put("snapshot", new Json.Raw(json.trim()));
                 p.reply().complete(Json.write(answer));
             } catch (IOException e) {
@@ -205,8 +219,8 @@ final class Control {
     private String execute(Command command, int argument, String source) throws Refused {
         return switch (command) {
             case RELOAD -> generations().reload(source);
-            case STOP -> arbiter.stop(true, source);
-            case STOP_QUICK -> arbiter.stop(false, source);
+            case STOP -> shutdown.stop(true, source);
+            case STOP_QUICK -> shutdown.stop(false, source);
             case INCR -> generations().scale(generations().targetWorkers() + 1, source);
             case DECR -> generations().scale(generations().targetWorkers() - 1, source);
             case SCALE -> generations().scale(argument, source);
@@ -219,7 +233,11 @@ final class Control {
     }
 
     private Generations generations() {
-        return arbiter.generations();
+        return generations;
+    }
+
+    private dev.drover.supervisor.config.Settings settings() {
+        return generations.current().settings();
     }
 
     private static String reopenLogs(String source) throws Refused {
@@ -238,39 +256,39 @@ final class Control {
     }
 
     private Map<String, Object> status() {
-        long now = arbiter.now();
+        long now = clock.getAsLong();
         Map<String, Object> status = new LinkedHashMap<>();
         status.put("pid", ProcessHandle.current().pid());
-        status.put("generation", arbiter.generation());
+        status.put("generation", generations.current().number());
         status.put("workers_wanted", generations().targetWorkers());
         status.put("paused", generations().paused());
         status.put("reload", generations().reloadPhase());
-        status.put("uptime_seconds", TimeUnit.NANOSECONDS.toSeconds(now - arbiter.startedAt()));
+        status.put("uptime_seconds", TimeUnit.NANOSECONDS.toSeconds(now - startedAt));
         Map<String, Object> recycles = new LinkedHashMap<>();
         for (RecycleReason reason : RecycleReason.values()) {
-            recycles.put(reason.label(), arbiter.recycles().getOrDefault(reason, 0L));
+            recycles.put(reason.label(), workers.recycles(reason));
         }
         status.put("recycles", recycles);
-        List<Map<String, Object>> workers = new ArrayList<>();
-        for (WorkerHandle w : arbiter.workers()) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (WorkerHandle w : workers.all()) {
             // A status reader wants today's PSS, not the one from the last 10-second period: ~1-2 ms per worker.
-            arbiter.recycler().refreshRollup(w, now, STATUS_ROLLUP_MAX_AGE_MS);
+            recycler.refreshRollup(w, now, STATUS_ROLLUP_MAX_AGE_MS);
             Map<String, Object> row = new LinkedHashMap<>();
-            row.put("id", w.id);
-            row.put("pid", w.pid);
-            row.put("generation", w.generation);
-            row.put("state", w.state.label());
-            row.put("requests", w.requests);
-            row.put("request_limit", w.limits.requests());
-            row.put("inflight", w.inflight);
-            row.put("rss_bytes", Math.max(0, w.rssBytes));
-            row.put("pss_bytes", Math.max(0, w.pssBytes));
-            row.put("uss_bytes", Math.max(0, w.ussBytes));
-            row.put("age_seconds", TimeUnit.NANOSECONDS.toSeconds(now - w.spawnedAt));
-            row.put("recycle_reason", w.recycleReason == null ? "" : w.recycleReason.label());
-            workers.add(row);
+            row.put("id", w.id());
+            row.put("pid", w.pid());
+            row.put("generation", w.generation());
+            row.put("state", w.state().label());
+            row.put("requests", w.requests());
+            row.put("request_limit", w.limits().requests());
+            row.put("inflight", w.stats().inflight());
+            row.put("rss_bytes", Math.max(0, w.rssBytes()));
+            row.put("pss_bytes", Math.max(0, w.pssBytes()));
+            row.put("uss_bytes", Math.max(0, w.ussBytes()));
+            row.put("age_seconds", TimeUnit.NANOSECONDS.toSeconds(now - w.spawnedAt()));
+            row.put("recycle_reason", w.recycleReason() == null ? "" : w.recycleReason().label());
+            rows.add(row);
         }
-        status.put("workers", workers);
+        status.put("workers", rows);
         return status;
     }
 }

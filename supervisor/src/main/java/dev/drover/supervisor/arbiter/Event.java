@@ -1,12 +1,12 @@
 package dev.drover.supervisor.arbiter;
 
 import dev.drover.link.LinkMessage;
-import io.netty.channel.Channel;
+import dev.drover.supervisor.control.WorkerLink;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * Everything that happens to the master arrives as an event on the arbiter's queue: signal handlers, Netty
- * handlers, process-exit readers and the control socket only ever post one of these.
+ * handlers (through Master), process-exit readers and the control socket only ever post one of these.
  */
 public sealed interface Event {
 
@@ -19,15 +19,15 @@ public sealed interface Event {
     }
 
     /** A control-link connection introduced itself; {@code peerPid} comes from SO_PEERCRED, not from the message. */
-    record LinkHello(Channel channel, LinkMessage hello, long peerPid) implements Event {
+    record LinkHello(WorkerLink link, LinkMessage hello, long peerPid) implements Event {
     }
 
     /** A message on an attached control link. */
-    record LinkReceived(Channel channel, LinkMessage message) implements Event {
+    record LinkReceived(WorkerLink link, LinkMessage message) implements Event {
     }
 
     /** A control link broke the protocol or failed; {@code problem} says how. */
-    record LinkFailed(Channel channel, String problem) implements Event {
+    record LinkFailed(WorkerLink link, String problem) implements Event {
     }
 
     /** The AppCDS training run for {@code archive} ended with this status. */

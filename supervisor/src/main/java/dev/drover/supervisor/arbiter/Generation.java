@@ -2,6 +2,7 @@ package dev.drover.supervisor.arbiter;
 
 import dev.drover.supervisor.config.Settings;
 import dev.drover.supervisor.os.Listener;
+import dev.drover.supervisor.policy.RecyclePolicy;
 import java.util.List;
 
 /**
@@ -9,4 +10,8 @@ import java.util.List;
  * bind addresses resolve to. Every worker belongs to one generation; a reload starts the next.
  */
 record Generation(int number, Settings settings, List<Listener> listeners) {
+
+    RecyclePolicy recyclePolicy() {
+        return new RecyclePolicy(settings.recycle(), settings.memory());
+    }
 }

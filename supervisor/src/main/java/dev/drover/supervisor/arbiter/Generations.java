@@ -5,7 +5,6 @@ import dev.drover.supervisor.config.ConfigError;
 import dev.drover.supervisor.config.Settings;
 import dev.drover.supervisor.control.Json;
 import dev.drover.supervisor.os.Listener;
-import dev.drover.supervisor.os.Listeners;
 import dev.drover.supervisor.policy.RecycleReason;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -13,12 +12,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Which generation workers are spawned with, and how many: reloads (with their canary and roll-out), resizing,
- * pausing and manual recycles. Part of the arbiter, run on its thread; the arbiter owns the workers themselves.
+ * pausing and manual recycles. Run on the arbiter thread; Workers carries out what it decides for each worker.
  */
 final class Generations {
 
@@ -26,10 +26,13 @@ final class Generations {
     /** How much of a failed canary's output `drover ctl reload` prints (the log has more). */
     static final int CANARY_LINES_ANSWERED = 10;
 
-    private final Arbiter arbiter;
+    private final Workers workers;
     private final Recycler recycler;
-    private final Listeners listeners;
+    private final Cds cds;
+    private final Shutdown shutdown;
+    private final Arbiter.Sockets sockets;
     private final Arbiter.Reloader reloader;
+    private final LongSupplier clock;
 
     /** The newest generation: new workers are spawned with it. */
     private Generation current;
@@ -46,14 +49,25 @@ final class Generations {
     private record Waiter(CompletableFuture<String> reply, long deadline) {
     }
 
-    Generations(Arbiter arbiter, Recycler recycler, Listeners listeners, Arbiter.Reloader reloader, Generation first) {
-        this.arbiter = arbiter;
+    Generations(Workers workers, Recycler recycler, Cds cds, Shutdown shutdown, Arbiter.Sockets sockets,
+                Arbiter.Reloader reloader, LongSupplier clock, Generation first) {
+        this.workers = workers;
         this.recycler = recycler;
-        this.listeners = listeners;
+        this.cds = cds;
+        this.shutdown = shutdown;
+        this.sockets = sockets;
         this.reloader = reloader;
-        this.current = first;
+        this.clock = clock;
         this.targetWorkers = first.settings().workers();
-        recycler.configure(first.settings());
+        spawnFrom(first);
+        shutdown.onBegin(why -> abandonWaiters("the master is stopping (" + why + ")"));
+    }
+
+    /** New workers, and the limits the recycler applies, come from {@code generation} from now on. */
+    private void spawnFrom(Generation generation) {
+        current = generation;
+        workers.spawnFrom(generation);
+        recycler.configure(generation);
     }
 
     Generation current() {
@@ -80,7 +94,7 @@ final class Generations {
 
     /** A worker of the newest generation that never became READY exited: was it a reload's canary? */
     boolean isCanary(WorkerHandle w) {
-        return fallback != null && w.generation == current.number() && w.readyAt == -1;
+        return fallback != null && w.generation() == current.number() && w.readyAt() == -1;
     }
 
     String reloadPhase() {
@@ -97,41 +111,32 @@ final class Generations {
         List<Listener> bound;
         try {
             next = reloader.load();
-            bound = bindFor(next);
+            bound = sockets.acquire(next);
         } catch (ConfigError e) {
             log.error("{}: reload refused, nothing changed:\n  {}", source, String.join("\n  ", e.problems()));
             throw new Control.Refused("reload refused, nothing changed: " + String.join("; ", e.problems()));
         }
-        for (WorkerHandle w : List.copyOf(arbiter.workers())) {
-            if (w.state == WorkerState.BOOTING) {
+        for (WorkerHandle w : List.copyOf(workers.all())) {
+            if (w.is(WorkerState.BOOTING)) {
                 // Not serving yet, and of an older generation now: stopped; its slot is refilled from the new one.
-                arbiter.drain(w, null);
+                workers.drain(w, null);
             }
         }
         if (fallback == null) {
             fallback = current;
             fallbackTarget = targetWorkers;
         }
-        current = new Generation(current.number() + 1, next, bound);
-        arbiter.cds().prepare(current);
+        spawnFrom(new Generation(current.number() + 1, next, bound));
+        cds.prepare(current);
         targetWorkers = next.workers();
         paused = false;
         rollingOut = true;
-        recycler.configure(next);
-        long old = arbiter.workers().stream().filter(w -> w.generation < current.number() && w.state.holdsSlot()).count();
+        long old = workers.all().stream().filter(w -> w.generation() < current.number() && w.state().holdsSlot())
+                .count();
         String done = "reload to generation " + current.number() + " started: " + next.workers() + " worker(s) of "
                 + next.app() + "; " + old + " old worker(s) to replace, canary first";
         log.info("{}: {}", source, done);
         return done;
-    }
-
-    private List<Listener> bindFor(Settings next) throws ConfigError {
-        try {
-            return listeners.acquire(next.bind(), next.backlog(), next.unixSocketMode());
-        } catch (Listeners.BindFailure e) {
-            throw ConfigError.of("drover.bind", e.address.toString(), next.origin("bind"), e.getMessage(),
-                    "an address this host can listen on, not in use by another process");
-        }
     }
 
     /**
@@ -169,7 +174,7 @@ final class Generations {
     }
 
     private long oldWorkers() {
-        return arbiter.workers().stream().filter(w -> w.generation < current.number()).count();
+        return workers.all().stream().filter(w -> w.generation() < current.number()).count();
     }
 
     /** The canary of a reload is ready: the new generation rolls out. */
@@ -183,21 +188,20 @@ final class Generations {
     void canaryFailed(WorkerHandle canary, String how) {
         String abandoned = "reload to generation " + current.number() + " abandoned: its canary " + canary
                 + " could not boot (" + how + "); generation " + fallback.number() + " keeps serving, nothing changed.";
-        List<String> tail = canary.output.tail();
+        List<String> tail = canary.process().outputTail();
         log.error("{} The canary's last output:\n  {}", abandoned, String.join("\n  ", tail));
         answerWaiters(Json.write(Map.of("error", abandoned + " Its last output:\n  " + String.join("\n  ",
                 tail.subList(Math.max(0, tail.size() - CANARY_LINES_ANSWERED), tail.size())))));
-        for (WorkerHandle w : List.copyOf(arbiter.workers())) {
-            if (w.generation == current.number() && w.state.holdsSlot()) {
-                arbiter.drain(w, null);
+        for (WorkerHandle w : List.copyOf(workers.all())) {
+            if (w.generation() == current.number() && w.state().holdsSlot()) {
+                workers.drain(w, null);
             }
         }
-        current = fallback;
+        spawnFrom(fallback);
         targetWorkers = fallbackTarget;
-        recycler.unmarkReload(arbiter.workers());
+        recycler.unmarkReload();
         fallback = null;
         rollingOut = false;
-        recycler.configure(current.settings());
         releaseListeners();
     }
 
@@ -205,8 +209,8 @@ final class Generations {
         if (!rollingOut || fallback != null) {
             return;
         }
-        boolean oldLeft = arbiter.workers().stream().anyMatch(w -> w.generation < current.number());
-        if (!oldLeft && arbiter.workers().stream().filter(w -> w.state == WorkerState.SERVING).count() >= targetWorkers) {
+        boolean oldLeft = workers.all().stream().anyMatch(w -> w.generation() < current.number());
+        if (!oldLeft && workers.all().stream().filter(w -> w.is(WorkerState.SERVING)).count() >= targetWorkers) {
             rollingOut = false;
             releaseListeners();
             String complete = "reload to generation " + current.number() + " complete: " + targetWorkers
@@ -220,8 +224,8 @@ final class Generations {
     void releaseListeners() {
         Set<BindAddress> inUse = new HashSet<>();
         current.listeners().forEach(l -> inUse.add(l.address()));
-        arbiter.workers().forEach(w -> w.listeners.forEach(l -> inUse.add(l.address())));
-        listeners.releaseAllBut(inUse);
+        workers.all().forEach(w -> w.listeners().forEach(l -> inUse.add(l.address())));
+        sockets.releaseAllBut(inUse);
     }
 
     String scale(int n, String source) throws Control.Refused {
@@ -239,7 +243,7 @@ final class Generations {
     String pause(String source) throws Control.Refused {
         refuseWhileStopping(source);
         paused = true;
-        String done = "paused: draining " + arbiter.workers().stream().filter(w -> w.state.holdsSlot()).count()
+        String done = "paused: draining " + workers.all().stream().filter(w -> w.state().holdsSlot()).count()
                 + " worker(s); the master keeps its sockets (reload or scale N brings workers back)";
         log.info("{}: {}", source, done);
         return done;
@@ -247,18 +251,19 @@ final class Generations {
 
     String recycle(int id, String source) throws Control.Refused {
         refuseWhileStopping(source);
-        List<WorkerHandle> serving = arbiter.workers().stream()
-                .filter(w -> w.id == id && w.state == WorkerState.SERVING && w.recycleReason == null).toList();
+        List<WorkerHandle> serving = workers.all().stream()
+                .filter(w -> w.id() == id && w.is(WorkerState.SERVING) && w.recycleReason() == null).toList();
         if (serving.isEmpty()) {
             throw new Control.Refused("recycle " + id + ": no serving worker with id " + id + " (expected one of: "
-                    + arbiter.workers().stream().filter(w -> w.state == WorkerState.SERVING).map(w -> w.id).sorted().toList() + ")");
+                    + workers.all().stream().filter(w -> w.is(WorkerState.SERVING)).map(WorkerHandle::id).sorted()
+                    .toList() + ")");
         }
-        serving.forEach(w -> recycler.mark(w, RecycleReason.MANUAL, source, arbiter.now()));
+        serving.forEach(w -> recycler.mark(w, RecycleReason.MANUAL, source, clock.getAsLong()));
         return "recycling " + serving.get(0) + ": its replacement boots first";
     }
 
     private void refuseWhileStopping(String source) throws Control.Refused {
-        if (arbiter.stopping()) {
+        if (shutdown.underway()) {
             throw new Control.Refused(source + ": the master is stopping");
         }
     }
@@ -269,10 +274,10 @@ final class Generations {
             return; // a canary is booting: the old generation stays exactly as it was until it passes
         }
         int wanted = paused ? 0 : targetWorkers;
-        for (WorkerHandle w : List.copyOf(arbiter.workers())) {
-            if (w.id > wanted && w.state.holdsSlot()) {
+        for (WorkerHandle w : List.copyOf(workers.all())) {
+            if (w.id() > wanted && w.state().holdsSlot()) {
                 log.info("{} is not needed ({} worker(s) wanted): draining", w, wanted);
-                arbiter.drain(w, null);
+                workers.drain(w, null);
             }
         }
     }

@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,19 +28,13 @@ final class Leaks {
 
     private static final Logger log = LoggerFactory.getLogger(Leaks.class);
 
-    private final Arbiter arbiter;
     private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "drover-leak-reports");
         t.setDaemon(true);
         return t;
     });
 
-    Leaks(Arbiter arbiter) {
-        this.arbiter = arbiter;
-    }
-
-    LeakReports reports() {
-        Settings settings = arbiter.settings();
+    private static LeakReports reports(Settings settings) {
         return new LeakReports(settings.leakReports().dir(), settings.leakReports().keep());
     }
 
@@ -54,8 +47,8 @@ final class Leaks {
      * On the arbiter thread: answers {@code reply} from the reports directory, read on the reports' own thread (in
      * order with the reports being written), so the arbiter never waits for the disk.
      */
-    void read(CompletableFuture<String> reply, Reading reading) {
-        LeakReports reports = reports();
+    void read(Settings settings, CompletableFuture<String> reply, Reading reading) {
+        LeakReports reports = reports(settings);
         writer.execute(() -> {
             try {
                 reply.complete(reading.answer(reports));
@@ -66,18 +59,17 @@ final class Leaks {
         });
     }
 
-    /** On the arbiter thread: a worker recycled for memory has exited. */
-    void workerGone(WorkerHandle w, long now) {
-        Settings settings = arbiter.settings();
-        LeakReports reports = reports();
-        LeakReport.Worker worker = new LeakReport.Worker(w.id, w.pid, w.generation, settings.app(),
-                TimeUnit.NANOSECONDS.toMillis(now - w.spawnedAt), w.requests);
+    /** On the arbiter thread: a worker recycled for memory has exited ({@code settings}: the current ones). */
+    void workerGone(WorkerHandle w, long now, Settings settings) {
+        LeakReports reports = reports(settings);
+        LeakReport.Worker worker = new LeakReport.Worker(w.id(), w.pid(), w.generation(), settings.app(),
+                w.ageMs(now), w.requests());
         long soft = settings.memory().softLimit();
-        LeakReport.Limit limit = new LeakReport.Limit(w.recycleReason.label(), w.recycleWhy, soft);
-        var series = w.series.samples();
+        LeakReport.Limit limit = new LeakReport.Limit(w.recycleReason().label(), w.recycleWhy(), soft);
+        var series = w.series().samples();
         long baselineAfter = settings.leakReports().baselineAfter().toMillis();
-        Path evidence = w.evidenceFile;
-        String noEvidence = w.recycleReason == dev.drover.supervisor.policy.RecycleReason.MEMORY_HARD
+        Path evidence = w.evidenceFile();
+        String noEvidence = w.recycleReason() == dev.drover.supervisor.policy.RecycleReason.MEMORY_HARD
                 ? "killed at once at the hard limit (drover.memory.hard-limit), with no time to take one"
                 : "the worker exited without writing it (see its log lines above)";
         long createdAt = System.currentTimeMillis();

@@ -27,34 +27,30 @@ final class Recycler {
      */
     static final long ROLLUP_PERIOD_MS = 60_000;
 
-    private final Arbiter arbiter;
+    private final Workers workers;
     private RecyclePolicy policy;
     private LivenessPolicy liveness;
 
-    Recycler(Arbiter arbiter) {
-        this.arbiter = arbiter;
+    Recycler(Workers workers) {
+        this.workers = workers;
     }
 
     /** Takes the limits of a generation's settings (at start and at every reload). */
-    void configure(dev.drover.supervisor.config.Settings settings) {
-        policy = new RecyclePolicy(settings.recycle(), settings.memory());
-        liveness = new LivenessPolicy(settings.timeout(), settings.bootTimeout());
-    }
-
-    RecyclePolicy policy() {
-        return policy;
+    void configure(Generation generation) {
+        policy = generation.recyclePolicy();
+        liveness = new LivenessPolicy(generation.settings().timeout(), generation.settings().bootTimeout());
     }
 
     /** The per-tick steps for one worker. */
     void police(WorkerHandle w, long now) {
         long reading = readMemory(w, now);
-        if (w.state == WorkerState.KILLED) {
+        if (w.is(WorkerState.KILLED)) {
             return;
         }
         if (policeMemory(w, reading, now)) {
             return;
         }
-        if (w.state == WorkerState.BOOTING || w.state == WorkerState.SERVING) {
+        if (w.state().holdsSlot()) {
             policeLiveness(w, now);
         }
         policeLimits(w, now);
@@ -66,17 +62,17 @@ final class Recycler {
     }
 
     private void policeLiveness(WorkerHandle w, long now) {
-        LivenessPolicy.Verdict verdict = liveness.check(w.state == WorkerState.BOOTING, now - w.spawnedAt,
-                now - w.lastReportAt, w.loopStallMs);
+        LivenessPolicy.Verdict verdict = liveness.check(w.is(WorkerState.BOOTING), now - w.spawnedAt(),
+                now - w.lastReportAt(), w.stats().loopStallMs());
         switch (verdict) {
-            case BOOT_TIMEOUT -> arbiter.quitThenKill(w, RecycleReason.BOOT_TIMEOUT, "not ready "
-                    + Arbiter.seconds(Duration.ofNanos(now - w.spawnedAt)) + " after its spawn (drover.boot-timeout = "
+            case BOOT_TIMEOUT -> workers.quitThenKill(w, RecycleReason.BOOT_TIMEOUT, "not ready "
+                    + Arbiter.seconds(Duration.ofNanos(now - w.spawnedAt())) + " after its spawn (drover.boot-timeout = "
                     + Arbiter.seconds(liveness.bootTimeout()) + ")");
-            case HUNG -> arbiter.quitThenKill(w, RecycleReason.HANG, "is hung: an event loop has not checked in for "
-                    + Arbiter.seconds(Duration.ofMillis(w.loopStallMs)) + " (drover.timeout = "
+            case HUNG -> workers.quitThenKill(w, RecycleReason.HANG, "is hung: an event loop has not checked in for "
+                    + Arbiter.seconds(Duration.ofMillis(w.stats().loopStallMs())) + " (drover.timeout = "
                     + Arbiter.seconds(liveness.timeout()) + ")");
-            case SILENT -> arbiter.quitThenKill(w, RecycleReason.HANG, "is hung: no report for "
-                    + Arbiter.seconds(Duration.ofNanos(now - w.lastReportAt)) + " (drover.timeout = "
+            case SILENT -> workers.quitThenKill(w, RecycleReason.HANG, "is hung: no report for "
+                    + Arbiter.seconds(Duration.ofNanos(now - w.lastReportAt())) + " (drover.timeout = "
                     + Arbiter.seconds(liveness.timeout()) + ", plus " + Arbiter.seconds(LivenessPolicy.SILENCE_GRACE)
                     + " of grace for a report)");
             case ALIVE -> { }
@@ -87,115 +83,93 @@ final class Recycler {
     private boolean policeMemory(WorkerHandle w, long reading, long now) {
         MemoryLimits limits = policy.memory();
         if (policy.overHardLimit(reading)) {
-            arbiter.killNow(w, RecycleReason.MEMORY_HARD, limits.metric().label() + " " + mib(reading)
+            workers.killNow(w, RecycleReason.MEMORY_HARD, limits.metric().label() + " " + mib(reading)
                     + " is over drover.memory.hard-limit (" + mib(limits.hardLimit()) + "); " + vitals(w, now));
             return true;
         }
-        if (!policy.overSoftLimit(reading)) {
-            w.overSoftSince = -1;
-        } else if (w.overSoftSince == -1) {
-            w.overSoftSince = now;
-        } else if (policy.softGraceExpired(w.overSoftSince, now) && w.state == WorkerState.SERVING) {
+        long overSince = w.overSoftLimit(policy.overSoftLimit(reading), now);
+        if (overSince != -1 && policy.softGraceExpired(overSince, now) && w.is(WorkerState.SERVING)) {
             mark(w, RecycleReason.MEMORY, limits.metric().label() + " " + mib(reading) + " has been over "
                     + "drover.memory.soft-limit (" + mib(limits.softLimit()) + ") for "
-                    + Arbiter.seconds(Duration.ofNanos(now - w.overSoftSince)), now);
+                    + Arbiter.seconds(Duration.ofNanos(now - overSince)), now);
         }
         return false;
     }
 
     private void policeLimits(WorkerHandle w, long now) {
-        if (w.state != WorkerState.SERVING) {
+        if (!w.is(WorkerState.SERVING)) {
             return;
         }
-        policy.plannedReason(w.limits, w.requests, now - w.spawnedAt).ifPresent(reason -> mark(w, reason,
+        policy.plannedReason(w.limits(), w.requests(), now - w.spawnedAt()).ifPresent(reason -> mark(w, reason,
                 reason == RecycleReason.MAX_REQUESTS
-                        ? "served " + w.requests + " requests (its limit: " + w.limits.requests() + ")"
-                        : "lived " + Arbiter.seconds(Duration.ofNanos(now - w.spawnedAt)) + " (its limit: "
-                                + Arbiter.seconds(Duration.ofNanos(w.limits.lifetimeNanos())) + ")", now));
+                        ? "served " + w.requests() + " requests (its limit: " + w.limits().requests() + ")"
+                        : "lived " + Arbiter.seconds(Duration.ofNanos(now - w.spawnedAt())) + " (its limit: "
+                                + Arbiter.seconds(Duration.ofNanos(w.limits().lifetimeNanos())) + ")", now));
     }
 
     void mark(WorkerHandle w, RecycleReason reason, String why, long now) {
-        if (w.recycleReason != null) {
+        if (!w.markForRecycle(reason, why, now)) {
             return;
         }
-        w.recycleReason = reason;
-        w.recycleWhy = why;
-        w.recycleMarkedAt = now;
         log.info("{} is due for recycling ({}): {}; {}; its replacement boots first", w, reason.label(), why,
                 vitals(w, now));
     }
 
     /** A reload was abandoned: workers marked for it stay as they are. */
-    void unmarkReload(List<WorkerHandle> workers) {
-        for (WorkerHandle w : workers) {
-            if (w.recycleReason == RecycleReason.RELOAD && w.replacement == null) {
-                w.recycleReason = null;
-            }
-        }
+    void unmarkReload() {
+        workers.all().forEach(WorkerHandle::unmarkReload);
     }
 
     /**
      * Starts replacements for marked workers, oldest mark first, while fewer than max-surge are booting. Workers of
      * an older generation are due for the reload; while a reload's canary boots, it is the only replacement.
      */
-    void startReplacements(List<WorkerHandle> workers, int generation, int wanted, boolean canaryPending) {
-        long now = arbiter.now();
-        for (WorkerHandle w : workers) {
-            if (w.generation < generation && w.state == WorkerState.SERVING && w.id <= wanted) {
-                mark(w, RecycleReason.RELOAD, "generation " + generation + " replaces generation " + w.generation, now);
-            }
-        }
+    void startReplacements(int generation, int wanted, boolean canaryPending, long now) {
+        markForReload(generation, wanted, now);
+        List<WorkerHandle> all = workers.all();
         long booting = canaryPending
-                ? workers.stream().filter(w -> w.generation == generation && w.state == WorkerState.BOOTING).count()
-                : workers.stream().filter(w -> w.replaces != null && w.state == WorkerState.BOOTING).count();
+                ? all.stream().filter(w -> w.generation() == generation && w.is(WorkerState.BOOTING)).count()
+                : all.stream().filter(w -> w.replaces() != null && w.is(WorkerState.BOOTING)).count();
         long limit = canaryPending ? 1 : policy.maxSurge();
-        List<WorkerHandle> due = workers.stream()
-                .filter(w -> w.recycleReason != null && w.replacement == null && w.state == WorkerState.SERVING
-                        && w.id <= wanted)
-                .sorted(Comparator.comparingLong(w -> w.recycleMarkedAt)).toList();
+        List<WorkerHandle> due = all.stream().filter(w -> w.dueForReplacement() && w.id() <= wanted)
+                .sorted(Comparator.comparingLong(WorkerHandle::recycleMarkedAt)).toList();
         for (WorkerHandle old : due) {
             if (booting >= limit) {
                 return;
             }
-            WorkerHandle replacement = arbiter.spawn(old.id);
+            WorkerHandle replacement = workers.spawnReplacement(old);
             if (replacement == null) {
                 return;
             }
-            old.replacement = replacement;
-            replacement.replaces = old;
             booting++;
             log.info("{} spawned to replace {} ({}); {} of {} replacement(s) booting", replacement, old,
-                    old.recycleReason.label(), booting, canaryPending ? "1 (the canary)" : "max-surge " + limit);
+                    old.recycleReason().label(), booting, canaryPending ? "1 (the canary)" : "max-surge " + limit);
+        }
+    }
+
+    private void markForReload(int generation, int wanted, long now) {
+        for (WorkerHandle w : workers.all()) {
+            if (w.generation() < generation && w.is(WorkerState.SERVING) && w.id() <= wanted) {
+                mark(w, RecycleReason.RELOAD, "generation " + generation + " replaces generation " + w.generation(),
+                        now);
+            }
         }
     }
 
     /** A worker became READY: if it is a replacement, the worker it replaces drains now. */
     void onReady(WorkerHandle w, long now) {
-        WorkerHandle old = w.replaces;
+        WorkerHandle old = w.replaces();
         if (old == null) {
             return;
         }
-        w.replaces = null;
-        old.replacement = null;
-        if (old.state != WorkerState.SERVING) {
+        w.unpair();
+        if (!old.is(WorkerState.SERVING)) {
             return;
         }
-        log.info("{} recycled ({}): {} is serving in its place; draining; {}", old, old.recycleReason.label(),
+        log.info("{} recycled ({}): {} is serving in its place; draining; {}", old, old.recycleReason().label(),
                 w, vitals(old, now));
-        arbiter.count(old.recycleReason);
-        arbiter.drain(old, old.recycleReason);
-    }
-
-    /** A worker left the table: whoever was paired with it in a recycle goes on alone. */
-    void onExit(WorkerHandle w) {
-        if (w.replaces != null) {
-            w.replaces.replacement = null; // the old worker keeps serving; its recycle is retried
-            w.replaces = null;
-        }
-        if (w.replacement != null) {
-            w.replacement.replaces = null; // the replacement simply takes the slot
-            w.replacement = null;
-        }
+        workers.count(old.recycleReason());
+        workers.drain(old, old.recycleReason());
     }
 
     /**
@@ -203,24 +177,24 @@ final class Recycler {
      * the status reading is older than ROLLUP_PERIOD_MS. Returns the reading the limits apply to.
      */
     private long readMemory(WorkerHandle w, long now) {
-        w.rssBytes = ProcMemory.rssBytes(w.pid);
-        boolean needed = policy.needsRollup(w.rssBytes);
+        w.recordRss(w.process().rssBytes());
+        boolean needed = policy.needsRollup(w.rssBytes());
         if (needed) {
             readRollup(w, now);
         } else {
             refreshRollup(w, now, ROLLUP_PERIOD_MS);
         }
         return switch (policy.memory().metric()) {
-            case RSS -> w.rssBytes;
+            case RSS -> w.rssBytes();
             // Unless read just now, RSS stands in: it is never below PSS or USS, and below every limit.
-            case PSS -> needed ? w.pssBytes : w.rssBytes;
-            case USS -> needed ? w.ussBytes : w.rssBytes;
+            case PSS -> needed ? w.pssBytes() : w.rssBytes();
+            case USS -> needed ? w.ussBytes() : w.rssBytes();
         };
     }
 
     /** Reads PSS and USS again if the last reading is older than {@code maxAgeMs} (status asks for fresh ones). */
     void refreshRollup(WorkerHandle w, long now, long maxAgeMs) {
-        if (w.rollupReadAt == Long.MIN_VALUE || now - w.rollupReadAt >= TimeUnit.MILLISECONDS.toNanos(maxAgeMs)) {
+        if (w.rollupReadAt() == Long.MIN_VALUE || now - w.rollupReadAt() >= TimeUnit.MILLISECONDS.toNanos(maxAgeMs)) {
             readRollup(w, now);
         }
     }
@@ -231,24 +205,23 @@ final class Recycler {
      * readings.
      */
     private static void readRollup(WorkerHandle w, long now) {
-        ProcMemory.Rollup rollup = ProcMemory.rollup(w.pid);
+        ProcMemory.Rollup rollup = w.process().rollup();
         if (rollup.pssBytes() < 0) {
             return;
         }
-        long rss = ProcMemory.rssBytes(w.pid);
+        long rss = w.process().rssBytes();
         if (rss > 0) {
-            w.rssBytes = rss;
+            w.recordRss(rss);
         }
-        w.pssBytes = rollup.pssBytes();
-        w.ussBytes = rollup.ussBytes();
-        w.rollupReadAt = now;
+        w.recordRollup(rollup.pssBytes(), rollup.ussBytes(), now);
     }
 
     /** What a recycle log line reports about the worker at that moment. */
     static String vitals(WorkerHandle w, long now) {
         readRollup(w, now);
-        return "age " + Arbiter.seconds(Duration.ofNanos(now - w.spawnedAt)) + ", " + w.requests + " requests served, rss "
-                + mib(w.rssBytes) + ", pss " + mib(w.pssBytes) + ", heap used " + mib(w.heapUsed);
+        return "age " + Arbiter.seconds(Duration.ofNanos(now - w.spawnedAt())) + ", " + w.requests()
+                + " requests served, rss " + mib(w.rssBytes()) + ", pss " + mib(w.pssBytes()) + ", heap used "
+                + mib(w.stats().heapUsed());
     }
 
     static String mib(long bytes) {

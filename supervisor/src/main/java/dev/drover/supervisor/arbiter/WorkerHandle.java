@@ -1,84 +1,331 @@
 package dev.drover.supervisor.arbiter;
 
+import dev.drover.supervisor.control.WorkerLink;
 import dev.drover.supervisor.leaks.MemorySeries;
 import dev.drover.supervisor.os.Listener;
-import dev.drover.supervisor.os.WorkerOutput;
+import dev.drover.supervisor.os.WorkerProcess;
 import dev.drover.supervisor.policy.RecyclePolicy;
 import dev.drover.supervisor.policy.RecycleReason;
-import io.netty.channel.Channel;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The master's view of one worker JVM (the worker's own code is dev.drover.worker.runtime.Worker): its identity,
- * phase, latest readings, limits and deadlines. Owned by the arbiter thread; nothing else reads or writes it.
+ * phase, latest readings, limits and deadlines. Its phase changes only through the transition methods, each of which
+ * checks the phase it leaves. Owned by the arbiter thread; nothing else reads or writes it.
  */
 final class WorkerHandle {
 
-    final int id;
-    final int generation;
-    final Process process;
-    final long pid;
-    final String secret;
-    final long spawnedAt;
-    final RecyclePolicy.Limits limits;
+    private final int id;
+    private final int generation;
+    private final WorkerProcess process;
+    private final String secret;
+    private final long spawnedAt;
+    private final RecyclePolicy.Limits limits;
     /** The listening sockets of its generation, handed over at HELLO. */
-    final List<Listener> listeners;
-    WorkerOutput output;
+    private final List<Listener> listeners;
     /** Spawned with the generation's AppCDS archive. */
-    boolean withArchive;
+    private final boolean withArchive;
 
-    WorkerState state = WorkerState.BOOTING;
-    Channel link;
-    long readyAt = -1;
+    private WorkerState state = WorkerState.BOOTING;
+    private WorkerLink link;
+    private long readyAt = -1;
     /** Last READY or STATS; silence is measured from here. */
-    long lastReportAt;
+    private long lastReportAt;
     /** When the master sends SIGKILL if the worker is still there; -1 = no deadline. */
-    long killAt = -1;
-    boolean killSent;
+    private long killAt = -1;
+    private boolean killSent;
 
     /** Why this worker is being replaced, once it is; null while it is not. */
-    RecycleReason recycleReason;
-    long recycleMarkedAt;
-    /** The worker booting to take this one's place (planned recycles), and the other way round. */
-    WorkerHandle replacement;
-    WorkerHandle replaces;
-    /** Since when the memory reading has been above the soft limit; -1 = it is not. */
-    long overSoftSince = -1;
-
-    long requests;
-    long inflight;
-    long connections;
-    long loopStallMs;
-    long gcMs;
-    long heapUsed;
-    long rssBytes;
-    long pssBytes;
-    long ussBytes;
-    long rollupReadAt = Long.MIN_VALUE;
-    /** Its memory over its life, for a leak report. */
-    final MemorySeries series = new MemorySeries(MemorySeries.DEFAULT_PERIOD_MS);
+    private RecycleReason recycleReason;
+    private long recycleMarkedAt;
     /** The log's explanation of its recycle, for the leak report. */
-    String recycleWhy = "";
+    private String recycleWhy = "";
+    /** The worker booting to take this one's place (planned recycles), and the other way round. */
+    private WorkerHandle replacement;
+    private WorkerHandle replaces;
+    /** Since when the memory reading has been above the soft limit; -1 = it is not. */
+    private long overSoftSince = -1;
     /** Where it was told to write its leak evidence (memory recycles). */
-    Path evidenceFile;
+    private Path evidenceFile;
 
-    WorkerHandle(int id, int generation, List<Listener> listeners, Process process, String secret, long spawnedAt,
-                 RecyclePolicy.Limits limits) {
+    private Stats stats = Stats.NONE;
+    private long rssBytes;
+    private long pssBytes;
+    private long ussBytes;
+    private long rollupReadAt = Long.MIN_VALUE;
+    /** Its memory over its life, for a leak report. */
+    private final MemorySeries series = new MemorySeries(MemorySeries.DEFAULT_PERIOD_MS);
+
+    /** The counters of its latest STATS report. */
+    record Stats(long requests, long inflight, long connections, long loopStallMs, long gcMs, long heapUsed) {
+        static final Stats NONE = new Stats(0, 0, 0, 0, 0, 0);
+    }
+
+    WorkerHandle(int id, int generation, List<Listener> listeners, WorkerProcess process, String secret, long spawnedAt,
+                 RecyclePolicy.Limits limits, boolean withArchive) {
         this.id = id;
         this.generation = generation;
         this.listeners = listeners;
         this.process = process;
-        this.pid = process.pid();
         this.secret = secret;
         this.spawnedAt = spawnedAt;
         this.limits = limits;
+        this.withArchive = withArchive;
         this.lastReportAt = spawnedAt;
+    }
+
+    // ---- transitions --------------------------------------------------------------------------------------------
+
+    /** READY arrived: BOOTING to SERVING. */
+    void markServing() {
+        leave("mark serving", WorkerState.BOOTING);
+        state = WorkerState.SERVING;
+    }
+
+    /** Told to stop accepting and finish (or, booting, to exit); SIGKILL at {@code deadline}. */
+    void startDraining(long deadline) {
+        leave("start draining", WorkerState.BOOTING, WorkerState.SERVING);
+        state = WorkerState.DRAINING;
+        killAt = deadline;
+    }
+
+    /** Given up on (hang, boot timeout, hard memory limit): SIGKILL at {@code deadline}; its slot is free. */
+    void markKilled(RecycleReason reason, String why, long deadline) {
+        leave("mark killed", WorkerState.BOOTING, WorkerState.SERVING, WorkerState.DRAINING);
+        state = WorkerState.KILLED;
+        recycleReason = reason;
+        recycleWhy = why;
+        killAt = deadline;
+    }
+
+    /** Returns true the first time only: SIGKILL is sent once. */
+    boolean markKillSent() {
+        boolean first = !killSent;
+        killSent = true;
+        return first;
+    }
+
+    /** Due for a planned recycle; returns false if it already was (the first reason stands). */
+    boolean markForRecycle(RecycleReason reason, String why, long now) {
+        if (recycleReason != null) {
+            return false;
+        }
+        recycleReason = reason;
+        recycleWhy = why;
+        recycleMarkedAt = now;
+        return true;
+    }
+
+    /** A reload was abandoned: a worker marked for it and not yet being replaced stays as it is. */
+    void unmarkReload() {
+        if (recycleReason == RecycleReason.RELOAD && replacement == null) {
+            recycleReason = null;
+        }
+    }
+
+    /** The one place the replacement pairing is made: {@code next} boots to take this worker's place. */
+    void pairWith(WorkerHandle next) {
+        if (replacement != null) {
+            throw new IllegalStateException(this + " is already being replaced by " + replacement
+                    + "; cannot pair it with " + next + " too");
+        }
+        if (next.replaces != null) {
+            throw new IllegalStateException(next + " already replaces " + next.replaces + "; cannot pair it with "
+                    + this + " too");
+        }
+        replacement = next;
+        next.replaces = this;
+    }
+
+    /** ...and the one place it is undone, from either side: a READY replacement, or either of them exiting. */
+    void unpair() {
+        if (replaces != null) {
+            replaces.replacement = null; // the old worker goes on; its recycle is retried, or it drains now
+            replaces = null;
+        }
+        if (replacement != null) {
+            replacement.replaces = null; // the replacement simply takes the slot
+            replacement = null;
+        }
+    }
+
+    void attach(WorkerLink link) {
+        if (this.link != null) {
+            throw new IllegalStateException(this + " has a control link already; asked to attach a second");
+        }
+        this.link = link;
+    }
+
+    private void leave(String transition, WorkerState... from) {
+        for (WorkerState allowed : from) {
+            if (state == allowed) {
+                return;
+            }
+        }
+        throw new IllegalStateException(this + " is " + state.label() + "; cannot " + transition + " from there");
+    }
+
+    // ---- readings -----------------------------------------------------------------------------------------------
+
+    void recordReady(long now) {
+        readyAt = now;
+        lastReportAt = now;
+    }
+
+    void recordStats(Stats stats, MemorySeries.Sample sample, long now) {
+        this.stats = stats;
+        this.lastReportAt = now;
+        series.offer(sample);
+    }
+
+    void recordRss(long bytes) {
+        rssBytes = bytes;
+    }
+
+    void recordRollup(long pss, long uss, long now) {
+        pssBytes = pss;
+        ussBytes = uss;
+        rollupReadAt = now;
+    }
+
+    /** Tracks since when the memory reading is over the soft limit; returns that moment, or -1. */
+    long overSoftLimit(boolean over, long now) {
+        overSoftSince = !over ? -1 : overSoftSince == -1 ? now : overSoftSince;
+        return overSoftSince;
+    }
+
+    void expectEvidence(Path file) {
+        evidenceFile = file;
+    }
+
+    // ---- reading it ---------------------------------------------------------------------------------------------
+
+    int id() {
+        return id;
+    }
+
+    int generation() {
+        return generation;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    WorkerProcess process() {
+        return process;
+    }
+
+    boolean hasSecret(String candidate) {
+        return secret.equals(candidate);
+    }
+
+    long spawnedAt() {
+        return spawnedAt;
+    }
+
+    long ageMs(long now) {
+        return TimeUnit.NANOSECONDS.toMillis(now - spawnedAt);
+    }
+
+    RecyclePolicy.Limits limits() {
+        return limits;
+    }
+
+    List<Listener> listeners() {
+        return listeners;
+    }
+
+    boolean withArchive() {
+        return withArchive;
+    }
+
+    WorkerState state() {
+        return state;
+    }
+
+    boolean is(WorkerState s) {
+        return state == s;
+    }
+
+    WorkerLink link() {
+        return link;
+    }
+
+    long readyAt() {
+        return readyAt;
+    }
+
+    long lastReportAt() {
+        return lastReportAt;
+    }
+
+    long killAt() {
+        return killAt;
+    }
+
+    RecycleReason recycleReason() {
+        return recycleReason;
+    }
+
+    String recycleWhy() {
+        return recycleWhy;
+    }
+
+    long recycleMarkedAt() {
+        return recycleMarkedAt;
+    }
+
+    WorkerHandle replacement() {
+        return replacement;
+    }
+
+    WorkerHandle replaces() {
+        return replaces;
+    }
+
+    /** Marked for a planned recycle, serving, and without a replacement yet. */
+    boolean dueForReplacement() {
+        return recycleReason != null && replacement == null && state == WorkerState.SERVING;
+    }
+
+    Path evidenceFile() {
+        return evidenceFile;
+    }
+
+    Stats stats() {
+        return stats;
+    }
+
+    long requests() {
+        return stats.requests();
+    }
+
+    long rssBytes() {
+        return rssBytes;
+    }
+
+    long pssBytes() {
+        return pssBytes;
+    }
+
+    long ussBytes() {
+        return ussBytes;
+    }
+
+    long rollupReadAt() {
+        return rollupReadAt;
+    }
+
+    MemorySeries series() {
+        return series;
     }
 
     /** How every log line names a worker: {@code worker 2 (pid 41872, gen 3)}. */
     @Override
     public String toString() {
-        return "worker " + id + " (pid " + pid + ", gen " + generation + ")";
+        return "worker " + id + " (pid " + process.pid() + ", gen " + generation + ")";
     }
 }

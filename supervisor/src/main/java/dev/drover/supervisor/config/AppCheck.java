@@ -1,6 +1,5 @@
 package dev.drover.supervisor.config;
 
-import dev.drover.supervisor.os.WorkerSpawner;
 import dev.drover.worker.api.DroverApp;
 import java.io.File;
 import java.io.IOException;
@@ -43,7 +42,7 @@ public final class AppCheck {
 
     private static void verifyAppClass(Settings settings) throws ConfigError {
         String appOrigin = settings.origin("app");
-        String classpath = WorkerSpawner.workerClasspath(settings);
+        String classpath = AppClasspath.workerClasspath(settings);
         try (URLClassLoader loader = new URLClassLoader(urls(classpath), AppCheck.class.getClassLoader())) {
             Class<?> type = Class.forName(settings.app(), false, loader);
             if (!DroverApp.class.isAssignableFrom(type)) {

@@ -1,5 +1,6 @@
 package dev.drover.supervisor.config;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -13,6 +14,9 @@ import java.util.List;
  * and resources under it) and, if it holds jars, its jars too, as {@code dir/*} would add them.
  */
 public final class AppClasspath {
+
+    /** Set by the launcher: the worker runtime's jars (worker-api and its dependencies). */
+    public static final String RUNTIME_CLASSPATH_PROPERTY = "drover.worker.classpath";
 
     /** The java launcher's wildcard: every .jar (or .JAR) directly in the directory, in no promised order. */
     static final String WILDCARD = "*";
@@ -71,5 +75,23 @@ public final class AppClasspath {
     static boolean isJar(Path file) {
         String name = file.getFileName().toString();
         return (name.endsWith(".jar") || name.endsWith(".JAR")) && !Files.isDirectory(file);
+    }
+
+    /**
+     * The worker runtime's jars, then the app's drover.classpath (AppClasspath: directories of jars and dir/*
+     * included) in the user's order, and nothing else: no app is bundled.
+     *
+     * The runtime comes first on purpose. A flat class path holds one copy of each class, the first found. The
+     * runtime and the app share the types that cross between them (DroverApp and its context, Netty's handlers and
+     * buffers, Typesafe Config, SLF4J), so those must be the ones the runtime was built against: an app jar that
+     * bundles its own Netty, put first, would replace the runtime's Netty with a version it has never run on. The
+     * runtime's jars are nothing but those shared libraries, so there is nothing the app could safely override;
+     * an app that needs other versions of them shades them into its own package.
+     */
+    public static String workerClasspath(Settings settings) {
+        List<String> entries = new ArrayList<>();
+        entries.add(System.getProperty(RUNTIME_CLASSPATH_PROPERTY, System.getProperty("java.class.path")));
+        entries.addAll(AppClasspath.entries(settings.classpath()));
+        return String.join(File.pathSeparator, entries);
     }
 }

@@ -1,6 +1,5 @@
 package dev.drover.supervisor.control;
 
-import dev.drover.supervisor.arbiter.Event;
 import dev.drover.supervisor.os.PathErrors;
 import dev.drover.supervisor.os.Posix;
 import dev.drover.supervisor.os.PrivateDirectory;
@@ -19,7 +18,6 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +26,11 @@ import org.slf4j.LoggerFactory;
  * (the command), one JSON document out. Commands are served one at a time by the arbiter.
  */
 public final class ControlServer implements AutoCloseable {
+
+    /** Takes one command line; completes {@code reply} with the JSON answer. Called on the client's thread. */
+    public interface Requests {
+        void request(String command, CompletableFuture<String> reply);
+    }
 
     private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
     /**
@@ -42,7 +45,7 @@ public final class ControlServer implements AutoCloseable {
     private final ServerSocketChannel server;
     private final Thread acceptor;
 
-    private ControlServer(Path path, boolean createdDirectory, ServerSocketChannel server, Consumer<Event> events) {
+    private ControlServer(Path path, boolean createdDirectory, ServerSocketChannel server, Requests events) {
         this.path = path;
         this.createdDirectory = createdDirectory;
         this.server = server;
@@ -54,7 +57,7 @@ public final class ControlServer implements AutoCloseable {
      * Creates the directory (0700) or verifies the existing one (ours, 0700, not a link), and binds; the message of
      * the exception says why it could not ({@link PrivateDirectory.Unsafe} for a directory that is not ours).
      */
-    public static ControlServer open(Path path, Consumer<Event> events) throws IOException {
+    public static ControlServer open(Path path, Requests events) throws IOException {
         Path dir = path.toAbsolutePath().normalize().getParent();
         boolean created = !Files.exists(dir, LinkOption.NOFOLLOW_LINKS);
         PrivateDirectory.createOrVerify(dir, PrivateDirectory.Rule.EXACTLY_0700);
@@ -95,7 +98,7 @@ public final class ControlServer implements AutoCloseable {
         return path;
     }
 
-    private void serve(Consumer<Event> events) {
+    private void serve(Requests events) {
         while (server.isOpen()) {
             try {
                 SocketChannel client = server.accept();
@@ -111,11 +114,11 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
-    private void answer(SocketChannel connection, Consumer<Event> events) {
+    private void answer(SocketChannel connection, Requests events) {
         try (SocketChannel client = connection) {
             String command = readLine(client);
             CompletableFuture<String> reply = new CompletableFuture<>();
-            events.accept(new Event.ControlRequest(command, reply));
+            events.request(command, reply);
             String answer;
             try {
                 answer = reply.get(REPLY_TIMEOUT_MS, TimeUnit.MILLISECONDS);

@@ -2,7 +2,6 @@ package dev.drover.supervisor.control;
 
 import dev.drover.link.LinkCodec;
 import dev.drover.link.LinkMessage;
-import dev.drover.supervisor.arbiter.Event;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
@@ -13,18 +12,27 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
-import io.netty.channel.unix.FileDescriptor;
 import io.netty.handler.codec.DecoderException;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.function.Consumer;
 
 /**
  * The master's end of the control links (the worker's end is dev.drover.worker.runtime.MasterLink): a Unix socket
- * in the master's private 0700 directory. Every inbound message becomes an arbiter event; the arbiter decides.
+ * in the master's private 0700 directory. Every inbound message goes to {@link Inbound} (the master posts it to the
+ * arbiter, which decides).
  */
 public final class WorkerLinkServer implements AutoCloseable {
+
+    /** What arrives on the links; called on Netty's event loop, so an implementation only posts. */
+    public interface Inbound {
+        /** A link introduced itself; {@code peerPid} comes from SO_PEERCRED, not from the message. */
+        void hello(WorkerLink link, LinkMessage hello, long peerPid);
+
+        void received(WorkerLink link, LinkMessage message);
+
+        /** The link broke the protocol or failed; {@code problem} says how. */
+        void failed(WorkerLink link, String problem);
+    }
 
     private final Channel server;
 
@@ -32,9 +40,9 @@ public final class WorkerLinkServer implements AutoCloseable {
         this.server = server;
     }
 
-    public static WorkerLinkServer bind(Path socket, EventLoopGroup group, Consumer<Event> events)
+    public static WorkerLinkServer bind(Path socket, EventLoopGroup group, Inbound events)
             throws InterruptedException {
-        Inbound inbound = new Inbound(events);
+        Handler inbound = new Handler(events);
         Channel server = new ServerBootstrap().group(group).channel(EpollServerDomainSocketChannel.class)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
@@ -47,14 +55,6 @@ public final class WorkerLinkServer implements AutoCloseable {
         return new WorkerLinkServer(server);
     }
 
-    /** Hands a worker the listening sockets, in order, over SCM_RIGHTS. */
-    public static void sendListeningSockets(Channel link, List<Integer> fds) {
-        for (int fd : fds) {
-            link.write(new FileDescriptor(fd));
-        }
-        link.flush();
-    }
-
     @Override
     public void close() {
         server.close().syncUninterruptibly();
@@ -62,10 +62,10 @@ public final class WorkerLinkServer implements AutoCloseable {
 
     /** One handler for all links: it keeps no state of its own, so it is shared. */
     @ChannelHandler.Sharable
-    private static final class Inbound extends SimpleChannelInboundHandler<LinkMessage> {
-        private final Consumer<Event> events;
+    private static final class Handler extends SimpleChannelInboundHandler<LinkMessage> {
+        private final Inbound events;
 
-        Inbound(Consumer<Event> events) {
+        Handler(Inbound events) {
             this.events = events;
         }
 
@@ -76,24 +76,24 @@ public final class WorkerLinkServer implements AutoCloseable {
                 try {
                     peerPid = ((EpollDomainSocketChannel) ctx.channel()).peerCredentials().pid();
                 } catch (IOException e) {
-                    events.accept(new Event.LinkFailed(ctx.channel(), "cannot read SO_PEERCRED: " + e.getMessage()));
+                    events.failed(new ChannelLink(ctx.channel()), "cannot read SO_PEERCRED: " + e.getMessage());
                     return;
                 }
-                events.accept(new Event.LinkHello(ctx.channel(), message, peerPid));
+                events.hello(new ChannelLink(ctx.channel()), message, peerPid);
             } else {
-                events.accept(new Event.LinkReceived(ctx.channel(), message));
+                events.received(new ChannelLink(ctx.channel()), message);
             }
         }
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            events.accept(new Event.LinkFailed(ctx.channel(), "control link closed"));
+            events.failed(new ChannelLink(ctx.channel()), "control link closed");
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             Throwable problem = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
-            events.accept(new Event.LinkFailed(ctx.channel(), problem.getMessage()));
+            events.failed(new ChannelLink(ctx.channel()), problem.getMessage());
         }
     }
 }

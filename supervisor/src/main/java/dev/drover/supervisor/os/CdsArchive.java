@@ -1,5 +1,6 @@
 package dev.drover.supervisor.os;
 
+import dev.drover.supervisor.config.AppClasspath;
 import dev.drover.supervisor.config.Settings;
 import java.io.File;
 import java.io.IOException;
@@ -37,7 +38,7 @@ public record CdsArchive(Path path, String whyNot) {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             update(digest, System.getProperty("java.home") + "|" + System.getProperty("java.vm.version"));
             settings.workerJvmOptions().forEach(o -> update(digest, o));
-            for (Path jar : jars(WorkerSpawner.workerClasspath(settings))) {
+            for (Path jar : jars(AppClasspath.workerClasspath(settings))) {
                 update(digest, jar.toString());
                 try (InputStream in = Files.newInputStream(jar)) {
                     byte[] buffer = new byte[1 << 16];

@@ -1,37 +1,33 @@
 package dev.drover.supervisor.os;
 
 import jnr.ffi.LibraryLoader;
-import jnr.ffi.annotations.In;
-import jnr.ffi.annotations.Out;
 import jnr.ffi.annotations.SaveError;
 
 /**
- * The few libc calls the JDK lacks: signals other than TERM/KILL, resetting a signal the master inherited as
- * ignored, the open-file limit and the
- * file-creation mask (Posix). Loaded on first use: jnr's first call costs ~0.5 s (research/jvm-platform-facts.md §5).
+ * The libc calls jnr-posix lacks or gets wrong, bound with jnr-ffi (everything else is in Posix, through
+ * jnr-posix). signal(): jnr-posix only installs a Java callback as the handler, and the master needs to put back
+ * SIG_DFL, a constant, for a signal it inherited ignored. syscall(): pidfd_open and pidfd_send_signal (Pidfd),
+ * which neither jnr-posix nor the JDK offer. Loaded on first use: jnr's first call costs ~0.5 s
+ * (docs/platform-notes.md §3), so Posix.preload starts it early.
  */
 public final class LibC {
 
     /** The binding; jnr-ffi generates it at load time. */
     public interface Calls {
-        int kill(long pid, int signal);
-
+        /** Returns the previous handler, or SIG_ERR with errno set. */
+        @SaveError
         long signal(int signal, long handler);
 
-        /** {@code limits}: the soft limit, then the hard one (struct rlimit). */
+        /**
+         * syscall(2) is variadic; declaring its integer-only forms as fixed is sound on x86_64 because glibc's
+         * syscall() only moves registers and never reads the vector-count register a variadic call sets.
+         */
         @SaveError
-        int getrlimit(int resource, @Out long[] limits);
+        long syscall(long number, long arg1, long arg2);
 
         @SaveError
-        int setrlimit(int resource, @In long[] limits);
-
-        String strerror(int errno);
-
-        /** Sets the file-creation mask; returns the previous one (it cannot fail). */
-        int umask(int mask);
+        long syscall(long number, long arg1, long arg2, long arg3, long arg4);
     }
-
-    public static final int RLIMIT_NOFILE = 7;
 
     public static final int SIGHUP = 1;
     public static final int SIGINT = 2;
@@ -39,6 +35,7 @@ public final class LibC {
     public static final int SIGKILL = 9;
     public static final int SIGTERM = 15;
     public static final long SIG_DFL = 0;
+    public static final long SIG_ERR = -1;
 
     private static volatile Calls calls;
 
@@ -59,14 +56,17 @@ public final class LibC {
         return c;
     }
 
-    /** The reason the last call made on this thread failed, as strerror says it. */
-    public static String lastError() {
-        Calls c = calls();
-        return c.strerror(jnr.ffi.LastError.getLastError(jnr.ffi.Runtime.getRuntime(c)));
+    /** The errno of the last call made through this binding on this thread (each call above saves it). */
+    public static int lastErrno() {
+        return jnr.ffi.LastError.getLastError(jnr.ffi.Runtime.getRuntime(calls()));
     }
 
-    /** Sends {@code signal} to {@code pid}; returns false if the process is already gone. */
-    public static boolean kill(long pid, int signal) {
-        return calls().kill(pid, signal) == 0;
+    /** The reason the last call made through this binding on this thread failed: "Operation not permitted (errno 1)". */
+    public static String lastError() {
+        return describe(lastErrno());
+    }
+
+    public static String describe(int errno) {
+        return Posix.strerror(errno) + " (errno " + errno + ")";
     }
 }

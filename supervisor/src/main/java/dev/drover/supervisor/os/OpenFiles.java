@@ -34,10 +34,10 @@ public final class OpenFiles {
             return "open files: cannot read the limit from /proc/self/limits (" + e.getMessage() + "); left as it is";
         }
         if (now.soft() != now.hard()) {
-            LibC.Calls c = LibC.calls();
-            if (c.setrlimit(LibC.RLIMIT_NOFILE, new long[] {now.hard(), now.hard()}) != 0) {
+            String failure = Posix.setOpenFileLimit(now.hard(), now.hard());
+            if (failure != null) {
                 return "open files: soft limit " + show(now.soft()) + " (hard " + show(now.hard()) + "); cannot raise "
-                        + "it: setrlimit(RLIMIT_NOFILE) failed: " + LibC.lastError();
+                        + "it: " + failure;
             }
         }
         long launched = parse(System.getProperty(LAUNCH_PROPERTY, ""), now.soft());

@@ -3,28 +3,52 @@ package dev.drover.supervisor.os;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import jnr.posix.POSIX;
+import jnr.posix.POSIXFactory;
 
 /**
- * The process credentials and file-creation mask, which the JDK does not expose: the effective uid (whose files
- * are "ours") and umask(2), set around a bind() so a socket file is created with its final mode rather than
- * chmod-ed afterwards through a path someone else may have swapped for a symbolic link.
+ * The POSIX calls the JDK does not expose, through jnr-posix, each checked where it is made: kill, close, umask,
+ * the open-file limit, strerror. umask matters because a socket file must be created with its final mode rather
+ * than chmod-ed afterwards through a path someone else may have swapped for a symbolic link.
  */
 public final class Posix {
+
+    public static final int RLIMIT_NOFILE = 7;
 
     /** A step that runs with a given umask. */
     public interface Step<T, E extends Exception> {
         T run() throws E;
     }
 
+    private static volatile POSIX posix;
+
     private Posix() {
     }
 
+    static POSIX posix() {
+        POSIX p = posix;
+        if (p == null) {
+            synchronized (Posix.class) {
+                p = posix;
+                if (p == null) {
+                    p = POSIXFactory.getNativePOSIX();
+                    posix = p;
+                }
+            }
+        }
+        return p;
+    }
+
     /**
-     * Loads the libc binding (LibC) on a thread of its own, so the first umask() does not wait for jnr-ffi's
-     * binding generation (100-200 ms on the master's C1-only JVM).
+     * Loads jnr-posix, then the project's own binding (LibC), on a thread of its own: jnr's first load costs about
+     * half a second on the master's C1-only JVM (docs/platform-notes.md §3), which the first umask() (the control
+     * socket's bind) and the first spawn should not wait for.
      */
     public static void preload() {
-        Thread loader = new Thread(LibC::calls, "drover-libc-preload");
+        Thread loader = new Thread(() -> {
+            posix();
+            LibC.calls();
+        }, "drover-libc-preload");
         loader.setDaemon(true);
         loader.start();
     }
@@ -33,16 +57,54 @@ public final class Posix {
      * Runs {@code step} with the process umask set to {@code mask}, then restores it. The umask belongs to the
      * whole process, so for that moment it applies to any file another thread creates: the master creates files
      * from the arbiter thread (where binds run) or with explicit modes (leak reports, the pidfile), which a
-     * looser umask cannot widen.
+     * looser umask cannot widen. umask(2) cannot fail.
      */
     public static synchronized <T, E extends Exception> T withUmask(int mask, Step<T, E> step) throws E {
-        LibC.Calls c = LibC.calls();
-        int previous = c.umask(mask);
+        POSIX p = posix();
+        int previous = p.umask(mask);
         try {
             return step.run();
         } finally {
-            c.umask(previous);
+            p.umask(previous);
         }
+    }
+
+    /**
+     * kill(2); returns null once sent, else why not ("No such process (errno 3)"). Only for a pid known not to be
+     * reaped yet: a worker is signalled through its WorkerProcess, never by a bare pid.
+     */
+    static String kill(long pid, int signal) {
+        POSIX p = posix();
+        if (p.kill(pid, signal) == 0) {
+            return null;
+        }
+        return "kill(" + pid + ", " + signal + ") failed: " + describeErrno(p.errno());
+    }
+
+    /** close(2); returns null, or why it failed. */
+    static String close(int fd) {
+        POSIX p = posix();
+        if (p.close(fd) == 0) {
+            return null;
+        }
+        return "close(" + fd + ") failed: " + describeErrno(p.errno());
+    }
+
+    /** Sets the soft and hard open-file limit; returns null, or why setrlimit failed. */
+    static String setOpenFileLimit(long soft, long hard) {
+        POSIX p = posix();
+        if (p.setrlimit(RLIMIT_NOFILE, soft, hard) == 0) {
+            return null;
+        }
+        return "setrlimit(RLIMIT_NOFILE, " + soft + ", " + hard + ") failed: " + describeErrno(p.errno());
+    }
+
+    static String strerror(int errno) {
+        return posix().strerror(errno);
+    }
+
+    private static String describeErrno(int errno) {
+        return strerror(errno) + " (errno " + errno + ")";
     }
 
     /** The effective uid, read from /proc/self/status (no native call needed). */

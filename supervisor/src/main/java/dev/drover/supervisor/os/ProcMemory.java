@@ -7,7 +7,7 @@ import java.nio.file.Path;
 
 /**
  * Memory readings of a process from /proc. statm (RSS) costs ~10-15 µs and is read every tick; smaps_rollup
- * (PSS) costs 1-20 ms, growing with RSS, so callers read it rarely (research/jvm-platform-facts.md §4).
+ * (PSS) costs 1-20 ms, growing with RSS, so callers read it rarely (docs/platform-notes.md §5).
  */
 public final class ProcMemory {
 

@@ -10,7 +10,7 @@ import sun.misc.Signal;
 /**
  * Installs the master's signal handlers. Each handler's whole body is the {@code sink}: it only posts an event.
  * A signal that arrived ignored (nohup, a background job of a script) is reset to default first, or the JVM
- * would accept the handler and never call it (research/jvm-platform-facts.md §2).
+ * would accept the handler and never call it (docs/platform-notes.md §1).
  */
 public final class Signals {
 
@@ -23,9 +23,21 @@ public final class Signals {
         for (String name : names) {
             Signal signal = new Signal(name);
             if ((ignored & (1L << (signal.getNumber() - 1))) != 0) {
-                LibC.calls().signal(signal.getNumber(), LibC.SIG_DFL);
+                resetToDefault(signal);
             }
             Signal.handle(signal, s -> sink.accept(name));
+        }
+    }
+
+    /**
+     * A signal that stays ignored would make its command silently unusable, so a failure here stops the start,
+     * naming the signal and errno.
+     */
+    private static void resetToDefault(Signal signal) {
+        if (LibC.calls().signal(signal.getNumber(), LibC.SIG_DFL) == LibC.SIG_ERR) {
+            throw new IllegalStateException("cannot reset SIG" + signal.getName() + ", which the master inherited "
+                    + "ignored, to its default: signal(" + signal.getNumber() + ", SIG_DFL) failed: " + LibC.lastError()
+                    + "; start the master without ignoring SIG" + signal.getName() + " (not under nohup)");
         }
     }
 

@@ -3,7 +3,6 @@ package dev.drover.supervisor.os;
 import dev.drover.logging.DroverLogConfigurator;
 import dev.drover.supervisor.config.AppClasspath;
 import dev.drover.supervisor.config.Settings;
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,8 +18,6 @@ public final class WorkerSpawner {
 
     public static final String MAIN_CLASS = "dev.drover.worker.runtime.WorkerMain";
     public static final String TRAINING_CLASS = "dev.drover.worker.runtime.TrainingMain";
-    /** Set by the launcher: the worker runtime's jars (worker-api and its dependencies). */
-    public static final String RUNTIME_CLASSPATH_PROPERTY = "drover.worker.classpath";
 
     /** What one spawn needs to know about the worker. */
     public record Spec(int id, int generation, String secret, long maxRequests, List<Listener> listeners,
@@ -55,7 +52,7 @@ public final class WorkerSpawner {
         List<String> command = jvm(settings);
         spec.cdsArchive().ifPresent(archive -> command.add("-XX:SharedArchiveFile=" + archive));
         command.add("-cp");
-        command.add(workerClasspath(settings));
+        command.add(AppClasspath.workerClasspath(settings));
         command.add(MAIN_CLASS);
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         Map<String, String> env = builder.environment();
@@ -93,7 +90,7 @@ public final class WorkerSpawner {
         command.add("-Xlog:cds=off");
         command.add("-Xlog:cds+dynamic=off");
         command.add("-cp");
-        command.add(workerClasspath(settings));
+        command.add(AppClasspath.workerClasspath(settings));
         command.add(TRAINING_CLASS);
         command.add(settings.app());
         settings.configFile().ifPresent(f -> command.add(f.toAbsolutePath().toString()));
@@ -110,23 +107,5 @@ public final class WorkerSpawner {
         command.addAll(BUILT_IN_OPTIONS);
         command.addAll(settings.workerJvmOptions());
         return command;
-    }
-
-    /**
-     * The worker runtime's jars, then the app's drover.classpath (AppClasspath: directories of jars and dir/*
-     * included) in the user's order, and nothing else: no app is bundled.
-     *
-     * The runtime comes first on purpose. A flat class path holds one copy of each class, the first found. The
-     * runtime and the app share the types that cross between them (DroverApp and its context, Netty's handlers and
-     * buffers, Typesafe Config, SLF4J), so those must be the ones the runtime was built against: an app jar that
-     * bundles its own Netty, put first, would replace the runtime's Netty with a version it has never run on. The
-     * runtime's jars are nothing but those shared libraries, so there is nothing the app could safely override;
-     * an app that needs other versions of them shades them into its own package.
-     */
-    public static String workerClasspath(Settings settings) {
-        List<String> entries = new ArrayList<>();
-        entries.add(System.getProperty(RUNTIME_CLASSPATH_PROPERTY, System.getProperty("java.class.path")));
-        entries.addAll(AppClasspath.entries(settings.classpath()));
-        return String.join(File.pathSeparator, entries);
     }
 }

@@ -27,19 +27,19 @@ class CdsArchiveTest {
 
     @BeforeEach
     void runtimeOfJarsOnly() throws Exception {
-        saved = System.getProperty(WorkerSpawner.RUNTIME_CLASSPATH_PROPERTY);
+        saved = System.getProperty(dev.drover.supervisor.config.AppClasspath.RUNTIME_CLASSPATH_PROPERTY);
         Path lib = Files.createDirectories(dir.resolve("lib"));
         Files.writeString(lib.resolve("a.jar"), "not really a jar, but bytes to hash");
         Files.writeString(lib.resolve("b.jar"), "more bytes");
-        System.setProperty(WorkerSpawner.RUNTIME_CLASSPATH_PROPERTY, lib + "/*");
+        System.setProperty(dev.drover.supervisor.config.AppClasspath.RUNTIME_CLASSPATH_PROPERTY, lib + "/*");
     }
 
     @AfterEach
     void restore() {
         if (saved == null) {
-            System.clearProperty(WorkerSpawner.RUNTIME_CLASSPATH_PROPERTY);
+            System.clearProperty(dev.drover.supervisor.config.AppClasspath.RUNTIME_CLASSPATH_PROPERTY);
         } else {
-            System.setProperty(WorkerSpawner.RUNTIME_CLASSPATH_PROPERTY, saved);
+            System.setProperty(dev.drover.supervisor.config.AppClasspath.RUNTIME_CLASSPATH_PROPERTY, saved);
         }
     }
 

@@ -1,6 +1,5 @@
-package dev.drover.supervisor;
+package dev.drover.supervisor.cli;
 
-import dev.drover.supervisor.cli.DroverCommand;
 import picocli.CommandLine;
 
 /** The `drover` command: runs the master, checks a configuration, or talks to a running master (`drover ctl`). */

@@ -1,0 +1,263 @@
+package dev.drover.supervisor.arbiter;
+
+import dev.drover.link.LinkMessage;
+import dev.drover.supervisor.control.WorkerLink;
+import dev.drover.supervisor.os.Spawner;
+import dev.drover.supervisor.os.WorkerProcess;
+import dev.drover.supervisor.os.WorkerSpawner;
+import dev.drover.supervisor.policy.RecyclePolicy;
+import dev.drover.supervisor.policy.RecycleReason;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.function.IntFunction;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The worker table, and the only code that spawns, signals and forgets workers: the arbiter and its helpers decide,
+ * this carries it out. It also keeps the recycle counts per reason. Run on the arbiter thread.
+ */
+final class Workers {
+
+    private static final Logger log = LoggerFactory.getLogger(Workers.class);
+    /** Between SIGQUIT (the JVM prints a thread dump) and SIGKILL: time for the dump to be written. */
+    static final Duration DUMP_TO_KILL = Duration.ofSeconds(1);
+
+    private final Spawner spawner;
+    private final Path runtimeDir;
+    private final LongSupplier clock;
+    private final Respawns respawns;
+    private final IntFunction<Optional<Path>> archives;
+    private final Consumer<Event> post;
+    private final SecureRandom random = new SecureRandom();
+    private final List<WorkerHandle> table = new ArrayList<>();
+    private final Map<WorkerLink, WorkerHandle> byLink = new HashMap<>();
+    private final Map<RecycleReason, Long> recycles = new EnumMap<>(RecycleReason.class);
+    /** New workers are spawned with it; its settings give the drain deadline. */
+    private Generation current;
+
+    /**
+     * {@code archives}: the AppCDS archive for a generation, if there is one yet; {@code post}: where a worker's
+     * exit is reported, as an event.
+     */
+    Workers(Spawner spawner, Path runtimeDir, LongSupplier clock, Respawns respawns,
+            IntFunction<Optional<Path>> archives, Consumer<Event> post) {
+        this.spawner = spawner;
+        this.runtimeDir = runtimeDir;
+        this.clock = clock;
+        this.respawns = respawns;
+        this.archives = archives;
+        this.post = post;
+    }
+
+    /** The generation new workers get (at start, at a reload, when a reload is abandoned). */
+    void spawnFrom(Generation generation) {
+        current = generation;
+    }
+
+    Duration gracefulTimeout() {
+        return current.settings().gracefulTimeout();
+    }
+
+    /** The master's private runtime directory, where workers write evidence and snapshots. */
+    Path runtimeDir() {
+        return runtimeDir;
+    }
+
+    // ---- the table ----------------------------------------------------------------------------------------------
+
+    /** Every worker, in spawn order; read-only. */
+    List<WorkerHandle> all() {
+        return Collections.unmodifiableList(table);
+    }
+
+    boolean isEmpty() {
+        return table.isEmpty();
+    }
+
+    int size() {
+        return table.size();
+    }
+
+    boolean holdsSlot(int id) {
+        return table.stream().anyMatch(w -> w.id() == id && w.state().holdsSlot());
+    }
+
+    boolean anyBooting() {
+        return table.stream().anyMatch(w -> w.is(WorkerState.BOOTING));
+    }
+
+    WorkerHandle byLink(WorkerLink link) {
+        return byLink.get(link);
+    }
+
+    /** The worker a HELLO names, if its pid and secret match and it has no link yet; it gets this link. */
+    WorkerHandle attach(WorkerLink link, String id, String secret, long peerPid) {
+        for (WorkerHandle w : table) {
+            if (Integer.toString(w.id()).equals(id) && w.hasSecret(secret)) {
+                if (w.pid() != peerPid || w.link() != null) {
+                    return null;
+                }
+                w.attach(link);
+                byLink.put(link, w);
+                return w;
+            }
+        }
+        return null;
+    }
+
+    /** The worker exited: out of the table, its pairing undone, its link closed, its pidfd released. */
+    void forget(WorkerHandle w) {
+        table.remove(w);
+        w.unpair();
+        if (w.link() != null) {
+            byLink.remove(w.link());
+            w.link().close();
+        }
+        w.process().release();
+    }
+
+    // ---- spawning -----------------------------------------------------------------------------------------------
+
+    boolean mayRespawnNow() {
+        return respawns.allowedNow();
+    }
+
+    /** Spawns a worker for slot {@code id}; null if it may not yet, or the JVM could not be started (logged). */
+    WorkerHandle spawn(int id) {
+        if (!respawns.allowedNow()) {
+            return null;
+        }
+        Generation gen = current;
+        String secret = HexFormat.of().formatHex(randomBytes());
+        RecyclePolicy.Limits limits = gen.recyclePolicy().draw(random);
+        Optional<Path> archive = archives.apply(gen.number());
+        WorkerProcess process;
+        try {
+            process = spawner.spawn(new WorkerSpawner.Spec(id, gen.number(), secret, limits.requests(),
+                    gen.listeners(), archive), gen.settings());
+        } catch (IOException e) {
+            log.error("cannot spawn worker {}: {}; retrying in {}", id, e.getMessage(),
+                    Arbiter.seconds(dev.drover.supervisor.policy.RestartPolicy.MAX_DELAY));
+            respawns.spawnFailed();
+            return null;
+        }
+        WorkerHandle w = new WorkerHandle(id, gen.number(), gen.listeners(), process, secret, clock.getAsLong(), limits,
+                archive.isPresent());
+        table.add(w);
+        process.follow(w.toString(), status -> post.accept(new Event.WorkerExited(w, status)));
+        log.info("{} spawned", w);
+        return w;
+    }
+
+    /** Spawns the worker that takes {@code old}'s place (surge-first); null if none could be spawned now. */
+    WorkerHandle spawnReplacement(WorkerHandle old) {
+        WorkerHandle next = spawn(old.id());
+        if (next != null) {
+            old.pairWith(next);
+        }
+        return next;
+    }
+
+    private byte[] randomBytes() {
+        byte[] bytes = new byte[16];
+        random.nextBytes(bytes);
+        return bytes;
+    }
+
+    // ---- stopping and killing -----------------------------------------------------------------------------------
+
+    /**
+     * Asks a worker to stop accepting and finish its requests, SIGKILL at graceful-timeout. A memory recycle also
+     * asks for the worker's leak evidence (its class histogram against the baseline), for the leak report.
+     */
+    void drain(WorkerHandle w, RecycleReason reason) {
+        if (w.is(WorkerState.SERVING) && w.link() != null) {
+            LinkMessage.Builder drain = LinkMessage.of(LinkMessage.Type.DRAIN)
+                    .put("reason", reason == null ? "stop" : reason.label());
+            Path evidence = runtimeDir.resolve("evidence-" + w.pid() + ".json");
+            if (reason == RecycleReason.MEMORY && LinkMessage.isToken(evidence.toString())) {
+                w.expectEvidence(evidence); // (a runtime directory with a space in its path gets no histogram)
+                drain.put("evidence", evidence.toString());
+            }
+            w.link().send(drain.build());
+        } else {
+            w.process().terminate(); // booting: the worker's TERM handler exits (it has nothing in flight)
+        }
+        w.startDraining(clock.getAsLong() + gracefulTimeout().toNanos());
+    }
+
+    /** A quick stop: INT, and SIGKILL when the stop's deadline passes. */
+    void interrupt(WorkerHandle w) {
+        w.process().interrupt();
+    }
+
+    /** For hangs and boot timeouts: a thread dump first (SIGQUIT, into the log), SIGKILL a moment later. */
+    void quitThenKill(WorkerHandle w, RecycleReason reason, String why) {
+        if (reason != RecycleReason.BOOT_TIMEOUT) {
+            respawns.forcedExit(age(w)); // a boot timeout is a failed start: its exit counts it (unplanned exit)
+        }
+        long now = clock.getAsLong();
+        log.error("{} {}; {}; SIGQUIT for a thread dump, then SIGKILL; {}", w, why, Recycler.vitals(w, now),
+                respawns.replacementWhen());
+        w.process().dumpThreads();
+        w.markKilled(reason, why, now + DUMP_TO_KILL.toNanos());
+        count(reason);
+    }
+
+    /** For the hard memory limit: no grace, no dump; the replacement starts at once. */
+    void killNow(WorkerHandle w, RecycleReason reason, String why) {
+        respawns.forcedExit(age(w));
+        log.error("{} killed ({}): {}; SIGKILL; {}", w, reason.label(), why, respawns.replacementWhen());
+        w.markKilled(reason, why, -1);
+        count(reason);
+        sigkill(w, null);
+    }
+
+    /** SIGKILL for a worker whose deadline (drain, dump, stop) has passed. */
+    void killIfOverdue(WorkerHandle w, long now) {
+        if (w.killAt() != -1 && now - w.killAt() >= 0) {
+            sigkill(w, w.is(WorkerState.KILLED) ? null : "did not finish draining within "
+                    + Arbiter.seconds(gracefulTimeout()) + " (drover.graceful-timeout)");
+        }
+    }
+
+    void killAll(String why) {
+        table.forEach(w -> sigkill(w, why));
+    }
+
+    private void sigkill(WorkerHandle w, String why) {
+        if (w.markKillSent()) {
+            if (why != null) {
+                log.warn("{} {}; sending SIGKILL", w, why);
+            }
+            w.process().kill();
+        }
+    }
+
+    private Duration age(WorkerHandle w) {
+        return Duration.ofNanos(clock.getAsLong() - w.spawnedAt());
+    }
+
+    // ---- recycle counts -----------------------------------------------------------------------------------------
+
+    void count(RecycleReason reason) {
+        recycles.merge(reason, 1L, Long::sum);
+    }
+
+    long recycles(RecycleReason reason) {
+        return recycles.getOrDefault(reason, 0L);
+    }
+}

@@ -1,0 +1,25 @@
+package dev.drover.supervisor.os;
+
+import dev.drover.supervisor.config.Settings;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** The real Spawner: WorkerSpawner's ProcessBuilder, each worker held through a ChildProcess. */
+public final class ProcessSpawner implements Spawner {
+
+    private final WorkerSpawner spawner;
+
+    public ProcessSpawner(WorkerSpawner spawner) {
+        this.spawner = spawner;
+    }
+
+    @Override
+    public WorkerProcess spawn(WorkerSpawner.Spec spec, Settings settings) throws IOException {
+        return ChildProcess.adopt(spawner.spawn(spec, settings));
+    }
+
+    @Override
+    public Process train(Settings settings, Path archive) throws IOException {
+        return spawner.train(settings, archive);
+    }
+}

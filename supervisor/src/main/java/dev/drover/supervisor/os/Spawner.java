@@ -1,0 +1,15 @@
+package dev.drover.supervisor.os;
+
+import dev.drover.supervisor.config.Settings;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** Starts worker JVMs and AppCDS training runs: ProcessSpawner for real, a fake in the arbiter's unit tests. */
+public interface Spawner {
+
+    /** Starts a worker JVM; WorkerProcess.follow then relays its output and reports its exit. */
+    WorkerProcess spawn(WorkerSpawner.Spec spec, Settings settings) throws IOException;
+
+    /** Starts the AppCDS training run that writes {@code archive}. */
+    Process train(Settings settings, Path archive) throws IOException;
+}
