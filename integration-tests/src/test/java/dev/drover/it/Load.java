@@ -76,7 +76,8 @@ final class Load implements AutoCloseable {
                     Thread.sleep(pauseMs); // pacing the load, not waiting for anything
                 }
             } catch (IOException e) {
-                fail(e.toString());
+                // When and on which kind of connection: to be matched against the master's log lines.
+                fail(java.time.LocalTime.now() + " " + (keepAlive ? "keep-alive" : "fresh") + " " + e);
                 closeQuietly(http);
                 http = null;
             } catch (InterruptedException e) {

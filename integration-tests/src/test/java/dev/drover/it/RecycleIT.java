@@ -48,7 +48,7 @@ class RecycleIT {
                 DroverProcess.awaitCondition("8 recycles and 3000 requests", Duration.ofSeconds(120),
                         () -> drover.countLines("recycled \\(max-requests\\)") >= 8 && load.total() >= 3000);
                 load.close();
-                assertEquals(0, load.failed.get(), load.summary());
+                assertEquals(0, load.failed.get(), load.summary() + "\n" + drover.output());
                 assertTrue(load.byWorker.size() >= 8, "the worker pids changed many times: " + load.byWorker.keySet());
             }
             assertTrue(mostWorkersAtOnce(drover.output()) <= 3,

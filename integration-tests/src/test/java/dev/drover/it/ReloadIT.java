@@ -78,7 +78,7 @@ class ReloadIT {
                     before = after;
                 }
                 load.close();
-                assertEquals(0, load.failed.get(), load.summary());
+                assertEquals(0, load.failed.get(), load.summary() + "\n" + drover.output());
                 assertTrue(load.ok.get() > 1000, load.summary());
                 assertTrue(load.byWorker.size() >= 22, "requests reached the workers of every generation: "
                         + load.byWorker.keySet());
@@ -121,7 +121,7 @@ class ReloadIT {
                         + conf + ":4): not a whole number"), refused.output());
                 load.awaitMore(200, Duration.ofSeconds(30));
                 load.close();
-                assertEquals(0, load.failed.get(), load.summary());
+                assertEquals(0, load.failed.get(), load.summary() + "\n" + drover.output());
             }
             assertEquals(before, servingPids(), "the old workers were never touched");
             Config status = Ctl.status(pidfile);
