@@ -37,12 +37,12 @@ public final class WorkerSpawner {
     private final Path linkSocket;
     private final java.util.Optional<Path> nettyNative;
 
-    /** {@code nettyNative}: the master's copy of Netty's native library (NettyNative), if it has one. */
     /** The master's private runtime directory: where the link socket is. */
     public Path runtimeDir() {
         return linkSocket.getParent();
     }
 
+    /** {@code nettyNative}: the master's copy of Netty's native library (NettyNative), if it has one. */
     public WorkerSpawner(Path linkSocket, java.util.Optional<Path> nettyNative) {
         this.linkSocket = linkSocket;
         this.nettyNative = nettyNative;
