@@ -16,7 +16,7 @@ import dev.drover.supervisor.os.Listeners;
 import dev.drover.supervisor.os.Logs;
 import dev.drover.supervisor.os.NettyNative;
 import dev.drover.supervisor.os.OpenFiles;
-import dev.drover.supervisor.os.PathErrors;
+import dev.drover.supervisor.config.PathErrors;
 import dev.drover.supervisor.os.PidFile;
 import dev.drover.supervisor.os.Posix;
 import dev.drover.supervisor.os.PrivateDirectory;

@@ -1,7 +1,7 @@
 package dev.drover.supervisor.arbiter;
 
 import dev.drover.supervisor.os.CdsArchive;
-import dev.drover.supervisor.os.PathErrors;
+import dev.drover.supervisor.config.PathErrors;
 import dev.drover.supervisor.os.PrivateDirectory;
 import dev.drover.supervisor.os.Spawner;
 import dev.drover.supervisor.os.WorkerOutput;

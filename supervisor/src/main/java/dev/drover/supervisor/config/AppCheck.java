@@ -79,7 +79,7 @@ public final class AppCheck {
         try (var channel = Files.newByteChannel(file)) {
             return null;
         } catch (IOException e) {
-            return "cannot read " + file + ": " + reason(e);
+            return "cannot read " + file + ": " + PathErrors.reason(e);
         }
     }
 
@@ -89,29 +89,9 @@ public final class AppCheck {
             stream.iterator().hasNext();
         } catch (IOException e) {
             return "cannot list " + (wildcard ? "the directory of " + dir.resolve(AppClasspath.WILDCARD) : dir) + ": "
-                    + reason(e);
+                    + PathErrors.reason(e);
         }
         return jarsIn(dir).stream().map(AppCheck::unreadableFile).filter(Objects::nonNull).findFirst().orElse(null);
-    }
-
-    /**
-     * The OS's words for why a path failed. The JDK maps the commonest errnos to exception types and leaves
-     * their reason empty; the others carry strerror's text.
-     */
-    static String reason(IOException e) {
-        if (e instanceof NoSuchFileException) {
-            return "No such file or directory";
-        }
-        if (e instanceof AccessDeniedException) {
-            return "Permission denied";
-        }
-        if (e instanceof NotDirectoryException) {
-            return "Not a directory";
-        }
-        if (e instanceof FileSystemException f && f.getReason() != null) {
-            return f.getReason();
-        }
-        return e.getMessage();
     }
 
     private static String quoted(List<String> values) {

@@ -1,6 +1,6 @@
 package dev.drover.supervisor.control;
 
-import dev.drover.supervisor.os.PathErrors;
+import dev.drover.supervisor.config.PathErrors;
 import dev.drover.supervisor.os.Posix;
 import dev.drover.supervisor.os.PrivateDirectory;
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package dev.drover.supervisor.os;
 
+import dev.drover.supervisor.config.PathErrors;
 import dev.drover.supervisor.config.AppClasspath;
 import dev.drover.supervisor.config.Settings;
 import java.io.File;

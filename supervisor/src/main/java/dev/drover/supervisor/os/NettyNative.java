@@ -1,5 +1,6 @@
 package dev.drover.supervisor.os;
 
+import dev.drover.supervisor.config.PathErrors;
 import io.netty.util.internal.PlatformDependent;
 import java.io.IOException;
 import java.io.InputStream;

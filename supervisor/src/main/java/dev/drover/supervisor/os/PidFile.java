@@ -1,5 +1,6 @@
 package dev.drover.supervisor.os;
 
+import dev.drover.supervisor.config.PathErrors;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;

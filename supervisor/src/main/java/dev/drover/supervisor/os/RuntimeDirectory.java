@@ -1,5 +1,6 @@
 package dev.drover.supervisor.os;
 
+import dev.drover.supervisor.config.PathErrors;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;

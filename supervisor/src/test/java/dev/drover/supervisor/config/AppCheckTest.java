@@ -67,9 +67,9 @@ class AppCheckTest {
     @Test
     void errnosTheJdkTurnsIntoExceptionTypesGetTheirWordsBack() {
         // Root reads a mode-000 directory anyway (and the tests run as root here), so the mapping is tested directly.
-        assertEquals("Permission denied", AppCheck.reason(new java.nio.file.AccessDeniedException("/x")));
+        assertEquals("Permission denied", PathErrors.reason(new java.nio.file.AccessDeniedException("/x")));
         assertEquals("Too many levels of symbolic links",
-                AppCheck.reason(new java.nio.file.FileSystemException("/x", null, "Too many levels of symbolic links")));
+                PathErrors.reason(new java.nio.file.FileSystemException("/x", null, "Too many levels of symbolic links")));
     }
 
     @Test

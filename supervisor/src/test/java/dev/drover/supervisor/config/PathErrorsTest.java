@@ -1,4 +1,4 @@
-package dev.drover.supervisor.os;
+package dev.drover.supervisor.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

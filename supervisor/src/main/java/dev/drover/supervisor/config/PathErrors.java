@@ -1,4 +1,4 @@
-package dev.drover.supervisor.os;
+package dev.drover.supervisor.config;
 
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
