@@ -19,7 +19,7 @@ public final class WorkerSpawner {
 
     public static final String MAIN_CLASS = "dev.drover.worker.runtime.WorkerMain";
     public static final String TRAINING_CLASS = "dev.drover.worker.runtime.TrainingMain";
-    /** Set by the launcher: the worker runtime's jars (worker-api and its dependencies). */
+    /** Set by the launcher: the worker runtime's jars (worker-runtime and its dependencies). */
     public static final String RUNTIME_CLASSPATH_PROPERTY = "drover.worker.classpath";
 
     /** What one spawn needs to know about the worker. */
