@@ -15,6 +15,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -141,6 +142,19 @@ final class Worker implements MasterLink.Listener {
             Thread.currentThread().interrupt();
             return ExitCodes.LINK_ERROR;
         }
+        OptionalInt notServing = startServing(fds);
+        if (notServing.isPresent()) {
+            return notServing.getAsInt();
+        }
+        awaitFinish();
+        return ExitCodes.OK;
+    }
+
+    /**
+     * Hands the boot's last step ({@link #serve}) to the owner thread and waits for it: empty once the worker serves,
+     * else the exit code.
+     */
+    private OptionalInt startServing(List<Integer> fds) {
         CompletableFuture<Boolean> serving = new CompletableFuture<>();
         owner.post(() -> {
             try {
@@ -150,19 +164,18 @@ final class Worker implements MasterLink.Listener {
             }
         });
         try {
-            if (!serving.get()) {
-                stopApp(); // told to stop while booting: it never served, so nothing is lost
-                return ExitCodes.OK;
+            if (serving.get()) {
+                return OptionalInt.empty();
             }
+            stopApp(); // told to stop while booting: it never served, so nothing is lost
+            return OptionalInt.of(ExitCodes.OK);
         } catch (ExecutionException e) {
             System.err.println("drover worker: cannot accept on the inherited sockets " + fds + ": " + e.getCause());
-            return ExitCodes.LINK_ERROR;
+            return OptionalInt.of(ExitCodes.LINK_ERROR);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return ExitCodes.LINK_ERROR;
+            return OptionalInt.of(ExitCodes.LINK_ERROR);
         }
-        awaitFinish();
-        return ExitCodes.OK;
     }
 
     /** The attaching thread: event loops, then the control link; returns the listening sockets' fds. */
