@@ -1,6 +1,5 @@
 package dev.drover.supervisor.config;
 
-import dev.drover.worker.api.DroverApp;
 import java.io.File;
 import java.io.IOException;
 import java.net.MalformedURLException;
@@ -25,6 +24,9 @@ import java.util.stream.Collectors;
  */
 public final class AppCheck {
 
+    /** The interface an app implements; checked by name, so the master needs none of the worker's jars. */
+    static final String APP_INTERFACE = "dev.drover.worker.api.DroverApp";
+
     private AppCheck() {
     }
 
@@ -45,18 +47,34 @@ public final class AppCheck {
         String classpath = AppClasspath.workerClasspath(settings);
         try (URLClassLoader loader = new URLClassLoader(urls(classpath), AppCheck.class.getClassLoader())) {
             Class<?> type = Class.forName(settings.app(), false, loader);
-            if (!DroverApp.class.isAssignableFrom(type)) {
+            if (!implementsApp(type)) {
                 throw ConfigError.of("drover.app", settings.app(), appOrigin, "does not implement "
-                        + DroverApp.class.getName(), "a class implementing " + DroverApp.class.getName());
+                        + APP_INTERFACE, "a class implementing " + APP_INTERFACE);
             }
         } catch (ClassNotFoundException e) {
             throw ConfigError.of("drover.app", settings.app(), appOrigin, "class not found on the workers' classpath "
-                    + classpath, "a class in drover.classpath (flag --classpath) implementing " + DroverApp.class.getName());
+                    + classpath, "a class in drover.classpath (flag --classpath) implementing " + APP_INTERFACE);
         } catch (LinkageError e) {
             // Found but broken (a missing dependency, say): the worker reports it with its own diagnosis.
         } catch (IOException e) {
             // closing the loader failed; nothing to report
         }
+    }
+
+    /** Whether {@code type}, a superclass or any interface they extend is the app interface. */
+    static boolean implementsApp(Class<?> type) {
+        if (type == null) {
+            return false;
+        }
+        if (type.getName().equals(APP_INTERFACE)) {
+            return true;
+        }
+        for (Class<?> parent : type.getInterfaces()) {
+            if (implementsApp(parent)) {
+                return true;
+            }
+        }
+        return implementsApp(type.getSuperclass());
     }
 
     /** Every classpath entry that cannot be read, with the OS's reason: the JVM would skip it without a word. */

@@ -15,7 +15,7 @@ import java.util.List;
  */
 public final class AppClasspath {
 
-    /** Set by the launcher: the worker runtime's jars (worker-api and its dependencies). */
+    /** Set by the launcher: the worker runtime's jars (worker-runtime and its dependencies). */
     public static final String RUNTIME_CLASSPATH_PROPERTY = "drover.worker.classpath";
 
     /** The java launcher's wildcard: every .jar (or .JAR) directly in the directory, in no promised order. */

@@ -1,77 +1,55 @@
 package dev.drover.supervisor.control;
 
-import java.util.Iterator;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigSyntax;
+import com.typesafe.config.ConfigValueFactory;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Writes the control socket's JSON answers: maps, lists, strings, numbers, booleans and {@link Raw} JSON. */
+/**
+ * Writes the control socket's JSON answers (maps, lists, strings, numbers, booleans, null and {@link Raw} JSON) with
+ * Typesafe Config's renderer, which the worker's leak evidence uses too: one JSON writer for both sides. Keys come
+ * out sorted; every reader parses them.
+ */
 public final class Json {
+
+    private static final ConfigParseOptions JSON = ConfigParseOptions.defaults().setSyntax(ConfigSyntax.JSON);
 
     private Json() {
     }
 
-    /** A JSON text written as it is (it must be valid JSON already): a report or snapshot read from a file. */
+    /** A JSON object's text, embedded as it is: a report or snapshot read from a file. */
     public record Raw(String json) {
     }
 
     public static String write(Object value) {
-        StringBuilder out = new StringBuilder();
-        append(out, value);
-        return out.toString();
+        return ConfigValueFactory.fromAnyRef(renderable(value)).render(ConfigRenderOptions.concise());
     }
 
-    private static void append(StringBuilder out, Object value) {
-        if (value == null) {
-            out.append("null");
-        } else if (value instanceof Raw raw) {
-            out.append(raw.json());
-        } else if (value instanceof Number || value instanceof Boolean) {
-            out.append(value);
-        } else if (value instanceof Map<?, ?> map) {
-            out.append('{');
-            Iterator<? extends Map.Entry<?, ?>> it = map.entrySet().iterator();
-            while (it.hasNext()) {
-                Map.Entry<?, ?> e = it.next();
-                string(out, String.valueOf(e.getKey()));
-                out.append(": ");
-                append(out, e.getValue());
-                if (it.hasNext()) {
-                    out.append(", ");
-                }
-            }
-            out.append('}');
-        } else if (value instanceof List<?> list) {
-            out.append('[');
-            for (int i = 0; i < list.size(); i++) {
-                append(out, list.get(i));
-                if (i + 1 < list.size()) {
-                    out.append(", ");
-                }
-            }
-            out.append(']');
-        } else {
-            string(out, value.toString());
+    /** What Config's value factory takes: Raw parsed into a value, maps with string keys, other types as strings. */
+    private static Object renderable(Object value) {
+        if (value == null || value instanceof Number || value instanceof Boolean || value instanceof String) {
+            return value;
         }
-    }
-
-    private static void string(StringBuilder out, String s) {
-        out.append('"');
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
+        if (value instanceof Raw raw) {
+            try {
+                return ConfigFactory.parseString(raw.json(), JSON).root();
+            } catch (ConfigException e) {
+                return raw.json(); // a file a worker left half-written: still a valid answer, as a string
             }
         }
-        out.append('"');
+        if (value instanceof Map<?, ?> map) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            map.forEach((k, v) -> out.put(String.valueOf(k), renderable(v)));
+            return out;
+        }
+        if (value instanceof List<?> list) {
+            return list.stream().map(Json::renderable).toList();
+        }
+        return value.toString();
     }
 }

@@ -72,6 +72,27 @@ class AppCheckTest {
                 PathErrors.reason(new java.nio.file.FileSystemException("/x", null, "Too many levels of symbolic links")));
     }
 
+    /** An app once removed: its superclass implements an interface that extends the app interface. */
+    interface Greeter extends dev.drover.worker.api.DroverApp {
+    }
+
+    abstract static class BaseApp implements Greeter {
+    }
+
+    static final class SubApp extends BaseApp {
+        @Override
+        public io.netty.channel.ChannelHandler newRequestHandler() {
+            return null;
+        }
+    }
+
+    @Test
+    void theAppInterfaceIsFoundByNameThroughSuperclassesAndInterfaces() {
+        assertEquals(dev.drover.worker.api.DroverApp.class.getName(), AppCheck.APP_INTERFACE);
+        assertTrue(AppCheck.implementsApp(SubApp.class));
+        assertTrue(!AppCheck.implementsApp(String.class) && !AppCheck.implementsApp(Runnable.class));
+    }
+
     @Test
     void theWorkerJvmSaysWhichOptionItRefuses() {
         assertEquals(Optional.of("\"Unrecognized VM option 'NoSuchOption'\""),

@@ -15,20 +15,24 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import sun.misc.Signal;
 
 /**
  * One worker JVM's life (the master's view of it is dev.drover.supervisor.arbiter.WorkerHandle): attach to the
  * master, load and start the app, serve on the adopted sockets, report, drain on command, exit.
+ * <p>
+ * One thread owns the lifecycle state: the control link's event loop ({@link OwnerLoop}). The link's messages and the
+ * STATS tick arrive there; signal handlers, the main thread once attached, the event loops that see the last
+ * connection close and the evidence thread's completions post to it. The counters every event loop updates
+ * (requests, in flight) stay atomics in {@link ConnectionTracker}, read by the owner.
  */
 final class Worker implements MasterLink.Listener {
 
@@ -50,33 +54,36 @@ final class Worker implements MasterLink.Listener {
     private final WorkerEnv env;
     private final long mainStarted;
     private final ConnectionTracker tracker = new ConnectionTracker();
-    private final AtomicBoolean draining = new AtomicBoolean();
+    private final OwnerLoop owner = new OwnerLoop();
+    /** Counted down on the owner thread when the worker may exit; main waits for it. */
     private final CountDownLatch finished = new CountDownLatch(1);
-    /** Set by the attaching thread; read by main once the attach is complete (the future's get orders them). */
-    private EventLoopGroup linkLoop;
+    /**
+     * Set by the attaching thread, then read by main and the owner (the attach future's get, and posting to the
+     * owner, order them); the app and the boot phases are set by main before it posts the last boot step.
+     */
     private EventLoopGroup httpLoops;
     private MasterLink link;
     private DroverApp app;
+    /** Boot phases, for the READY line. */
+    private long nativeMs;
+    private long nettyMs;
+    private long attachMs;
+    private long appMs;
+    private Warmup.Result warmup;
+    /** Touched only on the owner thread. */
+    private boolean draining;
     private HttpService http;
     private LoopHeartbeats heartbeats;
-    /** Touched only on the link's thread. */
     private long lastTick;
     private long pausedMs;
-    private Future<?> evidence;
+    private CompletableFuture<Void> evidence;
     private MemoryReadings readings;
     private LeakEvidence leakEvidence;
     private ExecutorService evidenceThread;
-    /** Touched only on the link's thread. */
     private boolean baselineRequested;
     private long lastReportedRequests = -1;
     private int quietTicks;
     private long readyAt;
-    /** Boot phases, for the READY line. */
-    private long nativeMs;
-    private volatile long nettyMs;
-    private volatile long attachMs;
-    private long appMs;
-    private Warmup.Result warmup;
 
     Worker(WorkerEnv env, long mainStarted) {
         this.env = env;
@@ -91,7 +98,7 @@ final class Worker implements MasterLink.Listener {
      */
     int run() {
         ParentWatch.start(env.masterPid(), PARENT_POLL_MS, parent -> masterGone("its parent is now pid " + parent));
-        Signal.handle(new Signal("TERM"), s -> drain("SIGTERM"));
+        Signal.handle(new Signal("TERM"), s -> owner.post(() -> drain("SIGTERM")));
         Signal.handle(new Signal("INT"), s -> Runtime.getRuntime().halt(ExitCodes.OK));
         // Native code first, on this thread alone: loading a native library while another thread initialises
         // JDK classes can deadlock (JDK 17: the library lock against a class-initialisation lock, seen here).
@@ -135,24 +142,47 @@ final class Worker implements MasterLink.Listener {
             Thread.currentThread().interrupt();
             return ExitCodes.LINK_ERROR;
         }
-        if (draining.get()) {
-            stopApp(); // told to stop while booting: it never served, so nothing is lost
-            return ExitCodes.OK;
-        }
-        try {
-            serve(fds);
-        } catch (Exception e) {
-            System.err.println("drover worker: cannot accept on the inherited sockets " + fds + ": " + e);
-            return ExitCodes.LINK_ERROR;
+        OptionalInt notServing = startServing(fds);
+        if (notServing.isPresent()) {
+            return notServing.getAsInt();
         }
         awaitFinish();
         return ExitCodes.OK;
     }
 
+    /**
+     * Hands the boot's last step ({@link #serve}) to the owner thread and waits for it: empty once the worker serves,
+     * else the exit code.
+     */
+    private OptionalInt startServing(List<Integer> fds) {
+        CompletableFuture<Boolean> serving = new CompletableFuture<>();
+        owner.post(() -> {
+            try {
+                serving.complete(serve(fds));
+            } catch (Exception e) {
+                serving.completeExceptionally(e);
+            }
+        });
+        try {
+            if (serving.get()) {
+                return OptionalInt.empty();
+            }
+            stopApp(); // told to stop while booting: it never served, so nothing is lost
+            return OptionalInt.of(ExitCodes.OK);
+        } catch (ExecutionException e) {
+            System.err.println("drover worker: cannot accept on the inherited sockets " + fds + ": " + e.getCause());
+            return OptionalInt.of(ExitCodes.LINK_ERROR);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return OptionalInt.of(ExitCodes.LINK_ERROR);
+        }
+    }
+
     /** The attaching thread: event loops, then the control link; returns the listening sockets' fds. */
     private List<Integer> startNettyAndAttach() throws Exception {
         long started = System.nanoTime();
-        linkLoop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        EventLoopGroup linkLoop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        owner.start(linkLoop.next()); // one loop: next() is always the same
         httpLoops = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(),
                 EpollIoHandler.newFactory());
         link = new MasterLink(linkLoop, this);
@@ -180,17 +210,18 @@ final class Worker implements MasterLink.Listener {
     }
 
     /**
-     * Adopts the sockets and reports READY, unless a drain came first (a booting worker the master no longer
-     * needs): then it never accepts a connection, so none can be lost. Synchronized with {@link #drain}.
+     * The boot's last step, on the owner thread: adopts the sockets and reports READY, unless a drain came first (a
+     * booting worker the master no longer needs): then it never accepts a connection, so none can be lost, and
+     * this returns false.
      */
-    private synchronized void serve(List<Integer> fds) throws InterruptedException {
-        if (draining.get()) {
-            return;
+    private boolean serve(List<Integer> fds) throws InterruptedException {
+        if (draining) {
+            return false;
         }
         heartbeats = new LoopHeartbeats(httpLoops);
         if (env.maxRequests() > 0) {
             // Tell the master at once, not at the next STATS: its replacement starts booting now.
-            tracker.notifyAtRequest(env.maxRequests(), () -> linkLoop.execute(this::reportStats));
+            tracker.notifyAtRequest(env.maxRequests(), () -> owner.post(this::reportStats));
         }
         http = new HttpService(httpLoops, app, tracker, env.http());
         for (int i = 0; i < fds.size(); i++) {
@@ -200,14 +231,15 @@ final class Worker implements MasterLink.Listener {
         link.send(LinkMessage.of(LinkMessage.Type.READY).put("boot_ms", bootMs).build());
         lastTick = System.nanoTime();
         readyAt = lastTick;
-        linkLoop.next().scheduleAtFixedRate(this::tick, STATS_INTERVAL_MS, STATS_INTERVAL_MS, TimeUnit.MILLISECONDS);
+        owner.every(STATS_INTERVAL_MS, this::tick);
         log.info("accepting on {} socket(s); main() to ready took {} ms (native {} ms, then in parallel: event loops {} ms"
                 + " + attach {} ms, config + app start {} ms{})", fds.size(), bootMs, nativeMs, nettyMs, attachMs, appMs,
                 warmup == null ? "" : " + " + warmup.describe());
+        return true;
     }
 
     /**
-     * Runs every STATS_INTERVAL_MS on the link's thread. Its own lateness is time the whole JVM did not run (a GC
+     * Runs every STATS_INTERVAL_MS on the owner thread. Its own lateness is time the whole JVM did not run (a GC
      * pause, CPU starvation, SIGSTOP): that part of an event loop's stall is not the loop's fault.
      */
     private void tick() {
@@ -216,18 +248,19 @@ final class Worker implements MasterLink.Listener {
         lastTick = now;
         // An idle worker (no request since its last STATS, none in flight, its loops checking in) reports every
         // IDLE_REPORT_EVERY ticks only: with many idle workers, reading STATS was most of the master's CPU.
-        boolean idle = tracker.requests() == lastReportedRequests && tracker.inflight() == 0 && !draining.get()
+        boolean idle = tracker.requests() == lastReportedRequests && tracker.inflight() == 0 && !draining
                 && heartbeats.stallMillis() < 2 * LoopHeartbeats.BEAT_MS;
         if (!idle || ++quietTicks >= IDLE_REPORT_EVERY) {
             quietTicks = 0;
             reportStats();
         }
-        if (env.evidenceBaselineMs() > 0 && !baselineRequested && !draining.get()
+        if (env.evidenceBaselineMs() > 0 && !baselineRequested && !draining
                 && now - readyAt >= TimeUnit.MILLISECONDS.toNanos(env.evidenceBaselineMs())) {
             baselineRequested = true; // once warm: what a leak report compares the end with
+            LeakEvidence leaks = leakEvidence();
             evidenceThread().execute(() -> {
                 try {
-                    leakEvidence().takeBaseline();
+                    leaks.takeBaseline();
                     log.info("leak evidence: baseline class histogram taken, {} s after READY",
                             env.evidenceBaselineMs() / 1000.0);
                 } catch (Exception e) {
@@ -248,7 +281,7 @@ final class Worker implements MasterLink.Listener {
                 .put("loop_stall_ms", Math.max(0, heartbeats.stallMillis() - pausedMs))
                 .put("gc_ms", gcMillis())
                 .put("heap_used", rt.totalMemory() - rt.freeMemory())
-                .put("draining", draining.get() ? 1 : 0)
+                .put("draining", draining ? 1 : 0)
                 .put("heap_live", memory.heapLive())
                 .put("metaspace", memory.metaspace())
                 .put("classes", memory.classes())
@@ -257,14 +290,15 @@ final class Worker implements MasterLink.Listener {
                 .build());
     }
 
-    private synchronized MemoryReadings readings() {
+    private MemoryReadings readings() {
         if (readings == null) {
             readings = new MemoryReadings();
         }
         return readings;
     }
 
-    private synchronized LeakEvidence leakEvidence() {
+    /** Created on the owner thread, used on the evidence thread only (handing it over orders the two). */
+    private LeakEvidence leakEvidence() {
         if (leakEvidence == null) {
             leakEvidence = new LeakEvidence(readings());
         }
@@ -272,7 +306,7 @@ final class Worker implements MasterLink.Listener {
     }
 
     /** One thread for class histograms and dumps, in order: each is a full GC, never on an event loop. */
-    private synchronized ExecutorService evidenceThread() {
+    private ExecutorService evidenceThread() {
         if (evidenceThread == null) {
             evidenceThread = Executors.newSingleThreadExecutor(r -> {
                 Thread t = new Thread(r, "drover-evidence");
@@ -303,34 +337,39 @@ final class Worker implements MasterLink.Listener {
         // gone. Taken first, while the worker still serves as usual (its replacement is already READY): the
         // histogram's full GC pauses the JVM, and a pause in the middle of a drain could make connections look idle
         // that have a request waiting unread. The drain starts when it is written, or EVIDENCE_FIRST_MS at most.
-        CompletableFuture<Void> written = CompletableFuture.runAsync(() -> {
+        LeakEvidence leaks = leakEvidence();
+        evidence = CompletableFuture.runAsync(() -> {
             try {
-                leakEvidence().write(Path.of(file), "recycle");
+                leaks.write(Path.of(file), "recycle");
             } catch (Exception e) {
                 log.warn("leak evidence: cannot write {}: {}", file, e.toString());
             }
         }, evidenceThread());
-        evidence = written;
-        written.orTimeout(EVIDENCE_FIRST_MS, TimeUnit.MILLISECONDS).whenComplete((ok, late) -> drain(why));
+        // On a copy: orTimeout completes the future it is called on, and the exit still waits for the real one.
+        evidence.copy().orTimeout(EVIDENCE_FIRST_MS, TimeUnit.MILLISECONDS)
+                .whenComplete((ok, late) -> owner.post(() -> drain(why)));
     }
 
     @Override
     public void onSnapshot(LinkMessage message) {
         String file = message.fields().get("path");
         boolean heapDump = "heapdump".equals(message.fields().get("kind"));
+        LeakEvidence leaks = leakEvidence();
         evidenceThread().execute(() -> {
             boolean ok = false;
             try {
                 if (heapDump) {
                     LeakEvidence.heapDump(Path.of(file));
                 } else {
-                    leakEvidence().write(Path.of(file), "snapshot");
+                    leaks.write(Path.of(file), "snapshot");
                 }
                 ok = true;
             } catch (Exception | LinkageError e) {
                 log.warn("{} to {} failed: {}", heapDump ? "heap dump" : "snapshot", file, e.toString());
             }
-            link.send(LinkMessage.of(LinkMessage.Type.SNAPSHOT_DONE).put("path", file).put("ok", ok ? 1 : 0).build());
+            int written = ok ? 1 : 0;
+            owner.post(() -> link.send(LinkMessage.of(LinkMessage.Type.SNAPSHOT_DONE).put("path", file)
+                    .put("ok", written).build()));
         });
     }
 
@@ -339,18 +378,22 @@ final class Worker implements MasterLink.Listener {
         masterGone("control link closed");
     }
 
-    /** Never outlive the master: nobody would supervise or stop this JVM. */
+    /**
+     * Never outlive the master: nobody would supervise or stop this JVM. Called on the parent watch's thread too,
+     * not posted: it touches no state, and a halt must not wait behind anything.
+     */
     private void masterGone(String evidence) {
         System.err.println("drover worker " + env.workerId() + ": the master (pid " + env.masterPid() + ") is gone ("
                 + evidence + "); exiting");
         Runtime.getRuntime().halt(ExitCodes.OK);
     }
 
-    /** Stop accepting, finish what is in flight, then exit. Safe to call more than once, from any thread. */
-    private synchronized void drain(String why) {
-        if (!draining.compareAndSet(false, true)) {
+    /** Stop accepting, finish what is in flight, then exit. On the owner thread; a second call does nothing. */
+    private void drain(String why) {
+        if (draining) {
             return;
         }
+        draining = true;
         if (http == null) {
             log.info("draining ({}) before serving: exiting", why);
             finished.countDown();
@@ -358,7 +401,21 @@ final class Worker implements MasterLink.Listener {
         }
         log.info("draining ({}): {} request(s) in flight on {} connection(s)", why, tracker.inflight(),
                 tracker.connections());
-        http.stopAccepting(() -> tracker.drain(finished::countDown));
+        http.stopAccepting(() -> tracker.drain(() -> owner.post(this::drained)));
+    }
+
+    /** On the owner thread, once no connection is left: exit when the leak evidence is written, or too late. */
+    private void drained() {
+        if (evidence == null || evidence.isDone()) {
+            finished.countDown();
+            return;
+        }
+        evidence.copy().orTimeout(EVIDENCE_TIMEOUT_MS, TimeUnit.MILLISECONDS).whenComplete((ok, late) -> owner.post(() -> {
+            if (late != null) {
+                log.warn("leak evidence not written within {} ms; exiting without it", EVIDENCE_TIMEOUT_MS);
+            }
+            finished.countDown();
+        }));
     }
 
     private void awaitFinish() {
@@ -366,15 +423,6 @@ final class Worker implements MasterLink.Listener {
             finished.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-        try {
-            if (evidence != null) {
-                evidence.get(EVIDENCE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-            log.warn("leak evidence not written within {} ms; exiting without it", EVIDENCE_TIMEOUT_MS);
         }
         stopApp();
         log.info("drained: {} request(s) served; exiting", tracker.requests());

@@ -1,5 +1,7 @@
 package dev.drover.worker.runtime;
 
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValueFactory;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -8,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import javax.management.ObjectName;
@@ -58,28 +61,20 @@ final class LeakEvidence {
      */
     void write(Path file, String kind) throws Exception {
         Map<String, ClassEntry> now = histogram();
-        MemoryReadings.Reading reading = readings.read();
-        StringBuilder json = new StringBuilder(16 * 1024).append("{\n");
-        field(json, "kind", kind).append(",\n");
-        json.append("\"taken_at_ms\": ").append(System.currentTimeMillis()).append(",\n");
-        json.append("\"readings\": ");
-        reading(json, reading).append(",\n");
-        json.append("\"top_classes\": ");
-        entries(json, top(now.values(), TOP));
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("kind", kind);
+        json.put("taken_at_ms", System.currentTimeMillis());
+        json.put("readings", reading(readings.read()));
+        json.put("top_classes", entries(top(now.values(), TOP)));
         if (baseline != null) {
-            json.append(",\n\"baseline_at_ms\": ").append(baselineAtMs).append(",\n");
-            json.append("\"baseline_readings\": ");
-            reading(json, baselineReading).append(",\n");
-            json.append("\"grown_classes\": ");
-            List<ClassEntry> grown = growth(baseline, now, false);
-            entries(json, grown);
+            json.put("baseline_at_ms", baselineAtMs);
+            json.put("baseline_readings", reading(baselineReading));
+            json.put("grown_classes", entries(growth(baseline, now, false)));
             // A leak is usually held by the app's own classes, which rank low by bytes behind the arrays they own.
-            json.append(",\n\"grown_app_classes\": ");
-            entries(json, growth(baseline, now, true));
+            json.put("grown_app_classes", entries(growth(baseline, now, true)));
         }
-        json.append("\n}\n");
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, json, StandardCharsets.UTF_8);
+        Files.writeString(tmp, toJson(json) + "\n", StandardCharsets.UTF_8);
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
@@ -92,7 +87,8 @@ final class LeakEvidence {
 
     /** Classes of the JDK, the libraries Drover brings and Drover itself: not the app's. */
     private static final List<String> PLATFORM = List.of("java.", "javax.", "jdk.", "sun.", "com.sun.", "io.netty.",
-            "com.typesafe.config.", "ch.qos.logback.", "org.slf4j.", "dev.drover.worker.", "dev.drover.link.", "[");
+            "com.typesafe.config.", "ch.qos.logback.", "org.slf4j.", "dev.drover.worker.", "dev.drover.link.",
+            "dev.drover.logging.", "[");
 
     static boolean isApplicationClass(String name) {
         return PLATFORM.stream().noneMatch(name::startsWith);
@@ -152,36 +148,25 @@ final class LeakEvidence {
         return entries;
     }
 
-    private static StringBuilder reading(StringBuilder json, MemoryReadings.Reading r) {
-        return json.append("{\"heap_live\": ").append(r.heapLive()).append(", \"heap_used\": ").append(r.heapUsed())
-                .append(", \"heap_committed\": ").append(r.heapCommitted()).append(", \"metaspace\": ")
-                .append(r.metaspace()).append(", \"classes\": ").append(r.classes()).append(", \"direct\": ")
-                .append(r.direct()).append(", \"threads\": ").append(r.threads()).append('}');
+    /** JSON text of maps, lists, strings and numbers: Typesafe Config's renderer, as on the master's side. */
+    static String toJson(Map<String, Object> json) {
+        return ConfigValueFactory.fromAnyRef(json).render(ConfigRenderOptions.concise());
     }
 
-    private static void entries(StringBuilder json, List<ClassEntry> entries) {
-        json.append("[");
-        for (int i = 0; i < entries.size(); i++) {
-            ClassEntry e = entries.get(i);
-            json.append(i == 0 ? "\n  " : ",\n  ").append("{");
-            field(json, "class", e.name()).append(", \"instances\": ").append(e.instances())
-                    .append(", \"bytes\": ").append(e.bytes()).append("}");
-        }
-        json.append("\n]");
+    private static Map<String, Object> reading(MemoryReadings.Reading r) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("heap_live", r.heapLive());
+        json.put("heap_used", r.heapUsed());
+        json.put("heap_committed", r.heapCommitted());
+        json.put("metaspace", r.metaspace());
+        json.put("classes", r.classes());
+        json.put("direct", r.direct());
+        json.put("threads", r.threads());
+        return json;
     }
 
-    private static StringBuilder field(StringBuilder json, String name, String value) {
-        json.append('"').append(name).append("\": \"");
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if (c == '"' || c == '\\') {
-                json.append('\\').append(c);
-            } else if (c < 0x20) {
-                json.append(String.format("\\u%04x", (int) c));
-            } else {
-                json.append(c);
-            }
-        }
-        return json.append('"');
+    private static List<Map<String, Object>> entries(List<ClassEntry> entries) {
+        return entries.stream().map(e -> Map.<String, Object>of("class", e.name(), "instances", e.instances(),
+                "bytes", e.bytes())).toList();
     }
 }

@@ -18,6 +18,7 @@ import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Counts requests and connections across the worker, and closes connections the HTTP way when draining:
@@ -40,7 +41,8 @@ final class ConnectionTracker {
     private final AtomicLong requests = new AtomicLong();
     private final AtomicInteger inflight = new AtomicInteger();
     private volatile boolean draining;
-    private volatile Runnable onIdle;
+    /** Taken (set to null) by the one check that finds the worker idle: event loops close connections in parallel. */
+    private final AtomicReference<Runnable> onIdle = new AtomicReference<>();
     private long requestLimit;
     private Runnable onLimit = () -> { };
 
@@ -74,9 +76,12 @@ final class ConnectionTracker {
         return new PerConnection();
     }
 
-    /** Starts closing every connection gracefully; {@code whenIdle} runs (once) when none is left. */
+    /**
+     * Starts closing every connection gracefully; {@code whenIdle} runs exactly once when none is left, on the thread
+     * that saw the last one close (an event loop) or on the caller's if none is open.
+     */
     void drain(Runnable whenIdle) {
-        onIdle = whenIdle;
+        onIdle.set(whenIdle);
         draining = true;
         for (Channel ch : open) {
             closeWhenIdle(ch, IDLE_CLOSE_GRACE_MS);
@@ -106,10 +111,11 @@ final class ConnectionTracker {
     }
 
     private void checkIdle() {
-        Runnable r = onIdle;
-        if (draining && r != null && open.isEmpty() && inflight.get() == 0) {
-            onIdle = null;
-            r.run();
+        if (draining && open.isEmpty() && inflight.get() == 0) {
+            Runnable r = onIdle.getAndSet(null);
+            if (r != null) {
+                r.run();
+            }
         }
     }
 

@@ -21,7 +21,8 @@ public final class TrainingMain {
     /** Classes of a worker that serving alone does not load (the control link's side). */
     static final String[] WORKER_CLASSES = {"dev.drover.worker.runtime.Worker", "dev.drover.worker.runtime.MasterLink",
         "dev.drover.worker.runtime.MasterLink$Inbound", "dev.drover.worker.runtime.WorkerEnv",
-        "dev.drover.worker.runtime.LoopHeartbeats", "dev.drover.link.LinkCodec", "dev.drover.link.LinkMessage",
+        "dev.drover.worker.runtime.LoopHeartbeats", "dev.drover.worker.runtime.OwnerLoop",
+        "dev.drover.link.LinkCodec", "dev.drover.link.LinkMessage",
         "dev.drover.link.LinkMessage$Builder", "io.netty.channel.epoll.EpollDomainSocketChannel",
         "io.netty.channel.unix.DomainSocketAddress", "io.netty.channel.unix.FileDescriptor",
         "io.netty.handler.codec.LineBasedFrameDecoder", "io.netty.bootstrap.Bootstrap"};

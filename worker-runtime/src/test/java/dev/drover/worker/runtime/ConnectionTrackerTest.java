@@ -1,0 +1,79 @@
+package dev.drover.worker.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.netty.channel.DefaultChannelId;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** A drain's idle callback: it ends the worker, so it must run once, however many connections close at once. */
+class ConnectionTrackerTest {
+
+    /** A connection with the tracker in its pipeline, and an id of its own (embedded channels share one). */
+    private static EmbeddedChannel connection(ConnectionTracker tracker) {
+        return new EmbeddedChannel(DefaultChannelId.newInstance(), tracker.newHandler());
+    }
+
+    @Test
+    @Timeout(10)
+    void withNothingOpenTheDrainIsIdleAtOnce() {
+        AtomicInteger idle = new AtomicInteger();
+        new ConnectionTracker().drain(idle::incrementAndGet);
+        assertEquals(1, idle.get());
+    }
+
+    @Test
+    @Timeout(10)
+    void idleOnlyWhenTheLastConnectionCloses() {
+        ConnectionTracker tracker = new ConnectionTracker();
+        EmbeddedChannel first = connection(tracker);
+        EmbeddedChannel second = connection(tracker);
+        AtomicInteger idle = new AtomicInteger();
+        tracker.drain(idle::incrementAndGet);
+        first.close();
+        assertEquals(0, idle.get(), "one connection still open");
+        second.close();
+        assertEquals(1, idle.get());
+    }
+
+    @Test
+    @Timeout(60)
+    void connectionsClosingTogetherOnSeveralThreadsCallItOnce() throws Exception {
+        int threads = 4;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            for (int round = 0; round < 500; round++) {
+                ConnectionTracker tracker = new ConnectionTracker();
+                List<EmbeddedChannel> channels = new ArrayList<>();
+                for (int i = 0; i < threads; i++) {
+                    channels.add(connection(tracker));
+                }
+                AtomicInteger idle = new AtomicInteger();
+                tracker.drain(idle::incrementAndGet);
+                CyclicBarrier start = new CyclicBarrier(threads);
+                List<Future<?>> closes = new ArrayList<>();
+                for (EmbeddedChannel channel : channels) {
+                    closes.add(pool.submit(() -> {
+                        start.await(); // as event loops do: each closes its own connection, at the same moment
+                        return channel.close();
+                    }));
+                }
+                for (Future<?> close : closes) {
+                    close.get(5, TimeUnit.SECONDS);
+                }
+                assertEquals(1, idle.get(), "round " + round + ": the idle callback ran " + idle.get() + " times");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}
