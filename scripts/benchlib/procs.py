@@ -98,6 +98,7 @@ class Processes:
         self.marker = marker
         self.started = []        # Popen objects not yet reaped
         self.workers = set()     # pids of workers (Drover's, the peers') seen in logs or as children
+        self.worker_markers = [marker]  # paths in the command lines of workers we know (checks-cost adds a build)
 
     def start(self, argv, log_path, env=None, cwd=None):
         """Starts argv with stdout and stderr to log_path, in its own session (Ctrl-C reaches only the bench,
@@ -108,8 +109,8 @@ class Processes:
         self.started.append(proc)
         return proc
 
-    def ours(self, pid):
-        return any(self.marker in a for a in cmdline(pid))
+    def ours(self, pid, markers=None):
+        return any(m in a for a in cmdline(pid) for m in (markers or [self.marker]))
 
     def note_worker(self, pid):
         self.workers.add(int(pid))
@@ -150,7 +151,7 @@ class Processes:
         for proc in list(self.started):
             self.stop(proc, grace_s)
         for pid in sorted(self.workers):
-            if alive(pid) and self.ours(pid):
+            if alive(pid) and self.ours(pid, self.worker_markers):
                 self.say(f"worker pid {pid} outlived its master: SIGKILL")
                 self._kill(pid)
         for entry in os.listdir("/proc"):
