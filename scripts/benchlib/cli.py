@@ -94,16 +94,8 @@ def apply_section_options(args, k):
 
 def header(b, args, home):
     """The results' first lines: the command, the code, the machine, the load."""
-    def first_line(argv, n=1):
-        try:
-            out = subprocess.run(argv, capture_output=True, text=True).stdout
-            out = out or subprocess.run(argv, capture_output=True, text=True).stderr
-        except OSError:
-            return "?"
-        lines = out.splitlines()
-        return lines[n - 1] if len(lines) >= n else "?"
     java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()
-    wrk_v = first_line(["wrk", "-v"]).split()
+    wrk_v = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()
     cpu = next((l.split(": ", 1)[1] for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     mem_kb = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal"))
     describe = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=home, capture_output=True, text=True)
@@ -125,8 +117,9 @@ def loadavg():
 
 
 def java_processes():
-    return sum(1 for e in os.listdir("/proc") if e.isdigit() and procs.cmdline(e)[:1]
-               and procs.cmdline(e)[0].endswith("java") and len(procs.cmdline(e)) > 1)
+    """Processes whose program is a java binary (their JIT and GC compete with the measurements)."""
+    argvs = (procs.cmdline(e) for e in os.listdir("/proc") if e.isdigit())
+    return sum(1 for argv in argvs if len(argv) > 1 and argv[0].endswith("java"))
 
 
 def run_sections(b, sections):
@@ -158,8 +151,7 @@ def main(argv=None):
     home = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     procs.install_signal_handlers()
     run_dir = tempfile.mkdtemp(prefix="drover-bench.", dir="/tmp")
-    b = Bench(home, run_dir, k, args.quick)
-    b.args = args
+    b = Bench(home, run_dir, k, args)
     rc = 1
     atexit.register(b.processes.cleanup)   # the last net, should the finally below not run to its end
     try:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from . import hocon, procs, wrk
 from .cpu import CpuMeter
-from .logs import BenchError, Log, READY_RE
+from .logs import BenchError, Log
 from .report import Report
 
 APP = "dev.drover.sample.SampleApp"
@@ -46,8 +46,8 @@ def say(message):
 
 
 class Bench:
-    def __init__(self, home, run, knobs, quick):
-        self.home, self.run, self.knobs, self.quick = home, run, knobs, quick
+    def __init__(self, home, run, knobs, args):
+        self.home, self.run, self.knobs, self.args, self.quick = home, run, knobs, args, args.quick
         self.snap = os.path.join(run, "home")
         self.processes = procs.Processes(say, self.snap + "/")
         self.report = Report()

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from .. import stats
 from ..cpu import NCPU
-from ..logs import BenchError, MAIN_MS_RE, READY_RE
+from ..logs import BenchError, MAIN_MS_RE
 from ..procs import alive
 
 
@@ -48,41 +48,45 @@ def measure(b, label, dirname, env=None):
         if main is not None:
             s.startup_main.append(main)
         ready_at[wid], pid_of[wid] = time.time(), pid
-    last_ready = time.time()
-    b.say(f"spawn: startup workers ready in {' '.join(map(str, s.startup))} ms; now {k.spawn_kills} recycles "
+    b.say(f"spawn: startup workers ready in {_join(s.startup)} ms; now {k.spawn_kills} recycles "
           "(drover ctl recycle), one at a time")
     b.cpu.begin()
     for i in range(1, k.spawn_kills + 1):
-        victim = min(ready_at, key=ready_at.get)
         # The last replacement gets settle_s to finish its start-up work (JIT), so it does not compete with the next.
-        time.sleep(max(0, last_ready + k.settle_s - time.time()))
-        before = m.log.count()
-        t_kill = time.time()
-        b.ctl(m, "recycle", victim)
-        match = m.log.wait_for(lambda: next(iter(m.log.ready_lines(before)), None), 60,
-                               "replacement ready after ctl recycle", alive=lambda: m.proc.poll() is None, poll_s=0.02)
-        t = time.time()
-        wid, pid, ms, main = _ready(match)
-        s.replacement.append(ms)
-        s.recycle_to_ready.append(round((t - t_kill) * 1000))
-        if main is not None:
-            s.replacement_main.append(main)
-        # The old worker drains and exits: wait for it, so that the next spawn has the machine to itself.
-        old = pid_of.pop(victim)
-        while alive(old):
-            if time.time() - t > 30:
-                raise BenchError(f"worker pid {old} still there 30 s after its replacement was ready")
-            time.sleep(0.02)
+        time.sleep(max(0, max(ready_at.values()) + k.settle_s - time.time()))
+        victim = min(ready_at, key=ready_at.get)
+        wid, pid = recycle_once(b, m, s, victim, pid_of.pop(victim))
         del ready_at[victim]
         ready_at[wid], pid_of[wid] = time.time(), pid
-        last_ready = time.time()
-        b.note_workers(m.log)
         b.say(f"spawn: {i}/{k.spawn_kills}: recycled worker {victim}; replacement worker {wid} (pid {pid}) ready in "
-              f"{ms} ms (ctl to ready seen: {s.recycle_to_ready[-1]} ms)")
+              f"{s.replacement[-1]} ms (ctl to ready seen: {s.recycle_to_ready[-1]} ms)")
     s.cpu = b.cpu.end()
     s.backoffs = sum(1 for line in m.log.lines() if "dying young" in line)
     b.stop_drover(m)
     return s
+
+
+def recycle_once(b, m, s, victim, old_pid):
+    """`drover ctl recycle victim`, its replacement's READY line, then the old worker's exit; (id, pid) of the
+    replacement."""
+    before = m.log.count()
+    t_kill = time.time()
+    b.ctl(m, "recycle", victim)
+    match = m.log.wait_for(lambda: next(iter(m.log.ready_lines(before)), None), 60,
+                           "replacement ready after ctl recycle", alive=lambda: m.proc.poll() is None, poll_s=0.02)
+    t = time.time()
+    wid, pid, ms, main = _ready(match)
+    s.replacement.append(ms)
+    s.recycle_to_ready.append(round((t - t_kill) * 1000))
+    if main is not None:
+        s.replacement_main.append(main)
+    # The old worker drains and exits: wait for it, so that the next spawn has the machine to itself.
+    while alive(old_pid):
+        if time.time() - t > 30:
+            raise BenchError(f"worker pid {old_pid} still there 30 s after its replacement was ready")
+        time.sleep(0.02)
+    b.note_workers(m.log)
+    return wid, pid
 
 
 def render(b, s):
