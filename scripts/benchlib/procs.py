@@ -20,6 +20,9 @@ def _on_signal(signum, _frame):
 def install_signal_handlers():
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _on_signal)
+    # Also when started with SIGINT ignored (a background job of a non-interactive shell): Ctrl-C or kill -INT
+    # must stop the run and its processes.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def ignore_signals():
@@ -99,6 +102,7 @@ class Processes:
         self.started = []        # Popen objects not yet reaped
         self.workers = set()     # pids of workers (Drover's, the peers') seen in logs or as children
         self.worker_markers = [marker]  # paths in the command lines of workers we know (checks-cost adds a build)
+        self.cleaned = False
 
     def start(self, argv, log_path, env=None, cwd=None):
         """Starts argv with stdout and stderr to log_path, in its own session (Ctrl-C reaches only the bench,
@@ -147,17 +151,30 @@ class Processes:
         self.forget(proc)
 
     def cleanup(self, grace_s=15):
-        """Stops everything started, then kills by pid any worker or process of this run that is left."""
+        """Stops everything started; then any worker or process of this run still there gets 3 s to exit on its own
+        (a worker leaves when its master's link closes) before a SIGKILL by pid. Runs once (the finally of the run,
+        or atexit if that was cut short)."""
+        if self.cleaned:
+            return
         for proc in list(self.started):
             self.stop(proc, grace_s)
-        for pid in sorted(self.workers):
-            if alive(pid) and self.ours(pid, self.worker_markers):
-                self.say(f"worker pid {pid} outlived its master: SIGKILL")
-                self._kill(pid)
+        deadline = time.time() + 3
+        left = self._leftovers()
+        while left and time.time() < deadline:
+            time.sleep(0.1)
+            left = self._leftovers()
+        for pid in sorted(left):
+            self.say(f"pid {pid} (started by this run) outlived its parent: SIGKILL")
+            self._kill(pid)
+        self.cleaned = True
+
+    def _leftovers(self):
+        """Live workers we know of, and any live process whose command line holds this run's private path."""
+        found = {pid for pid in self.workers if alive(pid) and self.ours(pid, self.worker_markers)}
         for entry in os.listdir("/proc"):
             if entry.isdigit() and int(entry) != os.getpid() and alive(entry) and self.ours(entry):
-                self.say(f"pid {entry} (started by this run) still alive: SIGKILL")
-                self._kill(int(entry))
+                found.add(int(entry))
+        return found
 
     @staticmethod
     def _kill(pid):
