@@ -107,6 +107,8 @@ class WrkTest(unittest.TestCase):
 
     def test_command(self):
         self.assertEqual(wrk.command("http://h/", 2), ["wrk", "-t2", "-c64", "-d2s", "--latency", "http://h/"])
+        self.assertEqual(wrk.command("http://h/", 4.0)[3], "-d4s")
+        self.assertEqual(wrk.command("http://h/", 2.5)[3], "-d3s")
 
 
 class HoconTest(unittest.TestCase):

@@ -1,4 +1,5 @@
 """wrk, the load generator: its command line, and its output parsed into a typed result."""
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -102,5 +103,6 @@ def parse(text):
 
 
 def command(url, seconds, latency=True):
-    argv = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s"]
+    """wrk's command line; -d takes whole seconds only ("-d2.5s" is an error), so a fraction is rounded up."""
+    argv = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{max(1, math.ceil(seconds))}s"]
     return argv + (["--latency"] if latency else []) + [url]
