@@ -28,12 +28,12 @@ def start_build(b, name, home):
     """A master from another checkout's scripts/drover (its own jars, as built there)."""
     port = b.free_port()
     d = b.dir("checks-cost")
-    log = os.path.join(d, f"{name}.log")
-    argv = [os.path.join(home, "scripts", "drover"), "-w", "2", "-b", f"127.0.0.1:{port}", "--classpath",
+    log, pidfile = os.path.join(d, f"{name}.log"), os.path.join(d, f"{name}.pid")
+    argv = [os.path.join(home, "scripts", "drover"), "-w", "2", "-b", f"127.0.0.1:{port}", "-p", pidfile, "--classpath",
             os.path.join(home, "sample-app", "target", "sample-app.jar"), APP]
     proc = b.processes.start(argv, log, env=dict(b.env, DROVER_CDS_ENABLED="false"))
     b.processes.worker_markers.append(os.path.abspath(home) + "/")
-    master = Master(name, proc, Log(log), os.path.join(d, f"{name}.pid"), port)
+    master = Master(name, proc, Log(log), pidfile, port)
     b.masters.append(master)
     b.say(f"checks-cost: {name}: {home}, master pid {proc.pid}, {master.url}")
     b.wait_ready(master, 2, 60)
@@ -74,7 +74,7 @@ def run(b):
 
 def render(b, res, before, after):
     k, r = b.knobs, b.report
-    r.para(f"### What the checks cost: two builds side by side (`checks-cost`)")
+    r.para("### What the checks cost: two builds side by side (`checks-cost`)")
     r.para(f"A = `{before}`, B = `{after}`; 2 workers each, AppCDS off for both; each warmed with {k.ab_warm_s:g} s of "
            f"wrk, then {k.ab_rounds} rounds of `wrk -t{wrk.THREADS} -c{wrk.CONNECTIONS} -d{k.ab_seconds:g}s` against "
            "one and the other",

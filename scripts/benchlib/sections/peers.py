@@ -29,8 +29,9 @@ RELOAD_S = 30     # deadline for one reload to complete
 KNOWN = ("gunicorn", "gunicorn-sync", "uwsgi")
 LABELS = {"gunicorn": "Gunicorn (gthread)", "gunicorn-sync": "Gunicorn (sync)", "uwsgi": "uWSGI"}
 PACKAGES = {"gunicorn": ["gunicorn"], "gunicorn-sync": ["gunicorn"], "uwsgi": ["uwsgi", "uwsgi-plugin-python3"]}
-GUNICORN_CONF = '''# Written by scripts/bench (section peers): one log line when a worker has loaded the app and is about to serve, so
-# the bench can tell when a (re)started worker is ready. Nothing else is configured here.
+GUNICORN_CONF = '''\
+# Written by scripts/bench (section peers): one log line when a worker has loaded the app and is about to serve,
+# so the bench can tell when a (re)started worker is ready. Nothing else is configured here.
 def post_worker_init(worker):
     worker.log.info("Worker ready (pid: %s)", worker.pid)
 '''
@@ -103,8 +104,8 @@ class Server:
         self.proc = b.processes.start(argv, self.log.path, cwd=d)
         self.command_text = " ".join(f"'{a}'" if " " in a else a for a in argv).replace(b.run, "RUN") \
             .replace(f"127.0.0.1:{self.port}", "127.0.0.1:PORT")
-        b.say(f"peers: {name}: {LABELS[kind]} pid {self.proc.pid}, 2 workers"
-              f"{f', max-requests {b.knobs.recycle_max_requests}' if recycle else ''}, {self.url} (log {self.log.path})")
+        limit = f", max-requests {b.knobs.recycle_max_requests}" if recycle else ""
+        b.say(f"peers: {name}: {LABELS[kind]} pid {self.proc.pid}, 2 workers{limit}, {self.url} (log {self.log.path})")
 
     def command(self, recycle):
         k, snap_peers = self.b.knobs, os.path.join(self.b.snap, "peers")
@@ -257,7 +258,8 @@ def one(b, kind):
         b.wrk_run(server.url, k.warmup_s, out + ".warmup.txt")
         peer.runs["plain"] = measured(b, server, out + ".txt", k.duration_s)
         log_run(b, f"{peer.label} plain", peer.runs["plain"])
-        b.say(f"peers: {peer.label}: wrk while {k.reload_hups} HUPs are sent, each once the previous reload is complete")
+        b.say(f"peers: {peer.label}: wrk while {k.reload_hups} HUPs are sent, each once the previous reload is "
+              "complete")
         peer.runs["hups"] = hup_run(b, server, out + "-hup.txt")
         log_run(b, f"{peer.label} with HUPs", peer.runs["hups"])
     finally:
@@ -379,14 +381,14 @@ def rows(b, drover, peers):
 def render(b, drover, peers, wall_s):
     k, r = b.knobs, b.report
     r.para("### Peers: Gunicorn and uWSGI under the same load (`peers`)")
-    r.para(f"The same wrk command as the other sections, `wrk -t{wrk.THREADS} -c{wrk.CONNECTIONS} --latency`, against a "
-           "trivial WSGI app",
+    r.para(f"The same wrk command as the other sections, `wrk -t{wrk.THREADS} -c{wrk.CONNECTIONS} --latency`, against "
+           "a trivial WSGI app",
            "(`scripts/peers/hello_wsgi.py`: GET / → 200, a ~42-byte text/plain body, like the sample app's GET /) "
            "served by",
            "Debian's Gunicorn and uWSGI with 2 workers, the same `max-requests` and the same HUP loop as Drover. Per "
            "server:",
-           f"**plain** = {k.warmup_s:g} s warm-up + {k.duration_s:g} s measured; **{k.reload_hups} HUPs** = right after, "
-           "on the same (warm) server: wrk starts,",
+           f"**plain** = {k.warmup_s:g} s warm-up + {k.duration_s:g} s measured; **{k.reload_hups} HUPs** = right "
+           "after, on the same (warm) server: wrk starts,",
            f"1 s later a HUP, the next one once the reload is complete (2 new workers ready, both old ones gone), "
            f"{k.reload_hups} times,",
            f"1 s, wrk stopped with SIGINT; **recycling** = a second server with `--max-requests "

@@ -185,5 +185,5 @@ def render(b, res):
     r.para(f"Due → recycled values, ms, in order: {' '.join(map(str, due))}.",
            f"Whole section: B recycled {res.b_total} workers for max-requests (warm-ups included; {res.b_spawned} "
            "replacements spawned); A recycled",
-           f"{res.a_recycles}. Unplanned deaths, hangs or kills: A {res.a_deaths}, B {res.b_deaths}. After each B run, B "
-           f"was idle again after {' '.join(map(str, res.quiet_ms))} ms.")
+           f"{res.a_recycles}. Unplanned deaths, hangs or kills: A {res.a_deaths}, B {res.b_deaths}. After each B run, "
+           f"B was idle again after {' '.join(map(str, res.quiet_ms))} ms.")

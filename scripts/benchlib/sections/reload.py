@@ -73,7 +73,8 @@ def hup_loop(b, master, wrk_proc, start):
         hups += 1
         rx = re.compile(f"reload to generation {g} (complete|abandoned)")
         line = log.wait_for(lambda: next((l for _, l in log.master_lines(start) if rx.search(l)), None), 90,
-                            f"reload to generation {g} complete after HUP {i}", alive=lambda: master.proc.poll() is None)
+                            f"reload to generation {g} complete after HUP {i}",
+                            alive=lambda: master.proc.poll() is None)
         if "abandoned" in line:
             abandoned += 1
             g -= 1
@@ -129,8 +130,8 @@ def render(b, res):
     k, r = b.knobs, b.report
     w, q = res.with_hups, res.without
     r.para("### Reloads under load (`reload`)")
-    r.para(f"Drover with 2 workers; `wrk -t{wrk.THREADS} -c{wrk.CONNECTIONS} --latency` on loopback, keep-alive. Run 1: "
-           f"after a {k.warmup_s:g} s warm-up, wrk",
+    r.para(f"Drover with 2 workers; `wrk -t{wrk.THREADS} -c{wrk.CONNECTIONS} --latency` on loopback, keep-alive. "
+           f"Run 1: after a {k.warmup_s:g} s warm-up, wrk",
            "starts, and 1 s later the bench sends `kill -HUP` to the master, waits for `reload to generation G "
            "complete`, sends",
            f"the next HUP at once, {k.reload_hups} times; 1 s after the last reload completed it stops wrk with SIGINT "

@@ -107,8 +107,8 @@ def render(b, s):
     r.add(f"Replacement values, ms, in order: {_join(s.replacement)}. Startup values: {_join(s.startup)}.")
     if s.startup_main:
         r.add(f"Startup, in main(): {_join(s.startup_main)} ms.")
-    r.para(f"Respawn backoff warnings (\"dying young\") in the master's log: {s.backoffs}. During the series, processes "
-           "this run",
+    r.para(f"Respawn backoff warnings (\"dying young\") in the master's log: {s.backoffs}. During the series, "
+           "processes this run",
            f"did not start used {s.cpu.others}% of the {NCPU} CPUs (ours {s.cpu.ours}%, hypervisor steal "
            f"{s.cpu.steal}%).")
 

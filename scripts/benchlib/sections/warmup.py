@@ -50,11 +50,11 @@ def measure(b, label, dirname, flags=()):
 def render(b, off, on):
     k, r = b.knobs, b.report
     r.para("### Throughput right after a recycle, with and without `drover.warmup` (`warmup`)")
-    r.para(f"Drover with 2 workers, warmed by {k.warmup_s:g} s of wrk; then `drover ctl recycle 1` and `recycle 2` with "
-           "no load (each",
+    r.para(f"Drover with 2 workers, warmed by {k.warmup_s:g} s of wrk; then `drover ctl recycle 1` and `recycle 2` "
+           "with no load (each",
            "replacement boots, and warms up if asked, before its old worker drains). Once both old workers are gone:",
-           f"`wrk -d{k.dip_s:g}s` at once (\"right after\"), {k.warmup_s:g} s more wrk, then `wrk -d{k.dip_s:g}s` again "
-           "(\"warm\"). Same",
+           f"`wrk -d{k.dip_s:g}s` at once (\"right after\"), {k.warmup_s:g} s more wrk, then `wrk -d{k.dip_s:g}s` "
+           "again (\"warm\"). Same",
            "wrk options as above. The ratio right after ÷ warm is the dip a recycle leaves behind.")
     rows = []
     for label, s, times in (("no warm-up", off, ""), (f"`--warmup-requests {k.warmup_requests}`", on,
