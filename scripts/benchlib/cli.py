@@ -141,6 +141,9 @@ def main(argv=None):
     try:
         args = parse(sys.argv[1:] if argv is None else argv)
         k = knobs_mod.make(args.quick)
+        if "peers" in args.sections:
+            from .sections import peers
+            peers.kinds()
     except (Usage, ValueError) as e:
         procs.eprint(str(e))
         return 2
