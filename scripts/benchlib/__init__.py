@@ -1,0 +1,1 @@
+"""The Drover benchmark harness: scripts/bench runs it (see docs/BENCHMARKS.md, "The harness")."""

@@ -1,0 +1,65 @@
+"""How long and how often each section measures: full runs, and --quick (a smoke test of about 2 minutes). Any knob
+can be overridden from the environment as BENCH_<NAME> (BENCH_WARMUP_S=2); BENCH_MAX_REQUESTS and
+BENCH_MAX_REQUESTS_JITTER keep their old names."""
+import dataclasses
+import os
+from dataclasses import dataclass
+
+
+@dataclass
+class Knobs:
+    spawn_kills: int = 10            # spawn: ctl recycle cycles per series
+    settle_s: float = 2              # spawn: from a READY to the next recycle
+    idle_s: float = 5                # memory: idle before reading the master
+    pss_fresh_s: float = 12          # memory: READY to ctl status (kept for comparison with earlier runs)
+    rounds: int = 3                  # throughput, recycle
+    warmup_s: float = 4              # wrk warm-up before a measured run
+    duration_s: float = 8            # throughput: measured run
+    dip_s: float = 3                 # warmup: wrk right after / warm
+    warmup_requests: int = 10000     # warmup: --warmup-requests
+    recycle_warmup_s: float = 4
+    recycle_duration_s: float = 8    # a B run must outlast one recycle (~1 s to the limit, then a 2-5 s boot)
+    recycle_max_requests: int = 2000  # recycle: B's limit; under wrk a worker reaches it within about a second
+    recycle_jitter: int = 200
+    reload_hups: int = 10
+    reload_cap_s: float = 180        # reload: wrk's -d; it is stopped with SIGINT 1 s after the last reload
+    mastercpu_workers: int = 16
+    mastercpu_boot_s: float = 180    # 16 JVMs on 2 cores
+    cpu_settle_s: float = 5
+    cpu_sample_s: int = 20
+    look_s: float = 2                # before each section: how busy the machine is
+    hostile_idle: int = 5000
+    hostile_slowloris: int = 1000
+    hostile_gap_s: float = 10
+    hostile_requests: int = 300
+    hostile_max_s: float = 150
+    ab_rounds: int = 4               # checks-cost
+    ab_seconds: float = 10
+    ab_warm_s: float = 10
+
+
+QUICK = dict(spawn_kills=2, settle_s=1, idle_s=2, pss_fresh_s=2, rounds=1, warmup_s=1, duration_s=2, dip_s=1,
+             warmup_requests=2000, recycle_warmup_s=1, recycle_duration_s=3, reload_hups=1, reload_cap_s=60,
+             cpu_settle_s=1, cpu_sample_s=3, look_s=0.5, mastercpu_workers=4, hostile_idle=200,
+             hostile_slowloris=50, hostile_gap_s=1, hostile_requests=30, hostile_max_s=5, ab_rounds=2,
+             ab_seconds=2, ab_warm_s=1)
+LEGACY_ENV = {"recycle_max_requests": "BENCH_MAX_REQUESTS", "recycle_jitter": "BENCH_MAX_REQUESTS_JITTER"}
+
+
+def make(quick, environ=os.environ):
+    """The knobs for a run; raises ValueError naming the variable for a value that is not a number."""
+    knobs = Knobs(**(QUICK if quick else {}))
+    for f in dataclasses.fields(Knobs):
+        name = LEGACY_ENV.get(f.name, "BENCH_" + f.name.upper())
+        if environ.get(name):
+            try:
+                setattr(knobs, f.name, f.type(environ[name]) if f.type is int else float(environ[name]))
+            except ValueError:
+                raise ValueError(f"{name}={environ[name]!r}: expected a number") from None
+    return knobs
+
+
+def overridden(environ=os.environ):
+    """The BENCH_* settings in effect, as "NAME=VALUE " for the results' command line."""
+    names = [LEGACY_ENV.get(f.name, "BENCH_" + f.name.upper()) for f in dataclasses.fields(Knobs)] + ["BENCH_PEERS"]
+    return "".join(f"{n}={environ[n]} " for n in names if environ.get(n))

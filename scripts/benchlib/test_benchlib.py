@@ -1,0 +1,159 @@
+"""Unit tests of the harness's pure parts: statistics, wrk's output, the reference.conf reader, the table renderer.
+Run: python3 -m unittest discover -s scripts/benchlib -t scripts"""
+import unittest
+
+from benchlib import hocon, stats, wrk
+from benchlib.report import Report, row
+
+WRK_OUTPUT = """Running 2s test @ http://127.0.0.1:8080/
+  2 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     2.39ms    8.90ms 189.96ms   97.70%
+    Req/Sec     3.72k     1.20k    5.10k    70.00%
+  Latency Distribution
+     50%  812.00us
+     75%    1.35ms
+     90%    3.01ms
+     99%    1.02s
+  14808 requests in 2.08s, 1.13MB read
+  Socket errors: connect 1, read 22, write 3, timeout 4
+  Non-2xx or 3xx responses: 7
+Requests/sec:   7118.32
+Transfer/sec:    555.82KB
+"""
+
+WRK_CLEAN = """Running 1m test @ http://127.0.0.1:8080/
+  2 threads and 64 connections
+  Latency Distribution
+     50%    3.35ms
+     99%  125.49ms
+  3140000 requests in 1.02m, 240.00MB read
+Requests/sec:  51306.90
+"""
+
+
+class StatsTest(unittest.TestCase):
+    def test_median_of_an_even_count_is_the_mean_of_the_middle_two_without_trailing_zeros(self):
+        self.assertEqual(stats.median([473, 280, 365, 421]), "393")
+        self.assertEqual(stats.median([280, 365, 421, 383, 429, 367, 381, 473, 394, 470]), "388.5")
+
+    def test_median_of_an_odd_count_is_the_middle_value(self):
+        self.assertEqual(stats.median([3, 1, 2]), "2")
+        self.assertEqual(stats.median(["0.45", "0.13", "0.29"]), "0.29")
+
+    def test_median_rounds_to_two_decimals(self):
+        self.assertEqual(stats.median([1, 2.333]), "1.67")
+
+    def test_no_values(self):
+        self.assertEqual(stats.median([]), "n/a")
+        self.assertEqual(stats.minimum([]), "")
+        self.assertEqual(stats.summary_row("x", []), ["x", "n/a", "", "", 0])
+
+    def test_min_and_max_keep_the_values_as_given(self):
+        self.assertEqual(stats.minimum([10, 9, 100]), "9")
+        self.assertEqual(stats.maximum([10, 9, 100]), "100")
+
+    def test_percentile_is_nearest_rank(self):
+        values = list(range(1, 101))
+        self.assertEqual(stats.percentile(values, 50), 51)
+        self.assertEqual(stats.percentile(values, 99), 99)
+        self.assertEqual(stats.percentile(values, 100), 100)
+        self.assertIsNone(stats.percentile([], 50))
+
+    def test_ratio(self):
+        self.assertEqual(stats.ratio("15201", "7118"), "2.14")
+        self.assertEqual(stats.ratio(1, 0), "n/a")
+        self.assertEqual(stats.ratio(None, 3), "n/a")
+
+    def test_sizes(self):
+        self.assertEqual(stats.mb(64 * 1048576), "64.0")
+        self.assertEqual(stats.kb_mb(67482), "65.9")
+
+
+class WrkTest(unittest.TestCase):
+    def test_parses_every_figure(self):
+        r = wrk.parse(WRK_OUTPUT)
+        self.assertEqual(r.rps_text, "7118")
+        self.assertEqual(r.p50_text, "0.81")
+        self.assertEqual(r.p99_text, "1020.00")
+        self.assertEqual(r.requests, 14808)
+        self.assertEqual(r.seconds_text, "2.08")
+        self.assertEqual(r.whole_seconds, 3)
+        self.assertEqual(r.non2xx, 7)
+        self.assertEqual(r.errors, wrk.SocketErrors(connect=1, read=22, write=3, timeout=4))
+        self.assertEqual(r.errors.total, 30)
+        self.assertEqual(str(r.errors), "connect 1, read 22, write 3, timeout 4")
+        self.assertFalse(r.clean)
+        self.assertEqual(r.failed_percent, "0.25")
+
+    def test_no_error_lines_means_no_errors_and_minutes_are_read(self):
+        r = wrk.parse(WRK_CLEAN)
+        self.assertTrue(r.clean)
+        self.assertEqual(str(r.errors), "connect 0, read 0, write 0, timeout 0")
+        self.assertEqual(r.seconds_text, "61.20")
+        self.assertEqual(r.p99_text, "125.49")
+        self.assertEqual(r.rps_text, "51307")
+
+    def test_empty_output_gives_zeros(self):
+        r = wrk.parse("")
+        self.assertEqual((r.rps, r.requests, r.failed_percent), (0.0, 0, "n/a"))
+
+    def test_durations(self):
+        self.assertEqual(wrk.duration_ms("812.00us"), 0.812)
+        self.assertEqual(wrk.duration_ms("2.00s,"), 2000.0)
+        self.assertEqual(wrk.duration_ms("1.5m"), 90000.0)
+        with self.assertRaises(ValueError):
+            wrk.duration_ms("fast")
+
+    def test_command(self):
+        self.assertEqual(wrk.command("http://h/", 2), ["wrk", "-t2", "-c64", "-d2s", "--latency", "http://h/"])
+        self.assertEqual(wrk.command("http://h/", 4.0)[3], "-d4s")
+        self.assertEqual(wrk.command("http://h/", 2.5)[3], "-d3s")
+
+
+class HoconTest(unittest.TestCase):
+    def test_reads_nested_keys_lists_over_lines_and_comments(self):
+        values = hocon.parse('''# comment
+drover {
+  bind = ["127.0.0.1:8000"]  # trailing comment
+  worker-jvm-options = ["-Xms16m", "-Xmx256m",
+    "-XX:+UseSerialGC"]
+  graceful-timeout = 30s
+  pidfile = ""
+  cds {
+    cache-dir = "~/.cache/drover#x"
+  }
+  // another comment
+  empty = []
+}
+''')
+        self.assertEqual(values["drover.worker-jvm-options"], ["-Xms16m", "-Xmx256m", "-XX:+UseSerialGC"])
+        self.assertEqual(values["drover.graceful-timeout"], "30s")
+        self.assertEqual(values["drover.pidfile"], "")
+        self.assertEqual(values["drover.cds.cache-dir"], "~/.cache/drover#x")
+        self.assertEqual(values["drover.empty"], [])
+
+    def test_an_unclosed_block_is_an_error(self):
+        with self.assertRaises(ValueError):
+            hocon.parse("drover {\n  a = 1\n")
+
+    def test_the_real_reference_conf_has_the_worker_options(self):
+        import os
+        path = os.path.join(os.path.dirname(__file__), "..", "..", "supervisor", "src", "main", "resources",
+                            "reference.conf")
+        options = hocon.load(path)["drover.worker-jvm-options"]
+        self.assertTrue(options and all(o.startswith("-") for o in options), options)
+
+
+class ReportTest(unittest.TestCase):
+    def test_table_layout(self):
+        r = Report()
+        r.table(["figure", "median"], [["a", "1"], ["b", None]])
+        self.assertEqual(r.text(), "| figure | median |\n|---|---|\n| a | 1 |\n| b | |\n\n")
+
+    def test_empty_cells_print_as_one_space(self):
+        self.assertEqual(row(["x", "", "", "y"]), "| x | | | y |")
+
+
+if __name__ == "__main__":
+    unittest.main()
