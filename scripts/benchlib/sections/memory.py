@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from .. import stats
 from ..procs import proc_value, pss_kb, rss_kb
+from . import with_and_without_archive
 
 
 @dataclass
@@ -35,12 +36,7 @@ class MemorySeries:
 
 
 def run(b):
-    render(b, measure(b, "with the AppCDS archive", "memory"))
-    if b.quick:
-        b.report.para("(`--quick`: the series without an archive is skipped.)")
-        return
-    render(b, measure(b, "without an archive (drover.cds.enabled = false)", "memory-nocds",
-                      env={"DROVER_CDS_ENABLED": "false"}))
+    with_and_without_archive(b, "memory", measure, render)
 
 
 def measure(b, label, dirname, env=None):

@@ -7,6 +7,7 @@ from .. import stats
 from ..cpu import NCPU
 from ..logs import BenchError, MAIN_MS_RE
 from ..procs import alive
+from . import with_and_without_archive
 
 
 @dataclass
@@ -22,12 +23,7 @@ class SpawnSeries:
 
 
 def run(b):
-    render(b, measure(b, "with the AppCDS archive", "spawn"))
-    if b.quick:
-        b.report.para("(`--quick`: the series without an archive is skipped.)")
-        return
-    render(b, measure(b, "without an archive (drover.cds.enabled = false)", "spawn-nocds",
-                      env={"DROVER_CDS_ENABLED": "false"}))
+    with_and_without_archive(b, "spawn", measure, render)
 
 
 def _ready(match):
