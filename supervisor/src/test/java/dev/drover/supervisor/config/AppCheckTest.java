@@ -103,14 +103,9 @@ class AppCheckTest {
     }
 
     @Test
-    void theDefaultOptionsPassAndTheCheckIsCheap() throws Exception {
-        List<String> defaults = settings(Map.of()).workerJvmOptions();
-        JvmOptionsCheck.complaint(defaults); // the first start pays for loading ProcessBuilder's classes
-        long start = System.nanoTime();
-        assertEquals(Optional.empty(), JvmOptionsCheck.complaint(defaults));
-        long millis = (System.nanoTime() - start) / 1_000_000;
-        System.out.println("java -version with the default worker options: " + millis + " ms");
-        assertTrue(millis < 5000, millis + " ms");
+    void theDefaultOptionsPass() {
+        // What the check costs (a JVM start, ~25 ms here) is measured by hand, not asserted: see the closing note.
+        assertEquals(Optional.empty(), JvmOptionsCheck.complaint(settings(Map.of()).workerJvmOptions()));
     }
 
     @Test
