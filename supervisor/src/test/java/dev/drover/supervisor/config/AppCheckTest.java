@@ -103,7 +103,7 @@ class AppCheckTest {
     }
 
     @Test
-    void theDefaultOptionsPass() {
+    void theDefaultOptionsPass() throws Exception {
         // What the check costs (a JVM start, ~25 ms here) is measured by hand, not asserted: see the closing note.
         assertEquals(Optional.empty(), JvmOptionsCheck.complaint(settings(Map.of()).workerJvmOptions()));
     }
