@@ -5,6 +5,7 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -43,6 +44,7 @@ final class ConnectionTracker {
     private volatile boolean draining;
     /** Taken (set to null) by the one check that finds the worker idle: event loops close connections in parallel. */
     private final AtomicReference<Runnable> onIdle = new AtomicReference<>();
+    private final ChannelHandler acceptHandler = new Accepted();
     private long requestLimit;
     private Runnable onLimit = () -> { };
 
@@ -77,6 +79,27 @@ final class ConnectionTracker {
     }
 
     /**
+     * The handler for each listening channel's pipeline: a connection counts as open from its accept, not from its
+     * channelActive. Between the two, the child waits to be registered with an event loop; a drain that found no
+     * connection open in that moment would let the worker exit with the just-accepted connection unanswered (the
+     * client sees it closed, or reset, before any response byte).
+     */
+    ChannelHandler acceptHandler() {
+        return acceptHandler;
+    }
+
+    @ChannelHandler.Sharable
+    private final class Accepted extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof Channel child) {
+                open.add(child); // the group forgets it when it closes, registered or not
+            }
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    /**
      * Starts closing every connection gracefully; {@code whenIdle} runs exactly once when none is left, on the thread
      * that saw the last one close (an event loop) or on the caller's if none is open.
      */
@@ -84,7 +107,9 @@ final class ConnectionTracker {
         onIdle.set(whenIdle);
         draining = true;
         for (Channel ch : open) {
-            closeWhenIdle(ch, IDLE_CLOSE_GRACE_MS);
+            if (ch.isRegistered()) { // one still waiting for its event loop is scheduled by its own channelActive
+                closeWhenIdle(ch, IDLE_CLOSE_GRACE_MS);
+            }
         }
         checkIdle();
     }

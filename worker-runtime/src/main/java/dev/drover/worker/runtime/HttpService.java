@@ -70,7 +70,12 @@ final class HttpService {
 
     private ServerBootstrap bootstrap() {
         // handler(): first in each listening channel's pipeline, from its registration on, ahead of Netty's acceptor.
-        return new ServerBootstrap().group(loops).handler(acceptBackoff)
+        return new ServerBootstrap().group(loops).handler(new ChannelInitializer<ServerChannel>() {
+                    @Override
+                    protected void initChannel(ServerChannel ch) {
+                        ch.pipeline().addLast(acceptBackoff, tracker.acceptHandler());
+                    }
+                })
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {

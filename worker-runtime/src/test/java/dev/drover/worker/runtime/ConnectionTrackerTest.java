@@ -76,4 +76,21 @@ class ConnectionTrackerTest {
             pool.shutdownNow();
         }
     }
+
+    @Test
+    @Timeout(10)
+    void aConnectionAcceptedButNotYetActiveKeepsTheWorkerFromIdling() throws Exception {
+        ConnectionTracker tracker = new ConnectionTracker();
+        EmbeddedChannel listener = new EmbeddedChannel(tracker.acceptHandler());
+        // As the acceptor sees it: accepted, not yet registered with its event loop (so not yet channelActive).
+        EmbeddedChannel child = new EmbeddedChannel(DefaultChannelId.newInstance(), false, false);
+        listener.writeInbound(child);
+        AtomicInteger idle = new AtomicInteger();
+        tracker.drain(idle::incrementAndGet);
+        assertEquals(0, idle.get(), "a drain in that moment must wait for the accepted connection");
+        child.pipeline().addLast(tracker.newHandler());
+        child.register();
+        child.close();
+        assertEquals(1, idle.get());
+    }
 }
