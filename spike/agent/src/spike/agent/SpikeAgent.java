@@ -1,0 +1,137 @@
+package spike.agent;
+
+import java.lang.instrument.ClassFileTransformer;
+import java.lang.instrument.Instrumentation;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.security.ProtectionDomain;
+import java.util.Map;
+import java.util.Set;
+import jdk.internal.org.objectweb.asm.ClassReader;
+import jdk.internal.org.objectweb.asm.ClassVisitor;
+import jdk.internal.org.objectweb.asm.ClassWriter;
+import jdk.internal.org.objectweb.asm.MethodVisitor;
+import jdk.internal.org.objectweb.asm.Opcodes;
+import jnr.posix.CmsgHdr;
+import jnr.posix.MsgHdr;
+import jnr.posix.POSIX;
+import jnr.posix.POSIXFactory;
+
+/**
+ * Spike (issue 12): a Java agent that, before the app's main runs, takes the listening socket from the master over
+ * SCM_RIGHTS, puts it on fd 0 (so System.inheritedChannel() returns it), and rewrites Tomcat's Connector and Jetty's
+ * ServerConnector constructors so that they adopt fd 0 instead of binding a port of their own.
+ */
+public final class SpikeAgent {
+
+    public static void premain(String args, Instrumentation inst) throws Exception {
+        long started = System.nanoTime();
+        // The JDK's own ASM and sun.nio.ch are not exported; an agent may open them to itself.
+        Module base = Object.class.getModule();
+        Module me = SpikeAgent.class.getModule();
+        inst.redefineModule(base, Set.of(), Map.of(),
+                Map.of("sun.nio.ch", Set.of(me), "jdk.internal.org.objectweb.asm", Set.of(me)), Set.of(), Map.of());
+        boolean cachedBefore = inheritedChannelCached();
+        int listener = -1;
+        if (System.getenv("SPIKE_LINK") != null) {
+            // Route A: the socket comes over the link (SCM_RIGHTS) and is moved onto fd 0 here, with native code.
+            listener = receiveListener(System.getenv("SPIKE_LINK"));
+            POSIX posix = POSIXFactory.getNativePOSIX();
+            if (posix.dup2(listener, 0) < 0) {
+                throw new IllegalStateException("dup2(" + listener + ", 0) failed: errno " + posix.errno());
+            }
+            posix.close(listener);
+        } // Route B: the master spawned the worker with the socket already on its fd 0; nothing to do.
+        long fdMs = (System.nanoTime() - started) / 1_000_000;
+        inst.addTransformer(new AdoptFdZero());
+        System.err.printf("spike-agent: pid %d: listener fd %d -> fd 0 in %d ms (premain %d ms); inheritedChannel cached before: %s%n",
+                ProcessHandle.current().pid(), listener, fdMs, (System.nanoTime() - started) / 1_000_000, cachedBefore);
+    }
+
+    /** True if the JDK already looked at fd 0 (it caches System.inheritedChannel() at the first call). */
+    private static boolean inheritedChannelCached() throws Exception {
+        Field have = Class.forName("sun.nio.ch.InheritedChannel").getDeclaredField("haveChannel");
+        have.setAccessible(true);
+        return have.getBoolean(null);
+    }
+
+    /** Connects to the master's link (a Unix socket), says HELLO, receives one fd over SCM_RIGHTS. */
+    private static int receiveListener(String linkPath) throws Exception {
+        SocketChannel link = SocketChannel.open(UnixDomainSocketAddress.of(linkPath));
+        link.write(ByteBuffer.wrap(("HELLO pid=" + ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)));
+        Method fdVal = Class.forName("sun.nio.ch.SelChImpl").getMethod("getFDVal");
+        int linkFd = (int) fdVal.invoke(link);
+        POSIX posix = POSIXFactory.getNativePOSIX();
+        MsgHdr msg = posix.allocateMsgHdr();
+        msg.setIov(new ByteBuffer[] {ByteBuffer.allocateDirect(64)});
+        msg.allocateControl(4);
+        if (posix.recvmsg(linkFd, msg, 0) <= 0) {
+            throw new IllegalStateException("recvmsg on the link failed: errno " + posix.errno());
+        }
+        for (CmsgHdr control : msg.getControls()) {
+            if (control.getLevel() == 1 /* SOL_SOCKET */ && control.getType() == 1 /* SCM_RIGHTS */) {
+                // The link stays open (kept by the static reference below): its EOF tells the worker the master died.
+                LINK = link;
+                return control.getData().order(java.nio.ByteOrder.nativeOrder()).getInt(0);
+            }
+        }
+        throw new IllegalStateException("the master's answer carried no file descriptor");
+    }
+
+    private static SocketChannel LINK;
+
+    /** Appends "adopt fd 0" to every constructor of the servers' connector classes. */
+    private static final class AdoptFdZero implements ClassFileTransformer {
+        @Override
+        public byte[] transform(ClassLoader loader, String name, Class<?> redefined, ProtectionDomain pd, byte[] bytes) {
+            if ("org/apache/catalina/connector/Connector".equals(name)) {
+                return rewrite(bytes, mv -> {
+                    // this.setProperty("useInheritedChannel", "true")
+                    mv.visitVarInsn(Opcodes.ALOAD, 0);
+                    mv.visitLdcInsn("useInheritedChannel");
+                    mv.visitLdcInsn("true");
+                    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, name, "setProperty", "(Ljava/lang/String;Ljava/lang/String;)Z", false);
+                    mv.visitInsn(Opcodes.POP);
+                });
+            }
+            if ("org/eclipse/jetty/server/ServerConnector".equals(name)) {
+                return rewrite(bytes, mv -> {
+                    // this.setInheritChannel(true)
+                    mv.visitVarInsn(Opcodes.ALOAD, 0);
+                    mv.visitInsn(Opcodes.ICONST_1);
+                    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, name, "setInheritChannel", "(Z)V", false);
+                });
+            }
+            return null;
+        }
+
+        private static byte[] rewrite(byte[] bytes, java.util.function.Consumer<MethodVisitor> code) {
+            ClassReader reader = new ClassReader(bytes);
+            ClassWriter writer = new ClassWriter(reader, ClassWriter.COMPUTE_MAXS);
+            reader.accept(new ClassVisitor(Opcodes.ASM8, writer) {
+                @Override
+                public MethodVisitor visitMethod(int access, String m, String desc, String sig, String[] ex) {
+                    MethodVisitor mv = super.visitMethod(access, m, desc, sig, ex);
+                    if (!"<init>".equals(m)) {
+                        return mv;
+                    }
+                    return new MethodVisitor(Opcodes.ASM8, mv) {
+                        @Override
+                        public void visitInsn(int opcode) {
+                            if (opcode == Opcodes.RETURN) {
+                                code.accept(mv);
+                            }
+                            super.visitInsn(opcode);
+                        }
+                    };
+                }
+            }, 0);
+            System.err.println("spike-agent: rewrote " + reader.getClassName());
+            return writer.toByteArray();
+        }
+    }
+}
