@@ -48,6 +48,23 @@ public final class SpikeAgent {
         } // Route B: the master spawned the worker with the socket already on its fd 0; nothing to do.
         long fdMs = (System.nanoTime() - started) / 1_000_000;
         inst.addTransformer(new AdoptFdZero());
+        // Spike stand-in for the link's DRAIN message (HUP would otherwise end the JVM).
+        sun.misc.Signal.handle(new sun.misc.Signal("HUP"), s -> new Thread(Hooks::drain, "spike-drain").start());
+        Thread stats = new Thread(() -> {
+            while (true) {
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                if (System.getenv("SPIKE_STATS") != null) {
+                    System.err.printf("spike-agent: STATS requests=%d inflight=%d oldest_ms=%d%n",
+                            Hooks.REQUESTS.get(), Hooks.INFLIGHT.size(), Hooks.oldestInflightMs());
+                }
+            }
+        }, "spike-stats");
+        stats.setDaemon(true);
+        stats.start();
         System.err.printf("spike-agent: pid %d: listener fd %d -> fd 0 in %d ms (premain %d ms); inheritedChannel cached before: %s%n",
                 ProcessHandle.current().pid(), listener, fdMs, (System.nanoTime() - started) / 1_000_000, cachedBefore);
     }
@@ -84,46 +101,107 @@ public final class SpikeAgent {
 
     private static SocketChannel LINK;
 
-    /** Appends "adopt fd 0" to every constructor of the servers' connector classes. */
+    /**
+     * Rewrites the servers' classes: their connectors adopt fd 0 and register themselves; their start, the Spring
+     * application's ready point and each request call into {@link Hooks}.
+     */
     private static final class AdoptFdZero implements ClassFileTransformer {
+        private static final String HOOKS = "spike/agent/Hooks";
+
         @Override
         public byte[] transform(ClassLoader loader, String name, Class<?> redefined, ProtectionDomain pd, byte[] bytes) {
-            if ("org/apache/catalina/connector/Connector".equals(name)) {
-                return rewrite(bytes, mv -> {
-                    // this.setProperty("useInheritedChannel", "true")
-                    mv.visitVarInsn(Opcodes.ALOAD, 0);
-                    mv.visitLdcInsn("useInheritedChannel");
-                    mv.visitLdcInsn("true");
-                    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, name, "setProperty", "(Ljava/lang/String;Ljava/lang/String;)Z", false);
-                    mv.visitInsn(Opcodes.POP);
-                });
+            switch (name == null ? "" : name) {
+                case "org/apache/catalina/connector/Connector":
+                    return rewrite(bytes, (m, d) -> m.equals("<init>") ? Where.EXIT : m.equals("startInternal") ? Where.EXIT : null,
+                            (mv, m) -> {
+                                mv.visitVarInsn(Opcodes.ALOAD, 0);
+                                if (m.equals("<init>")) {
+                                    // this.setProperty("useInheritedChannel", "true"); Hooks.connectorCreated(this)
+                                    mv.visitLdcInsn("useInheritedChannel");
+                                    mv.visitLdcInsn("true");
+                                    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, name, "setProperty", "(Ljava/lang/String;Ljava/lang/String;)Z", false);
+                                    mv.visitInsn(Opcodes.POP);
+                                    mv.visitVarInsn(Opcodes.ALOAD, 0);
+                                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, HOOKS, "connectorCreated", "(Ljava/lang/Object;)V", false);
+                                } else {
+                                    mv.visitInsn(Opcodes.POP); // the ALOAD 0 above
+                                    started(mv, "Tomcat connector started");
+                                }
+                            });
+                case "org/eclipse/jetty/server/ServerConnector":
+                    return rewrite(bytes, (m, d) -> m.equals("<init>") ? Where.EXIT : null, (mv, m) -> {
+                        // this.setInheritChannel(true); Hooks.connectorCreated(this)
+                        mv.visitVarInsn(Opcodes.ALOAD, 0);
+                        mv.visitInsn(Opcodes.ICONST_1);
+                        mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, name, "setInheritChannel", "(Z)V", false);
+                        mv.visitVarInsn(Opcodes.ALOAD, 0);
+                        mv.visitMethodInsn(Opcodes.INVOKESTATIC, HOOKS, "connectorCreated", "(Ljava/lang/Object;)V", false);
+                    });
+                case "org/eclipse/jetty/server/Server":
+                    return rewrite(bytes, (m, d) -> m.equals("doStart") ? Where.EXIT
+                            : m.equals("handle") && d.startsWith("(Lorg/eclipse/jetty/server/Request;") ? Where.ENTRY : null,
+                            (mv, m) -> {
+                                if (m.equals("doStart")) {
+                                    started(mv, "Jetty server started");
+                                } else {
+                                    // Counts only: the request may complete later, through its callback.
+                                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, HOOKS, "requestStart", "()V", false);
+                                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, HOOKS, "requestEnd", "()V", false);
+                                }
+                            });
+                case "org/apache/catalina/connector/CoyoteAdapter":
+                    return rewrite(bytes, (m, d) -> m.equals("service") ? Where.BOTH : null, (mv, m) -> { });
+                case "org/springframework/boot/SpringApplication":
+                    return rewrite(bytes, (m, d) -> m.equals("run") && d.equals("([Ljava/lang/String;)Lorg/springframework/context/ConfigurableApplicationContext;") ? Where.EXIT : null,
+                            (mv, m) -> started(mv, "Spring application ready (run returned)"));
+                default:
+                    return null;
             }
-            if ("org/eclipse/jetty/server/ServerConnector".equals(name)) {
-                return rewrite(bytes, mv -> {
-                    // this.setInheritChannel(true)
-                    mv.visitVarInsn(Opcodes.ALOAD, 0);
-                    mv.visitInsn(Opcodes.ICONST_1);
-                    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, name, "setInheritChannel", "(Z)V", false);
-                });
-            }
-            return null;
         }
 
-        private static byte[] rewrite(byte[] bytes, java.util.function.Consumer<MethodVisitor> code) {
+        private static void started(MethodVisitor mv, String what) {
+            mv.visitLdcInsn(what);
+            mv.visitMethodInsn(Opcodes.INVOKESTATIC, HOOKS, "started", "(Ljava/lang/String;)V", false);
+        }
+
+        enum Where { ENTRY, EXIT, BOTH }
+
+        /**
+         * Adds {@code code} at the entry or before each normal return of the methods {@code select} picks. BOTH is
+         * the request counter (requestStart at entry, requestEnd at each return; a thrown exception is not counted
+         * out: a spike's simplification).
+         */
+        private static byte[] rewrite(byte[] bytes, java.util.function.BiFunction<String, String, Where> select,
+                                      java.util.function.BiConsumer<MethodVisitor, String> code) {
             ClassReader reader = new ClassReader(bytes);
             ClassWriter writer = new ClassWriter(reader, ClassWriter.COMPUTE_MAXS);
             reader.accept(new ClassVisitor(Opcodes.ASM8, writer) {
                 @Override
                 public MethodVisitor visitMethod(int access, String m, String desc, String sig, String[] ex) {
                     MethodVisitor mv = super.visitMethod(access, m, desc, sig, ex);
-                    if (!"<init>".equals(m)) {
+                    Where where = select.apply(m, desc);
+                    if (where == null) {
                         return mv;
                     }
                     return new MethodVisitor(Opcodes.ASM8, mv) {
                         @Override
+                        public void visitCode() {
+                            super.visitCode();
+                            if (where == Where.ENTRY) {
+                                code.accept(mv, m);
+                            } else if (where == Where.BOTH) {
+                                mv.visitMethodInsn(Opcodes.INVOKESTATIC, HOOKS, "requestStart", "()V", false);
+                            }
+                        }
+
+                        @Override
                         public void visitInsn(int opcode) {
-                            if (opcode == Opcodes.RETURN) {
-                                code.accept(mv);
+                            if (opcode >= Opcodes.IRETURN && opcode <= Opcodes.RETURN) {
+                                if (where == Where.EXIT) {
+                                    code.accept(mv, m); // stack-neutral, so a returned value stays on top
+                                } else if (where == Where.BOTH) {
+                                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, HOOKS, "requestEnd", "()V", false);
+                                }
                             }
                             super.visitInsn(opcode);
                         }
