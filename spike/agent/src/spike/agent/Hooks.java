@@ -32,6 +32,35 @@ public final class Hooks {
         System.err.printf("spike-agent: %s at %d ms after JVM start%n", what, uptime());
     }
 
+    /** Released at READY; waited on only by servers started inside a Spring application. */
+    private static final java.util.concurrent.CountDownLatch READY = new java.util.concurrent.CountDownLatch(1);
+    private static volatile boolean spring;
+
+    public static void springStarting() {
+        spring = true;
+    }
+
+    public static void ready() {
+        READY.countDown();
+    }
+
+    /**
+     * Called by Tomcat's acceptor thread before its first accept(): in a Spring application the connector starts
+     * before the app's runners have run, and on a shared socket an accepting worker gets connections.
+     * SPIKE_NO_GATE turns the gate off, for comparison.
+     */
+    public static void awaitReady() {
+        if (!spring || System.getenv("SPIKE_NO_GATE") != null) {
+            return;
+        }
+        try {
+            READY.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        System.err.printf("spike-agent: acceptor released at %d ms after JVM start%n", uptime());
+    }
+
     public static void requestStart() {
         REQUESTS.incrementAndGet();
         INFLIGHT.put(Thread.currentThread(), System.nanoTime());

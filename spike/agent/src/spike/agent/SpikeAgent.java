@@ -113,7 +113,7 @@ public final class SpikeAgent {
             switch (name == null ? "" : name) {
                 case "org/apache/catalina/connector/Connector":
                     return rewrite(bytes, (m, d) -> m.equals("<init>") ? Where.EXIT : m.equals("startInternal") ? Where.EXIT : null,
-                            (mv, m) -> {
+                            (mv, m, entry) -> {
                                 mv.visitVarInsn(Opcodes.ALOAD, 0);
                                 if (m.equals("<init>")) {
                                     // this.setProperty("useInheritedChannel", "true"); Hooks.connectorCreated(this)
@@ -129,7 +129,7 @@ public final class SpikeAgent {
                                 }
                             });
                 case "org/eclipse/jetty/server/ServerConnector":
-                    return rewrite(bytes, (m, d) -> m.equals("<init>") ? Where.EXIT : null, (mv, m) -> {
+                    return rewrite(bytes, (m, d) -> m.equals("<init>") ? Where.EXIT : null, (mv, m, entry) -> {
                         // this.setInheritChannel(true); Hooks.connectorCreated(this)
                         mv.visitVarInsn(Opcodes.ALOAD, 0);
                         mv.visitInsn(Opcodes.ICONST_1);
@@ -140,7 +140,7 @@ public final class SpikeAgent {
                 case "org/eclipse/jetty/server/Server":
                     return rewrite(bytes, (m, d) -> m.equals("doStart") ? Where.EXIT
                             : m.equals("handle") && d.startsWith("(Lorg/eclipse/jetty/server/Request;") ? Where.ENTRY : null,
-                            (mv, m) -> {
+                            (mv, m, entry) -> {
                                 if (m.equals("doStart")) {
                                     started(mv, "Jetty server started");
                                 } else {
@@ -150,10 +150,22 @@ public final class SpikeAgent {
                                 }
                             });
                 case "org/apache/catalina/connector/CoyoteAdapter":
-                    return rewrite(bytes, (m, d) -> m.equals("service") ? Where.BOTH : null, (mv, m) -> { });
+                    return rewrite(bytes, (m, d) -> m.equals("service") ? Where.BOTH : null, (mv, m, entry) ->
+                            mv.visitMethodInsn(Opcodes.INVOKESTATIC, HOOKS, entry ? "requestStart" : "requestEnd", "()V", false));
+                case "org/apache/tomcat/util/net/Acceptor":
+                    // The accept gate: Tomcat's acceptor thread waits for READY before its first accept().
+                    return rewrite(bytes, (m, d) -> m.equals("run") ? Where.ENTRY : null, (mv, m, entry) ->
+                            mv.visitMethodInsn(Opcodes.INVOKESTATIC, HOOKS, "awaitReady", "()V", false));
                 case "org/springframework/boot/SpringApplication":
-                    return rewrite(bytes, (m, d) -> m.equals("run") && d.equals("([Ljava/lang/String;)Lorg/springframework/context/ConfigurableApplicationContext;") ? Where.EXIT : null,
-                            (mv, m) -> started(mv, "Spring application ready (run returned)"));
+                    return rewrite(bytes, (m, d) -> m.equals("run") && d.equals("([Ljava/lang/String;)Lorg/springframework/context/ConfigurableApplicationContext;") ? Where.BOTH : null,
+                            (mv, m, entry) -> {
+                                if (entry) {
+                                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, HOOKS, "springStarting", "()V", false);
+                                } else {
+                                    started(mv, "Spring application ready (run returned)");
+                                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, HOOKS, "ready", "()V", false);
+                                }
+                            });
                 default:
                     return null;
             }
@@ -166,13 +178,18 @@ public final class SpikeAgent {
 
         enum Where { ENTRY, EXIT, BOTH }
 
+        /** Emits the injected call; {@code atEntry} tells the method's entry from a return. */
+        interface Code {
+            void emit(MethodVisitor mv, String method, boolean atEntry);
+        }
+
         /**
          * Adds {@code code} at the entry or before each normal return of the methods {@code select} picks. BOTH is
          * the request counter (requestStart at entry, requestEnd at each return; a thrown exception is not counted
          * out: a spike's simplification).
          */
         private static byte[] rewrite(byte[] bytes, java.util.function.BiFunction<String, String, Where> select,
-                                      java.util.function.BiConsumer<MethodVisitor, String> code) {
+                                      Code code) {
             ClassReader reader = new ClassReader(bytes);
             ClassWriter writer = new ClassWriter(reader, ClassWriter.COMPUTE_MAXS);
             reader.accept(new ClassVisitor(Opcodes.ASM8, writer) {
@@ -187,20 +204,16 @@ public final class SpikeAgent {
                         @Override
                         public void visitCode() {
                             super.visitCode();
-                            if (where == Where.ENTRY) {
-                                code.accept(mv, m);
-                            } else if (where == Where.BOTH) {
-                                mv.visitMethodInsn(Opcodes.INVOKESTATIC, HOOKS, "requestStart", "()V", false);
+                            if (where != Where.EXIT) {
+                                code.emit(mv, m, true);
                             }
                         }
 
                         @Override
                         public void visitInsn(int opcode) {
                             if (opcode >= Opcodes.IRETURN && opcode <= Opcodes.RETURN) {
-                                if (where == Where.EXIT) {
-                                    code.accept(mv, m); // stack-neutral, so a returned value stays on top
-                                } else if (where == Where.BOTH) {
-                                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, HOOKS, "requestEnd", "()V", false);
+                                if (where != Where.ENTRY) {
+                                    code.emit(mv, m, false); // stack-neutral, so a returned value stays on top
                                 }
                             }
                             super.visitInsn(opcode);

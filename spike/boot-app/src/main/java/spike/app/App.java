@@ -18,6 +18,17 @@ public class App {
         return "hello from pid " + ProcessHandle.current().pid() + "\n";
     }
 
+    /** Like many services, it warms a cache after the context is up; it takes 2 s. */
+    @org.springframework.context.annotation.Bean
+    org.springframework.boot.ApplicationRunner warmCache() {
+        return args -> Thread.sleep(2000);
+    }
+
+    @GetMapping("/uptime")
+    public String uptime() {
+        return java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime() + "\n";
+    }
+
     @GetMapping("/sleep")
     public String sleep() throws InterruptedException {
         Thread.sleep(3000);
