@@ -1,8 +1,11 @@
 package dev.drover.supervisor.cli;
 
 import com.typesafe.config.Config;
+import dev.drover.supervisor.policy.RecycleReason;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /** Renders the master's status answer as the table `drover ctl status` prints. */
 final class StatusTable {
@@ -37,8 +40,15 @@ final class StatusTable {
                 .append(status.getInt("workers_wanted")).append(")  up ").append(status.getLong("uptime_seconds"))
                 .append("s\n");
         out.append("recycles:");
-        status.getConfig("recycles").root().unwrapped().forEach((reason, n) -> out.append(' ').append(reason)
-                .append('=').append(n));
+        // In RecycleReason's order (planned first), whatever order the JSON's keys come in.
+        Map<String, Object> counts = new TreeMap<>(status.getConfig("recycles").root().unwrapped());
+        for (RecycleReason reason : RecycleReason.values()) {
+            Object n = counts.remove(reason.label());
+            if (n != null) {
+                out.append(' ').append(reason.label()).append('=').append(n);
+            }
+        }
+        counts.forEach((reason, n) -> out.append(' ').append(reason).append('=').append(n));
         out.append('\n');
         for (String[] row : rows) {
             StringBuilder line = new StringBuilder();
