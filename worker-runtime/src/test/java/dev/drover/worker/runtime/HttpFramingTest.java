@@ -123,6 +123,9 @@ class HttpFramingTest {
             bad Host value          | 400 | GET / HTTP/1.1\\r\\nHost: a b/c\\r\\n\\r\\n
             HTTP/9.9                | 505 | GET / HTTP/9.9\\r\\nHost: a\\r\\n\\r\\n
             HTTP/2.0                | 505 | GET / HTTP/2.0\\r\\nHost: a\\r\\n\\r\\n
+            version in lower case   | 400 | GET / http/1.1\\r\\nHost: a\\r\\n\\r\\n
+            not HTTP at all         | 400 | GET / FOO/1.1\\r\\nHost: a\\r\\n\\r\\n
+            version 1.10            | 400 | GET / HTTP/1.10\\r\\nHost: a\\r\\n\\r\\n
             gzip then chunked       | 501 | POST / HTTP/1.1\\r\\nHost: a\\r\\nTransfer-Encoding: gzip, chunked\\r\\n\\r\\n0\\r\\n\\r\\n
             gzip alone              | 400 | POST / HTTP/1.1\\r\\nHost: a\\r\\nTransfer-Encoding: gzip\\r\\n\\r\\n
             TE in HTTP/1.0          | 400 | POST / HTTP/1.0\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n0\\r\\n\\r\\n
