@@ -64,19 +64,20 @@ public record MachineMemory(long available, String availableSource, long total, 
     }
 
     /**
-     * The lowest limit from this process's cgroup up to the mount's root: v2 if /proc/self/cgroup has the unified
-     * line ("0::PATH"), else v1's memory controller line ("N:...memory...:PATH", mounted at ROOT/memory).
+     * The lowest limit from this process's cgroup up to the mount's root: v1's if /proc/self/cgroup has a memory
+     * controller line ("N:...memory...:PATH", mounted at ROOT/memory), else v2's from the unified line ("0::PATH").
+     * v1 first: a hybrid machine lists both, and a controller bound to a v1 hierarchy is absent from v2's.
      */
     static Optional<CgroupLimit> cgroupLimit(List<String> procSelfCgroup, Path cgroupRoot) {
-        for (String line : procSelfCgroup) {
-            if (line.startsWith("0::")) {
-                return lowest(cgroupRoot, line.substring(3), "memory.max", true);
-            }
-        }
         for (String line : procSelfCgroup) {
             String[] fields = line.split(":", 3);
             if (fields.length == 3 && List.of(fields[1].split(",")).contains("memory")) {
                 return lowest(cgroupRoot.resolve("memory"), fields[2], "memory.limit_in_bytes", false);
+            }
+        }
+        for (String line : procSelfCgroup) {
+            if (line.startsWith("0::")) {
+                return lowest(cgroupRoot, line.substring(3), "memory.max", true);
             }
         }
         return Optional.empty();

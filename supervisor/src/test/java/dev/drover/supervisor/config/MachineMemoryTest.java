@@ -66,9 +66,10 @@ class MachineMemoryTest {
 
     @Test
     void v1ReadsTheMemoryControllersLimitInBytes() throws Exception {
-        MachineMemory m = read("12:cpu,cpuacct:/docker/abc\n9:memory:/docker/abc\n1:name=systemd:/docker/abc\n",
+        // A hybrid machine: the v2 line is there too, but the memory controller is v1's.
+        MachineMemory m = read("12:cpu,cpuacct:/docker/abc\n9:memory:/docker/abc\n1:name=systemd:/docker/abc\n0::/\n",
                 Map.of("memory/memory.limit_in_bytes", "9223372036854771712",
-                        "memory/docker/abc/memory.limit_in_bytes", "805306368"));
+                        "memory/docker/abc/memory.limit_in_bytes", "805306368", "memory.max", "1"));
         assertEquals(768 * MIB, m.available());
         assertEquals("memory.limit_in_bytes of this process's cgroup (cgroup v1)", m.availableSource());
         assertTrue(m.onOom().contains("kills a process within it"), m.onOom());
