@@ -67,8 +67,9 @@ class ConfigIT {
         assertEquals(0, result.exitCode(), result.output());
         assertTrue(result.output().matches("(?s).*drover: warning: drover\\.workers = 100000 \\(environment variable "
                 + "DROVER_WORKERS\\): more workers than this machine's memory can hold: 100000 x 336 MiB \\(-Xmx256m "
-                + "from drover\\.worker-jvm-options \\+ ~80 MiB outside the heap\\) = 32\\.0 TiB, but [0-9.]+ [KMGT]iB is "
-                + "available \\((MemAvailable in /proc/meminfo|memory\\.max of this process's cgroup)\\); at most \\d+ "
+                + "from drover\\.worker-jvm-options \\+ ~80 MiB outside the heap\\) \\+ ~64 MiB for the master = "
+                + "32\\.0 TiB, but [0-9.]+ [KMGT]iB is available \\((MemAvailable in /proc/meminfo|memory\\.max of this "
+                + "process's cgroup|memory\\.limit_in_bytes of this process's cgroup \\(cgroup v1\\))\\); at most \\d+ "
                 + "fit.*"), result.output());
         assertTrue(result.output().contains("configuration OK (100000 worker(s)"), result.output());
     }

@@ -8,12 +8,14 @@ import dev.drover.supervisor.control.WorkerLink;
 import dev.drover.supervisor.leaks.MemorySeries;
 import dev.drover.supervisor.os.ExitStatus;
 import dev.drover.supervisor.os.Listener;
+import dev.drover.supervisor.os.OutOfMemoryExit;
 import dev.drover.supervisor.os.Spawner;
 import dev.drover.supervisor.policy.RecycleReason;
 import dev.drover.supervisor.policy.RestartPolicy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -211,29 +213,55 @@ public final class Arbiter {
         workers.forget(w);
         control.onWorkerGone(w);
         long now = clock.getAsLong();
-        if (w.recycleReason() == RecycleReason.MEMORY || w.recycleReason() == RecycleReason.MEMORY_HARD) {
+        Duration age = Duration.ofNanos(now - w.spawnedAt());
+        boolean oom = !w.is(WorkerState.KILLED) && diedOfOutOfMemory(w, status, age);
+        if (w.recycleReason() == RecycleReason.MEMORY || w.recycleReason() == RecycleReason.MEMORY_HARD
+                || w.recycleReason() == RecycleReason.OOM) {
             leaks.workerGone(w, now, generations.current().settings());
         }
-        Duration age = Duration.ofNanos(now - w.spawnedAt());
         String how = ExitStatus.describe(status);
-        if (w.is(WorkerState.DRAINING)) {
+        if (oom && !w.is(WorkerState.DRAINING) && !shutdown.quick()) {
+            onUnplannedExit(w, how, status, age, true);
+        } else if (oom) {
+            return; // already being replaced, or stopping: the OutOfMemoryError line says how it ended
+        } else if (w.is(WorkerState.DRAINING)) {
             log.info("{} stopped after draining ({}); served {} request(s) in {}", w, how, w.requests(), seconds(age));
         } else if (w.is(WorkerState.KILLED) && w.recycleReason() != RecycleReason.BOOT_TIMEOUT) {
             log.info("{} is gone ({}; recycled: {})", w, how, w.recycleReason().label());
         } else if (shutdown.quick()) {
             log.info("{} stopped (quick stop; {}); served {} request(s) in {}", w, how, w.requests(), seconds(age));
         } else {
-            onUnplannedExit(w, how, status, age);
+            onUnplannedExit(w, how, status, age, false);
         }
     }
 
-    private void onUnplannedExit(WorkerHandle w, String how, int status, Duration age) {
+    /**
+     * If HotSpot ended {@code w} on an OutOfMemoryError (-XX:+ExitOnOutOfMemoryError): says so in one line, counts
+     * it (unless it was draining: its planned recycle is counted already) and marks it for a leak report.
+     */
+    private boolean diedOfOutOfMemory(WorkerHandle w, int status, Duration age) {
+        Optional<String> kind = OutOfMemoryExit.kind(status, w.process().outputTail());
+        if (kind.isEmpty()) {
+            return false;
+        }
+        String what = OutOfMemoryExit.describe(kind.get());
+        log.error("{} died of {} after {} as {}, {} request(s) served (the JVM exits on OutOfMemoryError: "
+                + "-XX:+ExitOnOutOfMemoryError); recycled: {}", w, what, seconds(age), w.state().label(),
+                w.requests(), RecycleReason.OOM.label());
+        if (!w.is(WorkerState.DRAINING)) {
+            workers.count(RecycleReason.OOM);
+        }
+        w.diedOf(RecycleReason.OOM, what);
+        return true;
+    }
+
+    private void onUnplannedExit(WorkerHandle w, String how, int status, Duration age, boolean oom) {
         boolean bootTimeout = w.is(WorkerState.KILLED);
         if (generations.isCanary(w)) {
-            generations.canaryFailed(w, bootTimeout ? "boot timeout" : how);
+            generations.canaryFailed(w, bootTimeout ? "boot timeout" : oom ? w.recycleWhy() : how);
             return;
         }
-        if (!bootTimeout) {
+        if (!bootTimeout && !oom) {
             log.warn("{} died unexpectedly after {} as {}, {} request(s) served: {}", w, seconds(age),
                     w.state().label(), w.requests(), how);
             if (w.is(WorkerState.SERVING)) {

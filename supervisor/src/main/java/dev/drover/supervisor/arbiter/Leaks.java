@@ -20,7 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Leak reports for workers recycled for memory: when such a worker is gone, its facts are copied on the arbiter
+ * Leak reports for workers recycled for memory or dead of OutOfMemoryError: when such a worker is gone, its facts are copied on the arbiter
  * thread and the report is built and written on a thread of its own (reading the evidence file and the earlier
  * reports takes milliseconds the arbiter should not spend).
  */
@@ -59,7 +59,7 @@ final class Leaks {
         });
     }
 
-    /** On the arbiter thread: a worker recycled for memory has exited ({@code settings}: the current ones). */
+    /** On the arbiter thread: a worker recycled for memory, or dead of OutOfMemoryError, has exited ({@code settings}: the current ones). */
     void workerGone(WorkerHandle w, long now, Settings settings) {
         LeakReports reports = reports(settings);
         LeakReport.Worker worker = new LeakReport.Worker(w.id(), w.pid(), w.generation(), settings.app(),
@@ -69,9 +69,12 @@ final class Leaks {
         var series = w.series().samples();
         long baselineAfter = settings.leakReports().baselineAfter().toMillis();
         Path evidence = w.evidenceFile();
-        String noEvidence = w.recycleReason() == dev.drover.supervisor.policy.RecycleReason.MEMORY_HARD
-                ? "killed at once at the hard limit (drover.memory.hard-limit), with no time to take one"
-                : "the worker exited without writing it (see its log lines above)";
+        String noEvidence = switch (w.recycleReason()) {
+            case MEMORY_HARD -> "killed at once at the hard limit (drover.memory.hard-limit), with no time to take one";
+            case OOM -> "the worker died of " + w.recycleWhy() + " (the JVM exits on it: -XX:+ExitOnOutOfMemoryError),"
+                    + " with no time to take one";
+            default -> "the worker exited without writing it (see its log lines above)";
+        };
         long createdAt = System.currentTimeMillis();
         writer.execute(() -> {
             try {

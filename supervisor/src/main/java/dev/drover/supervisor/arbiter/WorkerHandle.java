@@ -118,6 +118,12 @@ final class WorkerHandle {
         return true;
     }
 
+    /** It ended itself for {@code reason} (an OutOfMemoryError): that is why it is replaced, whatever was planned. */
+    void diedOf(RecycleReason reason, String why) {
+        recycleReason = reason;
+        recycleWhy = why;
+    }
+
     /** A reload was abandoned: a worker marked for it and not yet being replaced stays as it is. */
     void unmarkReload() {
         if (recycleReason == RecycleReason.RELOAD && replacement == null) {

@@ -18,17 +18,26 @@ public final class CapacityCheck {
         return MachineMemory.read().map(memory -> warnings(settings, memory)).orElse(List.of());
     }
 
+    /**
+     * What the master itself is assumed to take: scripts/drover gives it -Xmx64m, and its heap stays far below that
+     * (it holds the workers' bookkeeping, not requests); what a JVM needs beside its heap makes up the rest. An
+     * estimate, not a reading: the master is not running yet when this is checked.
+     */
+    static final long MASTER = 64L << 20;
+
     static List<String> warnings(Settings settings, MachineMemory memory) {
         List<String> warnings = new ArrayList<>();
         PerWorker perWorker = perWorker(settings, memory);
-        double needed = (double) settings.workers() * perWorker.bytes();
+        double needed = (double) settings.workers() * perWorker.bytes() + MASTER;
         if (needed > memory.available()) {
+            long fit = Math.max(0, memory.available() - MASTER) / perWorker.bytes();
             warnings.add("drover.workers = " + settings.workers() + " (" + settings.origin("workers")
                     + "): more workers than this machine's memory can hold: " + settings.workers() + " x "
-                    + Sizes.human(perWorker.bytes()) + " (" + perWorker.why() + ") = " + Sizes.human((long) Math.min(
-                    needed, Long.MAX_VALUE)) + ", but " + Sizes.human(memory.available()) + " is available ("
-                    + memory.availableSource() + "); at most " + memory.available() / perWorker.bytes()
-                    + " fit (probably a mistake: fewer workers, a smaller -Xmx, or a lower drover.memory.hard-limit)");
+                    + Sizes.human(perWorker.bytes()) + " (" + perWorker.why() + ") + ~" + Sizes.human(MASTER)
+                    + " for the master = " + Sizes.human((long) Math.min(needed, Long.MAX_VALUE)) + ", but "
+                    + Sizes.human(memory.available()) + " is available (" + memory.availableSource() + "); at most "
+                    + fit + " fit (probably a mistake: fewer workers, a smaller -Xmx, or a lower "
+                    + "drover.memory.hard-limit)" + (memory.onOom().isEmpty() ? "" : "; " + memory.onOom()));
         }
         return warnings;
     }

@@ -4,37 +4,48 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * How much memory the workers can have: the kernel's MemAvailable, or the cgroup v2 memory.max of this process
- * (or of a parent cgroup) where that is lower, as in a container. {@code total} is what a JVM sizes its default
- * heap from (MemTotal, or the cgroup limit).
+ * How much memory the workers can have: the kernel's MemAvailable, or the memory limit of this process's cgroup (v2
+ * memory.max, v1 memory.limit_in_bytes, of its own cgroup or a parent) where that is lower, as in a container.
+ * {@code total} is what a JVM sizes its default heap from (MemTotal, or the cgroup limit). {@code onOom} says what
+ * the kernel does when that cgroup runs out ("" when the figure is not a cgroup's).
  */
-public record MachineMemory(long available, String availableSource, long total) {
+public record MachineMemory(long available, String availableSource, long total, String onOom) {
 
-    private static final Path MEMINFO = Path.of("/proc/meminfo");
-    private static final Path CGROUP = Path.of("/proc/self/cgroup");
-    private static final Path CGROUP_ROOT = Path.of("/sys/fs/cgroup");
+    /** cgroup v1 writes "no limit" as the largest page-aligned long (9223372036854771712); anything this big is none. */
+    static final long UNLIMITED = 1L << 62;
+
+    public MachineMemory(long available, String availableSource, long total) {
+        this(available, availableSource, total, "");
+    }
 
     /** This machine's figures, or empty where /proc/meminfo cannot be read (then nothing is warned about). */
-    public static java.util.Optional<MachineMemory> read() {
+    public static Optional<MachineMemory> read() {
+        return read(Path.of("/proc"), Path.of("/sys/fs/cgroup"));
+    }
+
+    /** As {@link #read()}, from {@code proc} (for meminfo and self/cgroup) and the cgroup mount {@code cgroupRoot}. */
+    static Optional<MachineMemory> read(Path proc, Path cgroupRoot) {
         try {
-            List<String> meminfo = Files.readAllLines(MEMINFO);
+            List<String> meminfo = Files.readAllLines(proc.resolve("meminfo"));
             OptionalLong available = meminfoField(meminfo, "MemAvailable:");
             OptionalLong total = meminfoField(meminfo, "MemTotal:");
             if (available.isEmpty() || total.isEmpty()) {
-                return java.util.Optional.empty();
+                return Optional.empty();
             }
-            OptionalLong cgroup = cgroupLimit();
-            if (cgroup.isPresent() && cgroup.getAsLong() < available.getAsLong()) {
-                return java.util.Optional.of(new MachineMemory(cgroup.getAsLong(), "memory.max of this process's cgroup",
-                        Math.min(cgroup.getAsLong(), total.getAsLong())));
+            Optional<CgroupLimit> cgroup = cgroupLimit(Files.readAllLines(proc.resolve("self/cgroup")), cgroupRoot);
+            if (cgroup.isPresent() && cgroup.get().bytes() < available.getAsLong()) {
+                CgroupLimit c = cgroup.get();
+                return Optional.of(new MachineMemory(c.bytes(), c.source(), Math.min(c.bytes(), total.getAsLong()),
+                        c.onOom()));
             }
-            return java.util.Optional.of(new MachineMemory(available.getAsLong(), "MemAvailable in /proc/meminfo",
+            return Optional.of(new MachineMemory(available.getAsLong(), "MemAvailable in /proc/meminfo",
                     total.getAsLong()));
         } catch (IOException e) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
     }
 
@@ -48,30 +59,74 @@ public record MachineMemory(long available, String availableSource, long total) 
         return OptionalLong.empty();
     }
 
-    /** The lowest memory.max from this process's cgroup v2 up to the root; empty on cgroup v1 or without a limit. */
-    private static OptionalLong cgroupLimit() throws IOException {
-        String unified = Files.readAllLines(CGROUP).stream().filter(l -> l.startsWith("0::")).findFirst()
-                .map(l -> l.substring(3)).orElse(null);
-        if (unified == null) {
-            return OptionalLong.empty();
+    /** The lowest limit found, which file says it, and what an OOM there does. */
+    record CgroupLimit(long bytes, String source, String onOom) {
+    }
+
+    /**
+     * The lowest limit from this process's cgroup up to the mount's root: v1's if /proc/self/cgroup has a memory
+     * controller line ("N:...memory...:PATH", mounted at ROOT/memory), else v2's from the unified line ("0::PATH").
+     * v1 first: a hybrid machine lists both, and a controller bound to a v1 hierarchy is absent from v2's.
+     */
+    static Optional<CgroupLimit> cgroupLimit(List<String> procSelfCgroup, Path cgroupRoot) {
+        for (String line : procSelfCgroup) {
+            String[] fields = line.split(":", 3);
+            if (fields.length == 3 && List.of(fields[1].split(",")).contains("memory")) {
+                return lowest(cgroupRoot.resolve("memory"), fields[2], "memory.limit_in_bytes", false);
+            }
         }
+        for (String line : procSelfCgroup) {
+            if (line.startsWith("0::")) {
+                return lowest(cgroupRoot, line.substring(3), "memory.max", true);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<CgroupLimit> lowest(Path root, String own, String file, boolean v2) {
         OptionalLong lowest = OptionalLong.empty();
-        for (Path dir = CGROUP_ROOT.resolve(unified.replaceFirst("^/", "")); dir.startsWith(CGROUP_ROOT);
+        boolean oomGroup = false;
+        // In a container with its own cgroup namespace the path is "/" and the limit sits at the mount's root.
+        for (Path dir = root.resolve(own.replaceFirst("^/", "")).normalize(); dir != null && dir.startsWith(root);
              dir = dir.getParent()) {
-            OptionalLong limit = memoryMax(dir.resolve("memory.max"));
+            OptionalLong limit = limit(dir.resolve(file));
             if (limit.isPresent() && (lowest.isEmpty() || limit.getAsLong() < lowest.getAsLong())) {
                 lowest = limit;
             }
+            oomGroup |= v2 && read(dir.resolve("memory.oom.group")).equals("1");
         }
-        return lowest;
+        if (lowest.isEmpty()) {
+            return Optional.empty();
+        }
+        String source = file + " of this process's cgroup" + (v2 ? "" : " (cgroup v1)");
+        return Optional.of(new CgroupLimit(lowest.getAsLong(), source, onOom(oomGroup)));
     }
 
-    private static OptionalLong memoryMax(Path file) {
+    private static String onOom(boolean oomGroup) {
+        return oomGroup
+                ? "if the cgroup runs out, the kernel's OOM killer acts within it, and with memory.oom.group = 1 (as"
+                        + " Kubernetes sets it) kills every process of it at once: the master and all workers"
+                : "if the cgroup runs out, the kernel's OOM killer kills a process within it: a worker (replaced) or"
+                        + " the master (and with it every worker); under Kubernetes, which sets memory.oom.group = 1,"
+                        + " the whole container at once";
+    }
+
+    private static OptionalLong limit(Path file) {
         try {
-            String text = Files.readString(file).trim();
-            return text.equals("max") ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(text));
-        } catch (IOException | NumberFormatException e) {
-            return OptionalLong.empty(); // no limit here (the root has no memory.max), or not cgroup v2
+            String text = read(file);
+            long value = text.equals("max") || text.isEmpty() ? UNLIMITED : Long.parseLong(text);
+            return value >= UNLIMITED ? OptionalLong.empty() : OptionalLong.of(value);
+        } catch (NumberFormatException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    /** The file's trimmed text, or "" where it is absent (the root has no memory.max) or unreadable. */
+    private static String read(Path file) {
+        try {
+            return Files.readString(file).trim();
+        } catch (IOException e) {
+            return "";
         }
     }
 }

@@ -31,7 +31,13 @@ public final class WorkerSpawner {
      * ServiceLoader entry (with an AppCDS archive, classes come from the archive and the jars need not be opened).
      */
     static final List<String> BUILT_IN_OPTIONS = List.of("-D" + DroverLogConfigurator.PROPERTY + "=worker",
-            "-Dio.netty.jfr.enabled=false", "-Djava.nio.channels.spi.SelectorProvider=sun.nio.ch.EPollSelectorProvider");
+            "-Dio.netty.jfr.enabled=false", "-Djava.nio.channels.spi.SelectorProvider=sun.nio.ch.EPollSelectorProvider",
+            // Here and not in reference.conf's worker-jvm-options: a user who sets that list (say to ["-Xmx1g"])
+            // replaces the defaults whole and would lose the guard. A JVM that hit OutOfMemoryError is left
+            // half-broken (a thread died mid-update, a pool lost its worker), so it exits and the master recycles
+            // it (RecycleReason.OOM). worker-jvm-options come later on the command line, so
+            // -XX:-ExitOnOutOfMemoryError there turns it off.
+            "-XX:+ExitOnOutOfMemoryError");
 
     private final Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     private final Path linkSocket;

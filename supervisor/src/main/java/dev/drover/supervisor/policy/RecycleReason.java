@@ -13,7 +13,9 @@ public enum RecycleReason {
     MEMORY_HARD("memory-hard", false),
     HANG("hang", false),
     BOOT_TIMEOUT("boot-timeout", false),
-    CRASH("crash", false);
+    CRASH("crash", false),
+    /** The JVM ended itself on an OutOfMemoryError (-XX:+ExitOnOutOfMemoryError, which Drover sets). */
+    OOM("oom", false);
 
     private final String label;
     private final boolean planned;

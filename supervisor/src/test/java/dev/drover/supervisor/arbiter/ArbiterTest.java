@@ -135,6 +135,22 @@ class ArbiterTest {
     }
 
     @Test
+    void aWorkerDeadOfOutOfMemoryErrorCountsAsOomAndKeepsTheYoungBackoff() throws Exception {
+        Harness h = new Harness(Map.of("workers", 1));
+        h.settle();
+        h.last().tail = List.of("INFO  Worker - ready", "Terminating due to java.lang.OutOfMemoryError: Metaspace");
+        h.exit(h.last(), 3);
+        assertEquals(1, h.arbiterWorkers().recycles(RecycleReason.OOM));
+        assertEquals(0, h.arbiterWorkers().recycles(RecycleReason.CRASH));
+        h.advance(Duration.ofMillis(400));
+        assertEquals(1, h.spawned.size(), "a young death waits out the backoff like a crash");
+        h.tick();
+        assertEquals(2, h.spawned.size(), "respawned after the backoff");
+        h.exit(h.last(), 3); // the same code with no such line: Drover's boot error, a crash
+        assertEquals(1, h.arbiterWorkers().recycles(RecycleReason.OOM));
+    }
+
+    @Test
     void youngCrashesSlowRespawnsDown() throws Exception {
         Harness h = new Harness(Map.of("workers", 1));
         h.settle();

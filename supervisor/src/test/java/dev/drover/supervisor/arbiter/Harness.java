@@ -130,6 +130,10 @@ final class Harness {
 
     // ---- looking ------------------------------------------------------------------------------------------------
 
+    Workers arbiterWorkers() {
+        return arbiter.workers();
+    }
+
     List<WorkerHandle> workers() {
         return arbiter.workers().all();
     }
@@ -168,6 +172,7 @@ final class Harness {
         final WorkerSpawner.Spec spec;
         final List<String> signals = new ArrayList<>();
         long rss = 50 << 20;
+        List<String> tail = List.of("Exception in thread \"main\" java.lang.IllegalStateException: cannot boot");
         FakeLink link;
         boolean exited;
         boolean released;
@@ -242,7 +247,7 @@ final class Harness {
 
         @Override
         public List<String> outputTail() {
-            return List.of("Exception in thread \"main\" java.lang.IllegalStateException: cannot boot");
+            return tail;
         }
 
         @Override

@@ -21,12 +21,12 @@ class CapacityCheckTest {
 
     @Test
     void withoutAHardLimitAWorkerCountsAsItsMaxHeapPlusWhatIsOutsideIt() throws Exception {
-        // The default options say -Xmx256m: 256 + 80 = 336 MiB a worker; 4 GiB hold 12 of them.
+        // The default options say -Xmx256m: 256 + 80 = 336 MiB a worker; 4 GiB hold 12 of them and the master's 64.
         assertEquals(List.of(), CapacityCheck.warnings(settings(Map.of("DROVER_WORKERS", "12")), FOUR_GIB));
         List<String> warnings = CapacityCheck.warnings(settings(Map.of("DROVER_WORKERS", "13")), FOUR_GIB);
         assertEquals(List.of("drover.workers = 13 (environment variable DROVER_WORKERS): more workers than this "
                 + "machine's memory can hold: 13 x 336 MiB (-Xmx256m from drover.worker-jvm-options + ~80 MiB outside "
-                + "the heap) = 4.3 GiB, but 4 GiB is available (MemAvailable in /proc/meminfo); at most 12 fit "
+                + "the heap) + ~64 MiB for the master = 4.3 GiB, but 4 GiB is available (MemAvailable in /proc/meminfo); at most 12 fit "
                 + "(probably a mistake: fewer workers, a smaller -Xmx, or a lower drover.memory.hard-limit)"), warnings);
     }
 
@@ -35,9 +35,9 @@ class CapacityCheckTest {
         Settings s = settings(Map.of("DROVER_WORKERS", "5", "DROVER_MEMORY_HARD_LIMIT", "1G"));
         String warning = CapacityCheck.warnings(s, FOUR_GIB).get(0);
         assertTrue(warning.contains("5 x 1 GiB (drover.memory.hard-limit, environment variable "
-                + "DROVER_MEMORY_HARD_LIMIT) = 5 GiB, but 4 GiB is available"), warning);
-        assertTrue(warning.contains("at most 4 fit"), warning);
-        assertEquals(List.of(), CapacityCheck.warnings(settings(Map.of("DROVER_WORKERS", "4",
+                + "DROVER_MEMORY_HARD_LIMIT) + ~64 MiB for the master = 5.1 GiB, but 4 GiB is available"), warning);
+        assertTrue(warning.contains("at most 3 fit"), "4 x 1 GiB leave no room for the master: " + warning);
+        assertEquals(List.of(), CapacityCheck.warnings(settings(Map.of("DROVER_WORKERS", "3",
                 "DROVER_MEMORY_HARD_LIMIT", "1G")), FOUR_GIB));
     }
 
@@ -54,7 +54,8 @@ class CapacityCheckTest {
         MachineMemory container = new MachineMemory(512L << 20, "memory.max of this process's cgroup", 512L << 20);
         String warning = CapacityCheck.warnings(settings(Map.of("DROVER_WORKERS", "2")), container).get(0);
         assertTrue(warning.contains("2 x 336 MiB (-Xmx256m from drover.worker-jvm-options + ~80 MiB outside the heap) "
-                + "= 672 MiB, but 512 MiB is available (memory.max of this process's cgroup); at most 1 fit"), warning);
+                + "+ ~64 MiB for the master = 736 MiB, but 512 MiB is available (memory.max of this process's cgroup); "
+                + "at most 1 fit"), warning);
     }
 
     @Test
