@@ -1,0 +1,239 @@
+#!/usr/bin/env python3
+"""Runs one memory-ceiling scenario (docs/memory-ceiling.md): starts Drover with memory limits, loads /leak with
+wrk, samples every worker's RSS from /proc/PID/statm at 10 Hz from outside, and prints the figures: failed
+requests, recycles by reason, boot times, highest RSS against the hard limit, leak rate per worker.
+
+  scripts/memceiling.py --kb 64 --connections 4 --soft 300M --hard 600M --duration 20
+  scripts/memceiling.py --statm-cost      # cost of one statm read, in microseconds
+"""
+import argparse
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import http.client
+
+HOME = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PAGE = os.sysconf("SC_PAGE_SIZE")
+MIB = 1 << 20
+
+
+def size(text):
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    return int(text[:-1]) * units[text[-1].upper()] if text[-1].upper() in units else int(text)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def children(pid):
+    """Direct children of pid, from /proc/PID/task/*/children (the workers are the master's children)."""
+    out = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                out += [int(p) for p in f.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+def rss(pid):
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * PAGE
+    except (OSError, IndexError):
+        return None
+
+
+def statm_cost(n=20000):
+    pid = os.getpid()
+    start = time.perf_counter()
+    for _ in range(n):
+        rss(pid)
+    return (time.perf_counter() - start) / n * 1e6
+
+
+def wait_ready(port, deadline):
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                if s.recv(64).startswith(b"HTTP/1.1 200"):
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def least_squares_rate(points):
+    """Slope in bytes/s of (t, bytes) points."""
+    n = len(points)
+    if n < 3:
+        return None
+    mt = sum(t for t, _ in points) / n
+    mb = sum(b for _, b in points) / n
+    var = sum((t - mt) ** 2 for t, _ in points)
+    return sum((t - mt) * (b - mb) for t, b in points) / var if var else None
+
+
+class PacedLoad:
+    """wrk cannot pace requests; this keeps `rate` requests/s over `connections` keep-alive connections and
+    counts every failure (exception or non-2xx). Output mimics wrk's lines so that report() reads both."""
+
+    def __init__(self, port, path, rate, connections, duration):
+        self.ok = self.failed = 0
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self.loop, args=(port, path, rate / connections, duration))
+                        for _ in range(connections)]
+        for t in self.threads:
+            t.start()
+
+    def loop(self, port, path, rate, duration):
+        conn = None
+        start = time.monotonic()
+        n = 0
+        while time.monotonic() - start < duration:
+            n += 1
+            try:
+                conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", path)
+                resp = conn.getresponse()
+                resp.read()
+                good = 200 <= resp.status < 300
+            except (OSError, http.client.HTTPException):
+                good = False
+                conn.close()
+                conn = None
+            with self.lock:
+                if good:
+                    self.ok += 1
+                else:
+                    self.failed += 1
+            time.sleep(max(0.0, start + n / rate - time.monotonic()))
+
+    def poll(self):
+        return None if any(t.is_alive() for t in self.threads) else 0
+
+    def output(self, duration):
+        return (f"{self.ok + self.failed} requests in {duration}s (paced)\n"
+                f"Socket errors or Non-2xx: {self.failed}\nRequests/sec: {(self.ok + self.failed) / duration:.0f}\n")
+
+
+def run(args):
+    port = free_port()
+    tmp = tempfile.mkdtemp(prefix="memceiling-")
+    env = dict(os.environ, DROVER_NO_BUILD="1", DROVER_WORKER_JVM_OPTIONS=args.jvm,
+               DROVER_MEMORY_SOFT_LIMIT=args.soft, DROVER_MEMORY_HARD_LIMIT=args.hard,
+               DROVER_LEAK_REPORTS_DIR=os.path.join(tmp, "leaks"), XDG_RUNTIME_DIR=tmp)
+    log_path = os.path.join(tmp, "master.log")
+    log = open(log_path, "w")
+    master = subprocess.Popen([os.path.join(HOME, "scripts/drover"), "-w", str(args.workers), "-b",
+                               f"127.0.0.1:{port}", "--classpath",
+                               os.path.join(HOME, "sample-app/target/sample-app.jar"), "dev.drover.sample.SampleApp"],
+                              env=env, stdout=log, stderr=subprocess.STDOUT)
+    samples = {}  # pid -> [(t, rss)]
+    wrk_out = ""
+    try:
+        if not wait_ready(port, time.monotonic() + 60):
+            raise SystemExit(f"Drover did not answer on port {port} within 60 s; log: {log_path}")
+        time.sleep(1)
+        url = f"http://127.0.0.1:{port}{args.path}"
+        wrk = PacedLoad(port, args.path, args.rate, args.connections, args.duration) if args.rate else \
+            subprocess.Popen(["wrk", f"-t{min(2, args.connections)}", f"-c{args.connections}",
+                                f"-d{args.duration}s", url], stdout=subprocess.PIPE, text=True)
+        t0 = time.monotonic()
+        while wrk.poll() is None:
+            now = time.monotonic() - t0
+            for pid in children(master.pid):
+                r = rss(pid)
+                if r is not None:
+                    samples.setdefault(pid, []).append((now, r))
+            time.sleep(max(0.0, 0.1 - (time.monotonic() - t0 - now)))
+        wrk_out = wrk.output(args.duration) if args.rate else wrk.stdout.read()
+    finally:
+        master.send_signal(signal.SIGTERM)
+        try:
+            master.wait(30)
+        except subprocess.TimeoutExpired:
+            master.kill()
+            master.wait()
+        log.close()
+    report(args, wrk_out, samples, open(log_path).read(), tmp)
+
+
+def report(args, wrk_out, samples, log, tmp):
+    hard = size(args.hard)
+    soft = size(args.soft)
+    print(f"== {args.path} c={args.connections} soft={args.soft} hard={args.hard} jvm={args.jvm} ({tmp})")
+    for line in wrk_out.splitlines():
+        if re.search(r"requests in|Socket errors|Non-2xx|Requests/sec", line):
+            print("wrk:", line.strip())
+    kills = len(re.findall(r"over drover\.memory\.hard-limit", log))
+    softs = len(re.findall(r"over drover\.memory\.soft-limit", log))
+    boots = [int(x) for x in re.findall(r"ready in (\d+) ms", log)]
+    print(f"recycles: hard-limit kills {kills}, soft (graceful) {softs}")
+    print(f"boot spawn->READY ms: {boots}")
+    peak = max((r for s in samples.values() for _, r in s), default=0)
+    over = sum(1 for s in samples.values() for _, r in s if r > hard)
+    total = sum(len(s) for s in samples.values())
+    print(f"samples {total}, over hard {over}, peak RSS {peak / MIB:.0f} MiB = {peak / hard:.2f} x hard")
+    rates, windows, first_over = [], [], []
+    for pid, s in sorted(samples.items()):
+        window = [(t, r) for t, r in s if soft * 0.5 <= r <= hard]
+        rate = least_squares_rate(window)
+        if rate:
+            rates.append(rate)
+        first_soft = next((t for t, r in s if r > soft), None)
+        first_hard = next(((t, r) for t, r in s if r > hard), None)
+        if first_soft is not None and first_hard is not None:
+            windows.append(first_hard[0] - first_soft)
+            first_over.append(first_hard[1])
+        print(f"  pid {pid}: {len(s)} samples, max {max(r for _, r in s) / MIB:.0f} MiB, "
+              f"rate {rate / MIB if rate else 0:.0f} MiB/s ({len(window)} pts {soft // 2 // MIB}M..{hard // MIB}M), "
+              f"alive {s[0][0]:.1f}-{s[-1][0]:.1f} s")
+    if rates:
+        rates.sort()
+        print(f"leak rate MiB/s per worker: median {rates[len(rates) // 2] / MIB:.0f}, "
+              f"min {rates[0] / MIB:.0f}, max {rates[-1] / MIB:.0f}")
+    if windows:
+        # What a 10 Hz check would have seen: the soft-to-hard window a graceful recycle must fit in, and the
+        # reading at which a kill on the first 10 Hz sample over the hard limit would have come.
+        print("soft->hard window s: " + ", ".join(f"{w:.1f}" for w in sorted(windows))
+              + "; first 10 Hz sample over hard, x hard: " + ", ".join(f"{r / hard:.2f}" for r in sorted(first_over)))
+    gaps = [b[0] - a[0] for s in samples.values() for a, b in zip(s, s[1:])]
+    if gaps:
+        print(f"sampler interval: median {sorted(gaps)[len(gaps) // 2] * 1000:.0f} ms, max {max(gaps) * 1000:.0f} ms")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--kb", type=int, default=64)
+    p.add_argument("--connections", type=int, default=4)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--soft", default="300M")
+    p.add_argument("--hard", default="600M")
+    p.add_argument("--jvm", default="-Xmx1g")
+    p.add_argument("--duration", type=int, default=20)
+    p.add_argument("--path", help="the URL path to load instead of /leak?kb=KB (e.g. / for no leak)")
+    p.add_argument("--rate", type=int, default=0, help="paced requests/s in total (Python client instead of wrk)")
+    p.add_argument("--statm-cost", action="store_true")
+    args = p.parse_args()
+    if args.statm_cost:
+        print(f"statm read + parse: {statm_cost():.1f} us")
+        return
+    args.path = args.path or f"/leak?kb={args.kb}"
+    run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
