@@ -54,8 +54,12 @@ class ExhaustionIT {
                 Http.Response early = send(clients.get(0));
                 assertEquals(200, early.status(), early.body());
                 assertTrue(workers.contains(early.workerPid()), early.toString());
-                // The flood goes on for a few of the workers' accept retries (one a second): still one WARN each.
-                Thread.sleep(2500);
+                // The flood goes on across a few of the workers' accept retries (one a second): what is under test is
+                // that a worker stays out of descriptors that long and still says so once. The recovery line below
+                // counts the failed attempts, so a flood that ended too early fails the test rather than passing it.
+                long floodUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2500);
+                DroverProcess.awaitCondition("the flood outlasting two more accept retries", Duration.ofSeconds(10),
+                        () -> System.nanoTime() - floodUntil >= 0);
             } finally {
                 for (Socket c : clients) {
                     c.close();
@@ -70,7 +74,8 @@ class ExhaustionIT {
                 }
                 return answered.equals(workers);
             });
-            drover.awaitLine("INFO  AcceptBackoff - accepting connections again", Duration.ofSeconds(5));
+            drover.awaitLine("INFO  AcceptBackoff - accepting connections again, after [0-9.]+ s and ([3-9]|\\d{2,}) "
+                    + "failed attempt\\(s\\)", Duration.ofSeconds(5));
             String output = drover.output();
             assertEquals(2, drover.countLines("cannot accept connections"), "one WARN per worker per episode:\n" + output);
             assertEquals(0, drover.countLines(MASTER_GONE), output);

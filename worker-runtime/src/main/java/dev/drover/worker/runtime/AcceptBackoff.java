@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
 
@@ -35,6 +36,8 @@ final class AcceptBackoff extends ChannelInboundHandlerAdapter {
     private final String limit = readLimit();
     /** When the current episode began (System.nanoTime), 0 outside one; touched on event loops only, hence volatile. */
     private volatile long episodeSince;
+    /** Accept attempts that failed in the current episode (each followed by a pause of RETRY_MS). */
+    private final AtomicInteger failedAttempts = new AtomicInteger();
 
     AcceptBackoff(IntSupplier connections, BooleanSupplier belowConnectionLimit) {
         this.connections = connections;
@@ -46,8 +49,8 @@ final class AcceptBackoff extends ChannelInboundHandlerAdapter {
         long since = episodeSince;
         if (since != 0) {
             episodeSince = 0;
-            log.info("accepting connections again, after {} s without a free file descriptor",
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since) / 1000.0);
+            log.info("accepting connections again, after {} s and {} failed attempt(s) without a free file descriptor",
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since) / 1000.0, failedAttempts.getAndSet(0));
         }
         ctx.fireChannelRead(child);
     }
@@ -68,6 +71,7 @@ final class AcceptBackoff extends ChannelInboundHandlerAdapter {
                     e.expectedErr() == EMFILE ? "open-file limit " + limit : "the kernel's fs.file-max",
                     connections.getAsInt(), RETRY_MS);
         }
+        failedAttempts.incrementAndGet(); // shared by every listening channel, each on its own event loop
         ctx.channel().config().setAutoRead(false);
         ctx.channel().eventLoop().schedule(() -> {
             if (belowConnectionLimit.getAsBoolean()) {
