@@ -1,0 +1,63 @@
+package dev.drover.agent;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * What the worker's link side (dev.drover.worker.runtime.ForeignWorker, loaded by the agent in a class loader of
+ * its own) sees of the app's server. This class is on the boot class path, so every class loader sees the same one.
+ * JDK types only. The contract of issue 12; the bodies are the agent's to fill in.
+ */
+public final class ServerView {
+
+    private ServerView() {
+    }
+
+    /**
+     * Completes when the app has finished starting: Spring Boot's {@code SpringApplication.run} returned, or, without
+     * Spring Boot, the server's start returned. Its value is one line for the log (say "Tomcat 10.1.48 (Spring Boot)
+     * on the inherited socket"). Completes exceptionally with {@link ServerRefusedException} when the app's server
+     * cannot be driven (a second connector, the socket not adopted).
+     */
+    public static CompletableFuture<String> ready() {
+        throw new UnsupportedOperationException("not built yet");
+    }
+
+    /** Opens the accept gate: the server's acceptors start taking connections from the shared socket. */
+    public static void startAccepting() {
+        throw new UnsupportedOperationException("not built yet");
+    }
+
+    /** Requests the server has begun since start. */
+    public static long requests() {
+        throw new UnsupportedOperationException("not built yet");
+    }
+
+    /** Requests begun and not yet completed (asynchronous ones until their completion). */
+    public static int inflight() {
+        throw new UnsupportedOperationException("not built yet");
+    }
+
+    /** Age in ms of the oldest request in flight; 0 when none is. */
+    public static long oldestInflightMillis() {
+        throw new UnsupportedOperationException("not built yet");
+    }
+
+    /** Open connections, or -1 when the server does not tell. */
+    public static int connections() {
+        throw new UnsupportedOperationException("not built yet");
+    }
+
+    /** Runs {@code action} once, on the request's thread, when {@link #requests()} reaches {@code count}. */
+    public static void notifyAtRequest(long count, Runnable action) {
+        throw new UnsupportedOperationException("not built yet");
+    }
+
+    /**
+     * Stops accepting (without taking a connection from the shared queue), makes every keep-alive connection close
+     * after its next response, and completes once no request is in flight. Idempotent; safe before
+     * {@link #startAccepting()} (then nothing was ever accepted).
+     */
+    public static CompletableFuture<Void> drain() {
+        throw new UnsupportedOperationException("not built yet");
+    }
+}
