@@ -13,6 +13,11 @@ public final class ExitCodes {
     public static final int APP_LOAD_ERROR = 4;
     /** The worker could not attach to its master (control link or sockets). */
     public static final int LINK_ERROR = 5;
+    /**
+     * A foreign app's server cannot be driven (a second connector, the shared socket not adopted): the worker's
+     * reason is on its stderr. The master refuses the app (exit 4 at start; a failed canary on reload).
+     */
+    public static final int UNSUPPORTED_SERVER = 6;
 
     private ExitCodes() {
     }
