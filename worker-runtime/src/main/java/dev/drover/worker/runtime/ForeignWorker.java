@@ -35,7 +35,7 @@ final class ForeignWorker {
 
     ForeignWorker(WorkerEnv env) {
         this.env = env;
-        this.life = new WorkerLifecycle(env, owner, message -> link.send(message), System::nanoTime,
+        this.life = new WorkerLifecycle(env, log, owner, message -> link.send(message), System::nanoTime,
                 () -> exit.complete(ExitCodes.OK));
     }
 

@@ -62,7 +62,7 @@ final class Worker {
     Worker(WorkerEnv env, long mainStarted) {
         this.env = env;
         this.mainStarted = mainStarted;
-        this.life = new WorkerLifecycle(env, owner, message -> link.send(message), System::nanoTime,
+        this.life = new WorkerLifecycle(env, log, owner, message -> link.send(message), System::nanoTime,
                 finished::countDown);
     }
 

@@ -20,8 +20,6 @@ import java.util.function.LongSupplier;
  */
 final class WorkerLifecycle implements MasterLink.Listener {
 
-    private static final LazyLogging.Log log = LazyLogging.Log.of(WorkerLifecycle.class);
-
     /** How often the worker reports STATS; the master's tick has the same period. */
     static final long STATS_INTERVAL_MS = 1000;
     /** An idle worker reports every this many STATS intervals (well inside the master's silence limit). */
@@ -41,6 +39,8 @@ final class WorkerLifecycle implements MasterLink.Listener {
     }
 
     private final WorkerEnv env;
+    /** The worker's own logger: its lines are a contract (the README lists them), and they name the worker. */
+    private final LazyLogging.Log log;
     private final Owner owner;
     private final Consumer<LinkMessage> link;
     private final LongSupplier nanoTime;
@@ -64,9 +64,10 @@ final class WorkerLifecycle implements MasterLink.Listener {
      * @param onFinished runs once, on the owner thread, when the worker may exit: drained, or told to stop before
      *     it served
      */
-    WorkerLifecycle(WorkerEnv env, Owner owner, Consumer<LinkMessage> link, LongSupplier nanoTime,
-                    Runnable onFinished) {
+    WorkerLifecycle(WorkerEnv env, LazyLogging.Log log, Owner owner, Consumer<LinkMessage> link,
+                    LongSupplier nanoTime, Runnable onFinished) {
         this.env = env;
+        this.log = log;
         this.owner = owner;
         this.link = link;
         this.nanoTime = nanoTime;

@@ -36,7 +36,7 @@ class WorkerLifecycleTest {
                 assertEquals(WorkerLifecycle.STATS_INTERVAL_MS, periodMs);
             }
         };
-        return new WorkerLifecycle(env, owner, sent::add, () -> nanos, () -> finished++);
+        return new WorkerLifecycle(env, LazyLogging.Log.of(Worker.class), owner, sent::add, () -> nanos, () -> finished++);
     }
 
     private WorkerLifecycle ready(long maxRequests) {
