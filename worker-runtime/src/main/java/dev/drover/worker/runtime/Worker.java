@@ -44,6 +44,8 @@ final class Worker {
     private final OwnerLoop owner = new OwnerLoop();
     /** Counted down on the owner thread when the worker may exit; main waits for it. */
     private final CountDownLatch finished = new CountDownLatch(1);
+    /** STATS, the drain, leak evidence: what the native worker shares with the foreign one. */
+    private final WorkerLifecycle life;
     /**
      * Set by the attaching thread, then read by main and the owner (the attach future's get, and posting to the
      * owner, order them); the app and the boot phases are set by main before it posts the last boot step.
@@ -57,7 +59,6 @@ final class Worker {
     private long attachMs;
     private long appMs;
     private Warmup.Result warmup;
-    private final WorkerLifecycle life;
 
     Worker(WorkerEnv env, long mainStarted) {
         this.env = env;
