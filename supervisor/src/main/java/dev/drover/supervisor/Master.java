@@ -151,12 +151,23 @@ public final class Master {
     }
 
     private static List<Listener> bind(Settings settings, Listeners listeners) throws ConfigError {
+        List<Listener> bound;
         try {
-            return listeners.acquire(settings.bind(), settings.backlog(), settings.unixSocketMode());
+            bound = listeners.acquire(settings.bind(), settings.backlog(), settings.unixSocketMode());
         } catch (Listeners.BindFailure e) {
             throw ConfigError.of("drover.bind", e.address.toString(), settings.origin("bind"), e.getMessage(),
                     "an address this host can listen on, not in use by another process");
         }
+        for (Listener listener : bound) {
+            // Only an inherited fd://N can turn out to be a Unix socket here; AppCheck refused unix:PATH already.
+            if (settings.foreign() && !listener.kind().equals("tcp")) {
+                throw ConfigError.of("drover.bind", listener.address().toString(), settings.origin("bind"),
+                        "a Unix socket while drover.app is a jar or main class (" + settings.appLabel()
+                        + "): Tomcat and Jetty take only a TCP socket", "one TCP socket (HOST:PORT, or fd://N of a "
+                        + "TCP listener)");
+            }
+        }
+        return bound;
     }
 
     /**
