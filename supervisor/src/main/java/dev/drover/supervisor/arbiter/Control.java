@@ -286,6 +286,7 @@ final class Control {
             row.put("uss_bytes", Math.max(0, w.ussBytes()));
             row.put("age_seconds", TimeUnit.NANOSECONDS.toSeconds(now - w.spawnedAt()));
             row.put("recycle_reason", w.recycleReason() == null ? "" : w.recycleReason().label());
+            row.put("app", w.app().label());
             rows.add(row);
         }
         status.put("workers", rows);
