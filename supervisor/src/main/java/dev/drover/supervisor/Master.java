@@ -23,6 +23,7 @@ import dev.drover.supervisor.os.PrivateDirectory;
 import dev.drover.supervisor.os.ProcessSpawner;
 import dev.drover.supervisor.os.RuntimeDirectory;
 import dev.drover.supervisor.os.Signals;
+import dev.drover.supervisor.os.StdinSocket;
 import dev.drover.supervisor.os.WorkerSpawner;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -79,6 +80,9 @@ public final class Master {
         CapacityCheck.warnings(settings).forEach(log::warn);
         log.info(OpenFiles.raiseToHard());
         Posix.preload(); // jnr's load overlaps the binds; the control socket's bind needs it
+        if (settings.foreign()) {
+            StdinSocket.ensureStdin(); // spawns lend fd 0 to the worker: it must be the master's stdin, not a jar
+        }
         Path runtimeDir = runtimeDirectory();
         teardown.push(() -> RuntimeDirectory.delete(runtimeDir));
         verifyStateDirectories(settings);

@@ -106,6 +106,21 @@ public final class Posix {
         return "dup2(" + from + ", " + to + ") failed: " + describeErrno(p.errno());
     }
 
+    /** Opens /dev/null (read-only) and puts it on {@code fd}; returns null, or why it failed. */
+    static String openDevNullAt(int fd) {
+        POSIX p = posix();
+        int opened = p.open("/dev/null", jnr.constants.platform.OpenFlags.O_RDONLY.intValue(), 0);
+        if (opened < 0) {
+            return "open(/dev/null) failed: " + describeErrno(p.errno());
+        }
+        if (opened == fd) {
+            return null;
+        }
+        String failed = dup2(opened, fd);
+        close(opened);
+        return failed;
+    }
+
     static String describe(int errno) {
         return describeErrno(errno);
     }

@@ -22,6 +22,26 @@ public final class StdinSocket {
     }
 
     /**
+     * Puts /dev/null on fd 0 if the master was started without one. Otherwise the JVM hands the free fd 0 to the
+     * next file it opens (a jar of its class path, kept open), and a spawn would lend that file to a worker and
+     * swap it under the master's own class loader. Called once, early; scripts/drover does the same before exec.
+     */
+    public static void ensureStdin() {
+        synchronized (FD0) {
+            int probe = Posix.dup(STDIN);
+            if (probe >= 0) {
+                Posix.close(probe);
+                return;
+            }
+            String failed = Posix.openDevNullAt(STDIN);
+            if (failed != null) {
+                log.warn("the master has no fd 0 and cannot put /dev/null there: {}; spawns lend the free fd 0",
+                        failed);
+            }
+        }
+    }
+
+    /**
      * Starts {@code builder} with {@code listenerFd} on the child's fd 0. A master started with fd 0 closed works
      * too: the listener takes the free fd 0 for the spawn, which is closed again after.
      */
