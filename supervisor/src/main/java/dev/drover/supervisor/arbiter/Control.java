@@ -281,6 +281,7 @@ final class Control {
             row.put("requests", w.requests());
             row.put("request_limit", w.limits().requests());
             row.put("inflight", w.stats().inflight());
+            row.put("request_stall_ms", w.stats().requestStallMs());
             row.put("rss_bytes", Math.max(0, w.rssBytes()));
             row.put("pss_bytes", Math.max(0, w.pssBytes()));
             row.put("uss_bytes", Math.max(0, w.ussBytes()));

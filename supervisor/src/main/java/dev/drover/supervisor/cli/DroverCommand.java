@@ -52,7 +52,7 @@ public final class DroverCommand implements Callable<Integer> {
     @Option(names = "--log-file", paramLabel = "FILE", description = "Log to FILE instead of stdout; USR1 reopens it.")
     String logFile;
 
-    @Option(names = "--classpath", paramLabel = "PATHS", description = "The app's jars and directories, separated by ':'.")
+    @Option(names = "--classpath", paramLabel = "PATHS", description = "The app's jars and directories, separated by ':' (a DroverApp's, or a main class's; not for a jar app).")
     String classpath;
 
     @Option(names = "--app-arg", paramLabel = "ARG", description = "An argument to a jar's or main class's main(), "
@@ -74,7 +74,7 @@ public final class DroverCommand implements Callable<Integer> {
     @Option(names = "--max-surge", paramLabel = "N", description = "How many replacements may boot at once during recycles.")
     String maxSurge;
 
-    @Option(names = {"-t", "--timeout"}, paramLabel = "DURATION", description = "A worker whose event loops are stuck this long is killed.")
+    @Option(names = {"-t", "--timeout"}, paramLabel = "DURATION", description = "A worker whose event loops are stuck this long (a jar app: a request running this long) is killed, after a thread dump.")
     String timeout;
 
     @Option(names = "--boot-timeout", paramLabel = "DURATION", description = "A worker not ready this long after its spawn is killed.")
