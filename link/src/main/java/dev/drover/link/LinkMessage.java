@@ -13,14 +13,18 @@ public final class LinkMessage {
 
     /** Every message type, with the direction it travels. */
     public enum Type {
-        /** worker → master, first message: {@code id}, {@code secret}. The master answers with the listening fds. */
+        /**
+         * worker → master, first message: {@code id}, {@code secret}. The master answers with the listening fds,
+         * except to a foreign worker, which adds {@code inherited=1}: its one socket is fd 0 from the spawn.
+         */
         HELLO,
         /** worker → master: the app started and the worker accepts connections; {@code boot_ms}. */
         READY,
         /**
          * worker → master, every tick: {@code requests}, {@code inflight}, {@code connections}, {@code loop_stall_ms},
          * {@code gc_ms}, {@code heap_used}, and the memory breakdown {@code heap_live}, {@code metaspace},
-         * {@code classes}, {@code direct}, {@code threads}.
+         * {@code classes}, {@code direct}, {@code threads}. A foreign worker adds {@code request_stall_ms}, the age of
+         * its oldest request in flight (0 when none is); its {@code loop_stall_ms} is always 0.
          */
         STATS,
         /**

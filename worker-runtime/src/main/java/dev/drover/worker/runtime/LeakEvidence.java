@@ -88,7 +88,7 @@ final class LeakEvidence {
     /** Classes of the JDK, the libraries Drover brings and Drover itself: not the app's. */
     private static final List<String> PLATFORM = List.of("java.", "javax.", "jdk.", "sun.", "com.sun.", "io.netty.",
             "com.typesafe.config.", "ch.qos.logback.", "org.slf4j.", "dev.drover.worker.", "dev.drover.link.",
-            "dev.drover.logging.", "[");
+            "dev.drover.logging.", "dev.drover.agent.", "[");
 
     static boolean isApplicationClass(String name) {
         return PLATFORM.stream().noneMatch(name::startsWith);

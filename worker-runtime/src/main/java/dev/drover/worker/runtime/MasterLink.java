@@ -10,9 +10,11 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.socket.nio.NioDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.unix.DomainSocketReadMode;
 import io.netty.channel.unix.FileDescriptor;
+import java.net.UnixDomainSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +23,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The worker's end of the control link (the master's end is dev.drover.supervisor.control.WorkerLinkServer).
- * It introduces the worker, receives the listening sockets over SCM_RIGHTS, then carries READY, STATS and DRAIN.
+ * It introduces the worker, receives the listening sockets over SCM_RIGHTS (a native worker; a foreign one has its
+ * socket from the spawn), then carries READY, STATS and DRAIN.
  * Its EOF means the master is gone.
  */
 final class MasterLink {
@@ -46,23 +49,46 @@ final class MasterLink {
         this.listener = listener;
     }
 
-    /** Connects, says HELLO and waits for {@code expectedFds} listening sockets; returns their fd numbers. */
+    /**
+     * Connects, says HELLO and waits for the listening sockets; returns their fd numbers. The group must be an
+     * epoll one. A native worker only: see {@link #attachInherited}.
+     */
     List<Integer> attach(WorkerEnv env, Duration timeout) throws Exception {
         int expected = env.listenerKinds().size();
         channel = new Bootstrap().group(group).channel(EpollDomainSocketChannel.class)
                 // Start in fd mode: the master's first answer is the sockets; we switch to bytes once all arrived.
                 .option(EpollChannelOption.DOMAIN_SOCKET_READ_MODE, DomainSocketReadMode.FILE_DESCRIPTORS)
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        LinkCodec.install(ch.pipeline());
-                        ch.pipeline().addLast(new Inbound(expected));
-                    }
-                })
+                .handler(initializer(expected))
                 .connect(new DomainSocketAddress(env.linkSocket().toFile())).sync().channel();
-        channel.writeAndFlush(LinkMessage.of(LinkMessage.Type.HELLO)
-                .put("id", env.workerId()).put("secret", env.secret()).build()).sync();
+        channel.writeAndFlush(hello(env).build()).sync();
         return fds.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * A foreign worker's attach: its socket is already fd 0, so its HELLO says {@code inherited=1} and the master
+     * sends no fds; this returns once the HELLO is written (a master that refuses it closes the link, which
+     * {@link Listener#onMasterGone} hears). The group must be an NIO one: with no fd to receive, the JDK's own Unix
+     * domain sockets do, and no native library of Netty's is loaded into the app's JVM.
+     */
+    void attachInherited(WorkerEnv env) throws Exception {
+        channel = new Bootstrap().group(group).channel(NioDomainSocketChannel.class)
+                .handler(initializer(0))
+                .connect(UnixDomainSocketAddress.of(env.linkSocket())).sync().channel();
+        channel.writeAndFlush(hello(env).put("inherited", 1).build()).sync();
+    }
+
+    private ChannelInitializer<Channel> initializer(int expectedFds) {
+        return new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                LinkCodec.install(ch.pipeline());
+                ch.pipeline().addLast(new Inbound(expectedFds));
+            }
+        };
+    }
+
+    private static LinkMessage.Builder hello(WorkerEnv env) {
+        return LinkMessage.of(LinkMessage.Type.HELLO).put("id", env.workerId()).put("secret", env.secret());
     }
 
     void send(LinkMessage message) {

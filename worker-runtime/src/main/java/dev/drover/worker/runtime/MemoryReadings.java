@@ -55,7 +55,9 @@ final class MemoryReadings {
         for (BufferPoolMXBean pool : bufferPools) {
             direct += Math.max(0, pool.getMemoryUsed()); // "direct" and "mapped"
         }
-        // Netty allocates most of its direct memory itself, outside the JDK's accounting.
+        // Netty allocates most of its direct memory itself, outside the JDK's accounting. This is Drover's Netty: in a
+        // foreign worker, Drover's copy in its own class loader (the link's few buffers), never the app's Netty,
+        // which that loader cannot see; the app's NIO buffers are in the JDK's pools above.
         direct += Math.max(0, PlatformDependent.usedDirectMemory());
         // Metaspace as committed, not used: each class loader gets metaspace chunks of its own, so with many small
         // loaders (a class-loader leak) committed runs far ahead of used, and committed is what the RSS holds.

@@ -10,14 +10,15 @@ import java.util.concurrent.TimeUnit;
  * tasks to it. The loop is created while the worker boots, and a signal can come before it exists (a TERM to a
  * worker the master no longer needs): such tasks wait here and run first, in order, once the loop is known.
  */
-final class OwnerLoop {
+final class OwnerLoop implements WorkerLifecycle.Owner {
 
     private final Object lock = new Object();
     private List<Runnable> early = new ArrayList<>();
     private volatile EventExecutor loop;
 
     /** Runs {@code task} on the owner thread, later; never on the caller's thread, even if that is the owner. */
-    void post(Runnable task) {
+    @Override
+    public void post(Runnable task) {
         EventExecutor known = loop;
         if (known == null) {
             synchronized (lock) {
@@ -41,7 +42,8 @@ final class OwnerLoop {
     }
 
     /** Runs {@code task} on the owner thread every {@code periodMs}; only once {@link #start} has run. */
-    void every(long periodMs, Runnable task) {
+    @Override
+    public void every(long periodMs, Runnable task) {
         loop.scheduleAtFixedRate(task, periodMs, periodMs, TimeUnit.MILLISECONDS);
     }
 }

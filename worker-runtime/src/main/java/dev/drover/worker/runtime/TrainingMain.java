@@ -20,6 +20,7 @@ public final class TrainingMain {
     static final int REQUESTS = 20;
     /** Classes of a worker that serving alone does not load (the control link's side). */
     static final String[] WORKER_CLASSES = {"dev.drover.worker.runtime.Worker", "dev.drover.worker.runtime.MasterLink",
+        "dev.drover.worker.runtime.WorkerLifecycle", "dev.drover.worker.runtime.NativeServing",
         "dev.drover.worker.runtime.MasterLink$Inbound", "dev.drover.worker.runtime.WorkerEnv",
         "dev.drover.worker.runtime.LoopHeartbeats", "dev.drover.worker.runtime.OwnerLoop",
         "dev.drover.link.LinkCodec", "dev.drover.link.LinkMessage",

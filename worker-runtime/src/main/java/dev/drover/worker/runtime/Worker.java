@@ -4,23 +4,17 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import dev.drover.link.ExitCodes;
-import dev.drover.link.LinkMessage;
 import dev.drover.worker.api.DroverApp;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
-import java.lang.management.GarbageCollectorMXBean;
-import java.lang.management.ManagementFactory;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import sun.misc.Signal;
@@ -32,24 +26,17 @@ import sun.misc.Signal;
  * One thread owns the lifecycle state: the control link's event loop ({@link OwnerLoop}). The link's messages and the
  * STATS tick arrive there; signal handlers, the main thread once attached, the event loops that see the last
  * connection close and the evidence thread's completions post to it. The counters every event loop updates
- * (requests, in flight) stay atomics in {@link ConnectionTracker}, read by the owner.
+ * (requests, in flight) stay atomics in {@link ConnectionTracker}, read by the owner. What happens once it serves
+ * (STATS, drain, leak evidence) is {@link WorkerLifecycle}'s, shared with the foreign worker.
  */
-final class Worker implements MasterLink.Listener {
+final class Worker {
 
     private static final LazyLogging.Log log = LazyLogging.Log.of(Worker.class);
 
-    /** How often the worker reports STATS; the master's tick has the same period. */
-    static final long STATS_INTERVAL_MS = 1000;
-    /** An idle worker reports every this many STATS intervals (well inside the master's silence limit). */
-    static final int IDLE_REPORT_EVERY = 2;
     /** How long the master has to hand over the listening sockets. */
     static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(10);
     /** Fallback for a master that died without closing the link (it always closes it; this is belt and braces). */
     static final long PARENT_POLL_MS = 500;
-    /** How long a drained worker waits for its memory evidence to be written before it exits. */
-    static final long EVIDENCE_TIMEOUT_MS = 20_000;
-    /** How long a memory recycle's drain waits for the evidence to be written first. */
-    static final long EVIDENCE_FIRST_MS = 10_000;
 
     private final WorkerEnv env;
     private final long mainStarted;
@@ -57,6 +44,8 @@ final class Worker implements MasterLink.Listener {
     private final OwnerLoop owner = new OwnerLoop();
     /** Counted down on the owner thread when the worker may exit; main waits for it. */
     private final CountDownLatch finished = new CountDownLatch(1);
+    /** STATS, the drain, leak evidence: what the native worker shares with the foreign one. */
+    private final WorkerLifecycle life;
     /**
      * Set by the attaching thread, then read by main and the owner (the attach future's get, and posting to the
      * owner, order them); the app and the boot phases are set by main before it posts the last boot step.
@@ -70,24 +59,12 @@ final class Worker implements MasterLink.Listener {
     private long attachMs;
     private long appMs;
     private Warmup.Result warmup;
-    /** Touched only on the owner thread. */
-    private boolean draining;
-    private HttpService http;
-    private LoopHeartbeats heartbeats;
-    private long lastTick;
-    private long pausedMs;
-    private CompletableFuture<Void> evidence;
-    private MemoryReadings readings;
-    private LeakEvidence leakEvidence;
-    private ExecutorService evidenceThread;
-    private boolean baselineRequested;
-    private long lastReportedRequests = -1;
-    private int quietTicks;
-    private long readyAt;
 
     Worker(WorkerEnv env, long mainStarted) {
         this.env = env;
         this.mainStarted = mainStarted;
+        this.life = new WorkerLifecycle(env, log, owner, message -> link.send(message), System::nanoTime,
+                finished::countDown);
     }
 
     /**
@@ -97,8 +74,8 @@ final class Worker implements MasterLink.Listener {
      * warm-up (this thread). The READY line says how long each took.
      */
     int run() {
-        ParentWatch.start(env.masterPid(), PARENT_POLL_MS, parent -> masterGone("its parent is now pid " + parent));
-        Signal.handle(new Signal("TERM"), s -> owner.post(() -> drain("SIGTERM")));
+        ParentWatch.start(env.masterPid(), PARENT_POLL_MS, parent -> life.masterGone("its parent is now pid " + parent));
+        Signal.handle(new Signal("TERM"), s -> owner.post(() -> life.drain("SIGTERM")));
         Signal.handle(new Signal("INT"), s -> Runtime.getRuntime().halt(ExitCodes.OK));
         // Native code first, on this thread alone: loading a native library while another thread initialises
         // JDK classes can deadlock (JDK 17: the library lock against a class-initialisation lock, seen here).
@@ -185,7 +162,7 @@ final class Worker implements MasterLink.Listener {
         owner.start(linkLoop.next()); // one loop: next() is always the same
         httpLoops = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(),
                 EpollIoHandler.newFactory());
-        link = new MasterLink(linkLoop, this);
+        link = new MasterLink(linkLoop, life);
         nettyMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
         List<Integer> fds = link.attach(env, ATTACH_TIMEOUT);
         attachMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) - nettyMs;
@@ -215,207 +192,21 @@ final class Worker implements MasterLink.Listener {
      * this returns false.
      */
     private boolean serve(List<Integer> fds) throws InterruptedException {
-        if (draining) {
+        if (life.draining()) {
             return false;
         }
-        heartbeats = new LoopHeartbeats(httpLoops);
-        if (env.maxRequests() > 0) {
-            // Tell the master at once, not at the next STATS: its replacement starts booting now.
-            tracker.notifyAtRequest(env.maxRequests(), () -> owner.post(this::reportStats));
-        }
-        http = new HttpService(httpLoops, app, tracker, env.http());
+        LoopHeartbeats heartbeats = new LoopHeartbeats(httpLoops);
+        HttpService http = new HttpService(httpLoops, app, tracker, env.http());
+        life.serveWith(new NativeServing(http, tracker, heartbeats));
         for (int i = 0; i < fds.size(); i++) {
             http.adopt(env.listenerKinds().get(i), fds.get(i));
         }
         long bootMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - mainStarted);
-        link.send(LinkMessage.of(LinkMessage.Type.READY).put("boot_ms", bootMs).build());
-        lastTick = System.nanoTime();
-        readyAt = lastTick;
-        owner.every(STATS_INTERVAL_MS, this::tick);
+        life.ready(bootMs);
         log.info("accepting on {} socket(s); main() to ready took {} ms (native {} ms, then in parallel: event loops {} ms"
                 + " + attach {} ms, config + app start {} ms{})", fds.size(), bootMs, nativeMs, nettyMs, attachMs, appMs,
                 warmup == null ? "" : " + " + warmup.describe());
         return true;
-    }
-
-    /**
-     * Runs every STATS_INTERVAL_MS on the owner thread. Its own lateness is time the whole JVM did not run (a GC
-     * pause, CPU starvation, SIGSTOP): that part of an event loop's stall is not the loop's fault.
-     */
-    private void tick() {
-        long now = System.nanoTime();
-        pausedMs = Math.max(0, TimeUnit.NANOSECONDS.toMillis(now - lastTick) - STATS_INTERVAL_MS);
-        lastTick = now;
-        // An idle worker (no request since its last STATS, none in flight, its loops checking in) reports every
-        // IDLE_REPORT_EVERY ticks only: with many idle workers, reading STATS was most of the master's CPU.
-        boolean idle = tracker.requests() == lastReportedRequests && tracker.inflight() == 0 && !draining
-                && heartbeats.stallMillis() < 2 * LoopHeartbeats.BEAT_MS;
-        if (!idle || ++quietTicks >= IDLE_REPORT_EVERY) {
-            quietTicks = 0;
-            reportStats();
-        }
-        if (env.evidenceBaselineMs() > 0 && !baselineRequested && !draining
-                && now - readyAt >= TimeUnit.MILLISECONDS.toNanos(env.evidenceBaselineMs())) {
-            baselineRequested = true; // once warm: what a leak report compares the end with
-            LeakEvidence leaks = leakEvidence();
-            evidenceThread().execute(() -> {
-                try {
-                    leaks.takeBaseline();
-                    log.info("leak evidence: baseline class histogram taken, {} s after READY",
-                            env.evidenceBaselineMs() / 1000.0);
-                } catch (Exception e) {
-                    log.warn("leak evidence: cannot take the baseline class histogram: {}", e.toString());
-                }
-            });
-        }
-    }
-
-    private void reportStats() {
-        lastReportedRequests = tracker.requests();
-        Runtime rt = Runtime.getRuntime();
-        MemoryReadings.Reading memory = readings().read();
-        link.send(LinkMessage.of(LinkMessage.Type.STATS)
-                .put("requests", tracker.requests())
-                .put("inflight", tracker.inflight())
-                .put("connections", tracker.connections())
-                .put("loop_stall_ms", Math.max(0, heartbeats.stallMillis() - pausedMs))
-                .put("gc_ms", gcMillis())
-                .put("heap_used", rt.totalMemory() - rt.freeMemory())
-                .put("draining", draining ? 1 : 0)
-                .put("heap_live", memory.heapLive())
-                .put("metaspace", memory.metaspace())
-                .put("classes", memory.classes())
-                .put("direct", memory.direct())
-                .put("threads", memory.threads())
-                .build());
-    }
-
-    private MemoryReadings readings() {
-        if (readings == null) {
-            readings = new MemoryReadings();
-        }
-        return readings;
-    }
-
-    /** Created on the owner thread, used on the evidence thread only (handing it over orders the two). */
-    private LeakEvidence leakEvidence() {
-        if (leakEvidence == null) {
-            leakEvidence = new LeakEvidence(readings());
-        }
-        return leakEvidence;
-    }
-
-    /** One thread for class histograms and dumps, in order: each is a full GC, never on an event loop. */
-    private ExecutorService evidenceThread() {
-        if (evidenceThread == null) {
-            evidenceThread = Executors.newSingleThreadExecutor(r -> {
-                Thread t = new Thread(r, "drover-evidence");
-                t.setDaemon(true);
-                return t;
-            });
-        }
-        return evidenceThread;
-    }
-
-    private static long gcMillis() {
-        long total = 0;
-        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
-            total += Math.max(0, gc.getCollectionTime());
-        }
-        return total;
-    }
-
-    @Override
-    public void onDrain(LinkMessage message) {
-        String file = message.fields().get("evidence");
-        String why = "the master asked: " + message.fields().getOrDefault("reason", "stop");
-        if (file == null) {
-            drain(why);
-            return;
-        }
-        // Evidence for a memory recycle: what the heap holds against the baseline, before this JVM and its leak are
-        // gone. Taken first, while the worker still serves as usual (its replacement is already READY): the
-        // histogram's full GC pauses the JVM, and a pause in the middle of a drain could make connections look idle
-        // that have a request waiting unread. The drain starts when it is written, or EVIDENCE_FIRST_MS at most.
-        LeakEvidence leaks = leakEvidence();
-        evidence = CompletableFuture.runAsync(() -> {
-            try {
-                leaks.write(Path.of(file), "recycle");
-            } catch (Exception e) {
-                log.warn("leak evidence: cannot write {}: {}", file, e.toString());
-            }
-        }, evidenceThread());
-        // On a copy: orTimeout completes the future it is called on, and the exit still waits for the real one.
-        evidence.copy().orTimeout(EVIDENCE_FIRST_MS, TimeUnit.MILLISECONDS)
-                .whenComplete((ok, late) -> owner.post(() -> drain(why)));
-    }
-
-    @Override
-    public void onSnapshot(LinkMessage message) {
-        String file = message.fields().get("path");
-        boolean heapDump = "heapdump".equals(message.fields().get("kind"));
-        LeakEvidence leaks = leakEvidence();
-        evidenceThread().execute(() -> {
-            boolean ok = false;
-            try {
-                if (heapDump) {
-                    LeakEvidence.heapDump(Path.of(file));
-                } else {
-                    leaks.write(Path.of(file), "snapshot");
-                }
-                ok = true;
-            } catch (Exception | LinkageError e) {
-                log.warn("{} to {} failed: {}", heapDump ? "heap dump" : "snapshot", file, e.toString());
-            }
-            int written = ok ? 1 : 0;
-            owner.post(() -> link.send(LinkMessage.of(LinkMessage.Type.SNAPSHOT_DONE).put("path", file)
-                    .put("ok", written).build()));
-        });
-    }
-
-    @Override
-    public void onMasterGone() {
-        masterGone("control link closed");
-    }
-
-    /**
-     * Never outlive the master: nobody would supervise or stop this JVM. Called on the parent watch's thread too,
-     * not posted: it touches no state, and a halt must not wait behind anything.
-     */
-    private void masterGone(String evidence) {
-        System.err.println("drover worker " + env.workerId() + ": the master (pid " + env.masterPid() + ") is gone ("
-                + evidence + "); exiting");
-        Runtime.getRuntime().halt(ExitCodes.OK);
-    }
-
-    /** Stop accepting, finish what is in flight, then exit. On the owner thread; a second call does nothing. */
-    private void drain(String why) {
-        if (draining) {
-            return;
-        }
-        draining = true;
-        if (http == null) {
-            log.info("draining ({}) before serving: exiting", why);
-            finished.countDown();
-            return;
-        }
-        log.info("draining ({}): {} request(s) in flight on {} connection(s)", why, tracker.inflight(),
-                tracker.connections());
-        http.stopAccepting(() -> tracker.drain(() -> owner.post(this::drained)));
-    }
-
-    /** On the owner thread, once no connection is left: exit when the leak evidence is written, or too late. */
-    private void drained() {
-        if (evidence == null || evidence.isDone()) {
-            finished.countDown();
-            return;
-        }
-        evidence.copy().orTimeout(EVIDENCE_TIMEOUT_MS, TimeUnit.MILLISECONDS).whenComplete((ok, late) -> owner.post(() -> {
-            if (late != null) {
-                log.warn("leak evidence not written within {} ms; exiting without it", EVIDENCE_TIMEOUT_MS);
-            }
-            finished.countDown();
-        }));
     }
 
     private void awaitFinish() {
@@ -425,7 +216,7 @@ final class Worker implements MasterLink.Listener {
             Thread.currentThread().interrupt();
         }
         stopApp();
-        log.info("drained: {} request(s) served; exiting", tracker.requests());
+        log.info("drained: {} request(s) served; exiting", life.requests());
     }
 
     private void stopApp() {

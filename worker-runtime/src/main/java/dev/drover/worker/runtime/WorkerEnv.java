@@ -7,6 +7,8 @@ import java.util.Map;
 /**
  * What the master tells a worker JVM at spawn, read from its environment. The names are a contract with
  * the supervisor's spawner (dev.drover.supervisor.os.WorkerSpawner); the master's own settings never use this prefix.
+ * {@code appClass} is the DroverApp class of a native worker; a foreign worker's app (a jar path or a main class) is
+ * the JVM's own business, so there it is only named in messages.
  */
 record WorkerEnv(int workerId, int generation, String secret, Path linkSocket, List<String> listenerKinds,
                  String appClass, Path configFile, long masterPid, long maxRequests, Path nettyNative,
@@ -15,6 +17,18 @@ record WorkerEnv(int workerId, int generation, String secret, Path linkSocket, L
     static final String PREFIX = "DROVER_INTERNAL_";
 
     static WorkerEnv fromEnvironment(Map<String, String> env) {
+        return read(env, required(env, "LISTENERS"), required(env, "APP"));
+    }
+
+    /**
+     * A foreign worker's environment: the same variables, but LISTENERS (its one socket is fd 0 from the spawn)
+     * and APP (the JVM already runs it) are not needed; the settings of Drover's own HTTP server are read and unused.
+     */
+    static WorkerEnv foreignFromEnvironment(Map<String, String> env) {
+        return read(env, env.getOrDefault(PREFIX + "LISTENERS", "tcp"), env.getOrDefault(PREFIX + "APP", "the app"));
+    }
+
+    private static WorkerEnv read(Map<String, String> env, String listeners, String app) {
         String config = env.getOrDefault(PREFIX + "CONFIG", "");
         String nettyNative = env.getOrDefault(PREFIX + "NETTY_NATIVE", "");
         return new WorkerEnv(
@@ -22,8 +36,8 @@ record WorkerEnv(int workerId, int generation, String secret, Path linkSocket, L
                 Integer.parseInt(required(env, "GENERATION")),
                 required(env, "SECRET"),
                 Path.of(required(env, "LINK")),
-                List.of(required(env, "LISTENERS").split(",")),
-                required(env, "APP"),
+                List.of(listeners.split(",")),
+                app,
                 config.isEmpty() ? null : Path.of(config),
                 Long.parseLong(required(env, "MASTER_PID")),
                 Long.parseLong(env.getOrDefault(PREFIX + "MAX_REQUESTS", "0")),

@@ -1,0 +1,53 @@
+package dev.drover.worker.runtime;
+
+import dev.drover.agent.ServerView;
+
+/**
+ * {@link Serving} by the app's own server (Tomcat or Jetty), through the agent's {@link ServerView}. Only a foreign
+ * worker loads this class: ServerView is on the boot class path there, and nowhere in a native worker.
+ */
+final class ForeignServing implements Serving {
+
+    private static final LazyLogging.Log log = LazyLogging.Log.of(ForeignServing.class);
+
+    @Override
+    public long requests() {
+        return ServerView.requests();
+    }
+
+    @Override
+    public int inflight() {
+        return ServerView.inflight();
+    }
+
+    @Override
+    public int connections() {
+        return ServerView.connections();
+    }
+
+    /** The app's server runs on its own threads, not on event loops of Drover's: a stuck request shows below. */
+    @Override
+    public long loopStallMillis() {
+        return 0;
+    }
+
+    @Override
+    public long requestStallMillis() {
+        return ServerView.oldestInflightMillis();
+    }
+
+    @Override
+    public void notifyAtRequest(long count, Runnable action) {
+        ServerView.notifyAtRequest(count, action);
+    }
+
+    @Override
+    public void drain(Runnable whenIdle) {
+        ServerView.drain().whenComplete((done, failed) -> {
+            if (failed != null) {
+                log.warn("the app's server did not drain cleanly ({}); exiting all the same", failed.toString());
+            }
+            whenIdle.run();
+        });
+    }
+}

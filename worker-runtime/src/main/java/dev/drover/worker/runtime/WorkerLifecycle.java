@@ -1,0 +1,292 @@
+package dev.drover.worker.runtime;
+
+import dev.drover.link.ExitCodes;
+import dev.drover.link.LinkMessage;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+
+/**
+ * The part of a worker's life that is the same for a native worker ({@link Worker}) and a foreign one
+ * ({@link ForeignWorker}) once it is attached: READY, STATS every second (thinned while idle), the leak-evidence
+ * baseline, DRAIN (with evidence for a memory recycle), SNAPSHOT, and leaving when the master is gone. How the worker
+ * serves is behind {@link Serving}. Every method runs on the owner thread unless it says otherwise.
+ */
+final class WorkerLifecycle implements MasterLink.Listener {
+
+    /** How often the worker reports STATS; the master's tick has the same period. */
+    static final long STATS_INTERVAL_MS = 1000;
+    /** An idle worker reports every this many STATS intervals (well inside the master's silence limit). */
+    static final int IDLE_REPORT_EVERY = 2;
+    /** How long a drained worker waits for its memory evidence to be written before it exits. */
+    static final long EVIDENCE_TIMEOUT_MS = 20_000;
+    /** How long a memory recycle's drain waits for the evidence to be written first. */
+    static final long EVIDENCE_FIRST_MS = 10_000;
+
+    /** The one thread that owns the lifecycle state (OwnerLoop); a fake in tests. */
+    interface Owner {
+        /** Runs {@code task} on the owner thread, later. */
+        void post(Runnable task);
+
+        /** Runs {@code task} on the owner thread every {@code periodMs}. */
+        void every(long periodMs, Runnable task);
+    }
+
+    private final WorkerEnv env;
+    /** The worker's own logger: its lines are a contract (the README lists them), and they name the worker. */
+    private final LazyLogging.Log log;
+    private final Owner owner;
+    private final Consumer<LinkMessage> link;
+    private final LongSupplier nanoTime;
+    private final Runnable onFinished;
+    private Serving serving;
+    private boolean draining;
+    private long lastTick;
+    private long readyAt;
+    private long pausedMs;
+    private long lastReportedRequests = -1;
+    private int quietTicks;
+    private boolean baselineRequested;
+    private CompletableFuture<Void> evidence;
+    private MemoryReadings readings;
+    private LeakEvidence leakEvidence;
+    private ExecutorService evidenceThread;
+
+    /**
+     * @param link sends a message to the master (the control link is made after this object: the link needs it as
+     *     its listener)
+     * @param onFinished runs once, on the owner thread, when the worker may exit: drained, or told to stop before
+     *     it served
+     */
+    WorkerLifecycle(WorkerEnv env, LazyLogging.Log log, Owner owner, Consumer<LinkMessage> link,
+                    LongSupplier nanoTime, Runnable onFinished) {
+        this.env = env;
+        this.log = log;
+        this.owner = owner;
+        this.link = link;
+        this.nanoTime = nanoTime;
+        this.onFinished = onFinished;
+    }
+
+    /** Whether a drain has begun; a worker that is still booting then never starts serving. */
+    boolean draining() {
+        return draining;
+    }
+
+    /** Requests served so far, for the last log line. */
+    long requests() {
+        return serving == null ? 0 : serving.requests();
+    }
+
+    /** Call before the worker accepts its first connection; from then on a drain goes through {@code serving}. */
+    void serveWith(Serving serving) {
+        this.serving = serving;
+        if (env.maxRequests() > 0) {
+            // Tell the master at once, not at the next STATS: its replacement starts booting now.
+            serving.notifyAtRequest(env.maxRequests(), () -> owner.post(this::reportStats));
+        }
+    }
+
+    /** Reports READY and starts the STATS tick. */
+    void ready(long bootMs) {
+        link.accept(LinkMessage.of(LinkMessage.Type.READY).put("boot_ms", bootMs).build());
+        lastTick = nanoTime.getAsLong();
+        readyAt = lastTick;
+        owner.every(STATS_INTERVAL_MS, this::tick);
+    }
+
+    /**
+     * Runs every STATS_INTERVAL_MS. Its own lateness is time the whole JVM did not run (a GC pause, CPU starvation,
+     * SIGSTOP): that part of an event loop's stall is not the loop's fault.
+     */
+    void tick() {
+        long now = nanoTime.getAsLong();
+        pausedMs = Math.max(0, TimeUnit.NANOSECONDS.toMillis(now - lastTick) - STATS_INTERVAL_MS);
+        lastTick = now;
+        // An idle worker (no request since its last STATS, none in flight, its loops checking in) reports every
+        // IDLE_REPORT_EVERY ticks only: with many idle workers, reading STATS was most of the master's CPU.
+        boolean idle = serving.requests() == lastReportedRequests && serving.inflight() == 0 && !draining
+                && serving.loopStallMillis() < 2 * LoopHeartbeats.BEAT_MS;
+        if (!idle || ++quietTicks >= IDLE_REPORT_EVERY) {
+            quietTicks = 0;
+            reportStats();
+        }
+        if (env.evidenceBaselineMs() > 0 && !baselineRequested && !draining
+                && now - readyAt >= TimeUnit.MILLISECONDS.toNanos(env.evidenceBaselineMs())) {
+            baselineRequested = true; // once warm: what a leak report compares the end with
+            takeBaseline();
+        }
+    }
+
+    private void takeBaseline() {
+        LeakEvidence leaks = leakEvidence();
+        evidenceThread().execute(() -> {
+            try {
+                leaks.takeBaseline();
+                log.info("leak evidence: baseline class histogram taken, {} s after READY",
+                        env.evidenceBaselineMs() / 1000.0);
+            } catch (Exception e) {
+                log.warn("leak evidence: cannot take the baseline class histogram: {}", e.toString());
+            }
+        });
+    }
+
+    private void reportStats() {
+        lastReportedRequests = serving.requests();
+        Runtime rt = Runtime.getRuntime();
+        MemoryReadings.Reading memory = readings().read();
+        LinkMessage.Builder stats = LinkMessage.of(LinkMessage.Type.STATS)
+                .put("requests", lastReportedRequests)
+                .put("inflight", serving.inflight())
+                .put("connections", Math.max(0, serving.connections()))
+                .put("loop_stall_ms", Math.max(0, serving.loopStallMillis() - pausedMs))
+                .put("gc_ms", gcMillis())
+                .put("heap_used", rt.totalMemory() - rt.freeMemory())
+                .put("draining", draining ? 1 : 0)
+                .put("heap_live", memory.heapLive())
+                .put("metaspace", memory.metaspace())
+                .put("classes", memory.classes())
+                .put("direct", memory.direct())
+                .put("threads", memory.threads());
+        long requestStall = serving.requestStallMillis();
+        if (requestStall >= 0) {
+            stats.put("request_stall_ms", requestStall);
+        }
+        link.accept(stats.build());
+    }
+
+    private MemoryReadings readings() {
+        if (readings == null) {
+            readings = new MemoryReadings();
+        }
+        return readings;
+    }
+
+    /** Created on the owner thread, used on the evidence thread only (handing it over orders the two). */
+    private LeakEvidence leakEvidence() {
+        if (leakEvidence == null) {
+            leakEvidence = new LeakEvidence(readings());
+        }
+        return leakEvidence;
+    }
+
+    /** One thread for class histograms and dumps, in order: each is a full GC, never on the owner thread. */
+    private ExecutorService evidenceThread() {
+        if (evidenceThread == null) {
+            evidenceThread = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "drover-evidence");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        return evidenceThread;
+    }
+
+    private static long gcMillis() {
+        long total = 0;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            total += Math.max(0, gc.getCollectionTime());
+        }
+        return total;
+    }
+
+    @Override
+    public void onDrain(LinkMessage message) {
+        String file = message.fields().get("evidence");
+        String why = "the master asked: " + message.fields().getOrDefault("reason", "stop");
+        if (file == null) {
+            drain(why);
+            return;
+        }
+        // Evidence for a memory recycle: what the heap holds against the baseline, before this JVM and its leak are
+        // gone. Taken first, while the worker still serves as usual (its replacement is already READY): the
+        // histogram's full GC pauses the JVM, and a pause in the middle of a drain could make connections look idle
+        // that have a request waiting unread. The drain starts when it is written, or EVIDENCE_FIRST_MS at most.
+        LeakEvidence leaks = leakEvidence();
+        evidence = CompletableFuture.runAsync(() -> {
+            try {
+                leaks.write(Path.of(file), "recycle");
+            } catch (Exception e) {
+                log.warn("leak evidence: cannot write {}: {}", file, e.toString());
+            }
+        }, evidenceThread());
+        // On a copy: orTimeout completes the future it is called on, and the exit still waits for the real one.
+        evidence.copy().orTimeout(EVIDENCE_FIRST_MS, TimeUnit.MILLISECONDS)
+                .whenComplete((ok, late) -> owner.post(() -> drain(why)));
+    }
+
+    @Override
+    public void onSnapshot(LinkMessage message) {
+        String file = message.fields().get("path");
+        boolean heapDump = "heapdump".equals(message.fields().get("kind"));
+        LeakEvidence leaks = leakEvidence();
+        evidenceThread().execute(() -> {
+            boolean ok = false;
+            try {
+                if (heapDump) {
+                    LeakEvidence.heapDump(Path.of(file));
+                } else {
+                    leaks.write(Path.of(file), "snapshot");
+                }
+                ok = true;
+            } catch (Exception | LinkageError e) {
+                log.warn("{} to {} failed: {}", heapDump ? "heap dump" : "snapshot", file, e.toString());
+            }
+            int written = ok ? 1 : 0;
+            owner.post(() -> link.accept(LinkMessage.of(LinkMessage.Type.SNAPSHOT_DONE).put("path", file)
+                    .put("ok", written).build()));
+        });
+    }
+
+    @Override
+    public void onMasterGone() {
+        masterGone("control link closed");
+    }
+
+    /**
+     * Never outlive the master: nobody would supervise or stop this JVM. Called on the parent watch's thread too,
+     * not posted: it touches no state, and a halt must not wait behind anything.
+     */
+    void masterGone(String evidence) {
+        System.err.println("drover worker " + env.workerId() + ": the master (pid " + env.masterPid() + ") is gone ("
+                + evidence + "); exiting");
+        Runtime.getRuntime().halt(ExitCodes.OK);
+    }
+
+    /** Stop accepting, finish what is in flight, then finish. A second call does nothing. */
+    void drain(String why) {
+        if (draining) {
+            return;
+        }
+        draining = true;
+        if (serving == null) {
+            log.info("draining ({}) before serving: exiting", why);
+            onFinished.run();
+            return;
+        }
+        int connections = serving.connections();
+        log.info("draining ({}): {} request(s) in flight{}", why, serving.inflight(),
+                connections < 0 ? "" : " on " + connections + " connection(s)");
+        serving.drain(() -> owner.post(this::drained));
+    }
+
+    /** Once no connection is left: finish when the leak evidence is written, or too late. */
+    private void drained() {
+        if (evidence == null || evidence.isDone()) {
+            onFinished.run();
+            return;
+        }
+        evidence.copy().orTimeout(EVIDENCE_TIMEOUT_MS, TimeUnit.MILLISECONDS).whenComplete((ok, late) -> owner.post(() -> {
+            if (late != null) {
+                log.warn("leak evidence not written within {} ms; exiting without it", EVIDENCE_TIMEOUT_MS);
+            }
+            onFinished.run();
+        }));
+    }
+}

@@ -1,0 +1,232 @@
+package dev.drover.worker.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.drover.link.LinkMessage;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The policy both kinds of worker share, driven with a fake server, owner thread, link and clock. */
+class WorkerLifecycleTest {
+
+    private final FakeServing serving = new FakeServing();
+    private final ArrayDeque<Runnable> posted = new ArrayDeque<>();
+    private final List<LinkMessage> sent = new ArrayList<>();
+    private long nanos = 1_000_000_000L;
+    private int finished;
+
+    private WorkerLifecycle lifecycle(long maxRequests) {
+        WorkerEnv env = new WorkerEnv(1, 1, "secret", Path.of("/tmp/link"), List.of("tcp"), "app", null, 4242,
+                maxRequests, null, new Warmup.Plan(0, List.of("GET /"), 10_000), 0, HttpLimits.DEFAULTS);
+        WorkerLifecycle.Owner owner = new WorkerLifecycle.Owner() {
+            @Override
+            public void post(Runnable task) {
+                posted.add(task);
+            }
+
+            @Override
+            public void every(long periodMs, Runnable task) {
+                assertEquals(WorkerLifecycle.STATS_INTERVAL_MS, periodMs);
+            }
+        };
+        return new WorkerLifecycle(env, LazyLogging.Log.of(Worker.class), owner, sent::add, () -> nanos, () -> finished++);
+    }
+
+    private WorkerLifecycle ready(long maxRequests) {
+        WorkerLifecycle life = lifecycle(maxRequests);
+        life.serveWith(serving);
+        life.ready(1234);
+        assertEquals(LinkMessage.Type.READY, sent.get(0).type());
+        assertEquals("1234", sent.get(0).fields().get("boot_ms"));
+        sent.clear();
+        return life;
+    }
+
+    /** Advances the clock by {@code ms} and ticks. */
+    private void tick(WorkerLifecycle life, long ms) {
+        nanos += TimeUnit.MILLISECONDS.toNanos(ms);
+        life.tick();
+    }
+
+    private void runPosted() {
+        while (!posted.isEmpty()) {
+            posted.poll().run();
+        }
+    }
+
+    private LinkMessage lastStats() {
+        LinkMessage last = sent.get(sent.size() - 1);
+        assertEquals(LinkMessage.Type.STATS, last.type());
+        return last;
+    }
+
+    @Test
+    void anIdleWorkerReportsEveryOtherTick() {
+        WorkerLifecycle life = ready(0);
+        for (int i = 0; i < 5; i++) {
+            tick(life, 1000);
+        }
+        // the first tick reports (nothing reported yet), then every IDLE_REPORT_EVERY-th
+        assertEquals(3, sent.size(), sent.toString());
+    }
+
+    @Test
+    void aWorkerWithRequestsInFlightOrNewOnesOrAStalledLoopReportsEveryTick() {
+        WorkerLifecycle life = ready(0);
+        tick(life, 1000);
+        serving.inflight = 1;
+        tick(life, 1000);
+        serving.inflight = 0;
+        serving.requests = 7;
+        tick(life, 1000);
+        serving.loopStall = 2 * LoopHeartbeats.BEAT_MS;
+        tick(life, 1000);
+        assertEquals(4, sent.size(), sent.toString());
+        assertEquals("7", lastStats().fields().get("requests"));
+    }
+
+    @Test
+    void theJvmsOwnPauseIsNotCountedAsALoopStall() {
+        WorkerLifecycle life = ready(0);
+        serving.loopStall = 900;
+        tick(life, 1600); // the tick came 600 ms late: the whole JVM stood still for that long
+        assertEquals("300", lastStats().fields().get("loop_stall_ms"));
+        tick(life, 1000);
+        assertEquals("900", lastStats().fields().get("loop_stall_ms"));
+    }
+
+    @Test
+    void aServerThatDoesNotCountConnectionsReportsZeroAndItsOldestRequest() {
+        WorkerLifecycle life = ready(0);
+        serving.connections = -1;
+        serving.requestStall = 4500;
+        tick(life, 1000);
+        LinkMessage stats = lastStats();
+        assertEquals("0", stats.fields().get("connections"));
+        assertEquals("4500", stats.fields().get("request_stall_ms"));
+    }
+
+    @Test
+    void aNativeWorkerSendsTheSameFieldsAsBefore() {
+        WorkerLifecycle life = ready(0);
+        serving.connections = 3;
+        tick(life, 1000);
+        LinkMessage stats = lastStats();
+        assertEquals(List.of("requests", "inflight", "connections", "loop_stall_ms", "gc_ms", "heap_used", "draining",
+                "heap_live", "metaspace", "classes", "direct", "threads"), List.copyOf(stats.fields().keySet()));
+        assertEquals("3", stats.fields().get("connections"));
+        assertEquals("0", stats.fields().get("draining"));
+    }
+
+    @Test
+    void theMaxRequestsIsToldAtOnceNotAtTheNextTick() {
+        WorkerLifecycle life = ready(5);
+        assertEquals(5, serving.notifyAt);
+        tick(life, 1000);
+        sent.clear();
+        serving.requests = 5;
+        serving.onLimit.run(); // on the server's thread: posts the report to the owner
+        assertTrue(sent.isEmpty());
+        runPosted();
+        assertEquals("5", lastStats().fields().get("requests"));
+    }
+
+    @Test
+    void noMaxRequestsNoNotification() {
+        ready(0);
+        assertNull(serving.onLimit);
+    }
+
+    @Test
+    void aDrainBeforeServingFinishesAtOnce() {
+        WorkerLifecycle life = lifecycle(0);
+        life.drain("SIGTERM");
+        assertTrue(life.draining());
+        assertEquals(1, finished);
+        assertEquals(0, serving.drains);
+    }
+
+    @Test
+    void aDrainFinishesOnceTheServerIsIdleAndReportsDrainingMeanwhile() {
+        WorkerLifecycle life = ready(0);
+        life.onDrain(LinkMessage.of(LinkMessage.Type.DRAIN).put("reason", "reload").build());
+        life.drain("SIGTERM"); // a second one changes nothing
+        assertEquals(1, serving.drains);
+        assertEquals(0, finished);
+        for (int i = 0; i < 3; i++) {
+            tick(life, 1000); // draining: never thinned
+        }
+        assertEquals(3, sent.size());
+        assertEquals("1", lastStats().fields().get("draining"));
+        serving.whenIdle.run(); // on the server's thread
+        assertEquals(0, finished);
+        runPosted();
+        assertEquals(1, finished);
+    }
+
+    @Test
+    void theLastRequestCountIsTheServers() {
+        WorkerLifecycle life = lifecycle(0);
+        assertEquals(0, life.requests());
+        life.serveWith(serving);
+        serving.requests = 12;
+        assertEquals(12, life.requests());
+        assertFalse(life.draining());
+    }
+
+    private static final class FakeServing implements Serving {
+        long requests;
+        int inflight;
+        int connections;
+        long loopStall;
+        long requestStall = -1;
+        long notifyAt;
+        Runnable onLimit;
+        int drains;
+        Runnable whenIdle;
+
+        @Override
+        public long requests() {
+            return requests;
+        }
+
+        @Override
+        public int inflight() {
+            return inflight;
+        }
+
+        @Override
+        public int connections() {
+            return connections;
+        }
+
+        @Override
+        public long loopStallMillis() {
+            return loopStall;
+        }
+
+        @Override
+        public long requestStallMillis() {
+            return requestStall;
+        }
+
+        @Override
+        public void notifyAtRequest(long count, Runnable action) {
+            notifyAt = count;
+            onLimit = action;
+        }
+
+        @Override
+        public void drain(Runnable whenIdle) {
+            drains++;
+            this.whenIdle = whenIdle;
+        }
+    }
+}
