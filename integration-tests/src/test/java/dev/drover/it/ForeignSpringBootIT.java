@@ -22,12 +22,14 @@ import java.util.regex.Matcher;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The Spring Boot example (embedded Tomcat), unmodified, as Drover's workers, run as a user would with the jar as
  * APP: recycles by max-requests, reloads (one with a new release of the jar), TERM, a leak recycled by the soft
- * limit, a stuck request thread, and readiness after the app's own start-up tasks. Every request of the load is
- * counted; none may fail.
+ * limit, and readiness after the app's own start-up tasks (also with Jetty). Every request of the load is counted;
+ * none may fail.
  */
 class ForeignSpringBootIT {
 
@@ -241,55 +243,15 @@ class ForeignSpringBootIT {
     }
 
     /**
-     * A request thread stuck in the app (GET /hang) for longer than --timeout: the master names it a stuck request,
-     * the thread dump in the log shows the app's method, the worker is replaced, and the service answers throughout.
-     */
-    @Test
-    @Timeout(value = 4, unit = TimeUnit.MINUTES)
-    void aStuckRequestThreadIsDumpedAndItsWorkerReplacedWhileTheServiceAnswers() throws Exception {
-        try (DroverProcess drover = ForeignApps.start(APP.jar(), "-w", "2", "-b", "127.0.0.1:0", "-p",
-                pidfile().toString(), "-t", "5s")) {
-            int port = drover.awaitServing(2, ForeignApps.BOOT);
-            try (Load load = Load.start(port, "/hello", 2, 2, 10); Http hang = Http.connect(port)) {
-                load.awaitMore(100, Duration.ofSeconds(30));
-                int mark = drover.lineCount();
-                Thread stuck = new Thread(() -> {
-                    try {
-                        hang.send("/hang", true);
-                    } catch (java.io.IOException expected) {
-                        // its worker is killed under it
-                    }
-                }, "hang-client");
-                stuck.setDaemon(true);
-                stuck.start();
-                Matcher hung = drover.awaitLine("worker \\d \\(pid (\\d+), gen 1\\) is hung: a request running for \\d+ ms "
-                        + "\\(timeout 5s, drover.timeout\\): a stuck request thread", mark, Duration.ofSeconds(30));
-                String pid = hung.group(1);
-                long okAtDetection = load.ok.get();
-                drover.awaitLine("\\(pid " + pid + ", gen 1\\) \\| Full thread dump", mark, Duration.ofSeconds(10));
-                drover.awaitLine("\\(pid " + pid + ", gen 1\\) \\|\\s+at dev\\.drover\\.examples\\.boot\\.ExampleController"
-                        + "\\.hang\\(", mark, Duration.ofSeconds(10));
-                drover.awaitLine("\\(pid " + pid + ", gen 1\\) is gone", mark, Duration.ofSeconds(20));
-                drover.awaitLine("worker \\d \\(pid (?!" + pid + "\\b)\\d+, gen 1\\) ready in", mark, ForeignApps.BOOT);
-                load.awaitMore(100, Duration.ofSeconds(30));
-                load.close();
-                assertTrue(okAtDetection > 100, "the service answered while a request hung: " + load.summary());
-                // A SIGKILL ends the connections the hung worker held: at most one per client.
-                assertTrue(load.failed.get() <= 4, load.summary());
-                assertEquals(200, Http.get(port, "/hello").status());
-            }
-            assertEquals(2, Ctl.servingPids(pidfile()).size());
-        }
-    }
-
-    /**
      * Requests that reach the socket while the only worker boots are answered only once the app has finished
-     * starting: after its 3 s cache warm-up (an ApplicationRunner), which runs after Tomcat has started.
+     * starting: after its 3 s cache warm-up (an ApplicationRunner), which runs after the web server has started.
+     * With Tomcat and with Jetty.
      */
-    @Test
+    @ParameterizedTest
+    @EnumSource(value = Examples.class, names = {"SPRING_BOOT", "SPRING_BOOT_JETTY"})
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
-    void noRequestIsAnsweredBeforeTheAppHasFinishedStarting() throws Exception {
-        try (DroverProcess drover = ForeignApps.start(APP.jar(), "-w", "1", "-b", "127.0.0.1:0",
+    void noRequestIsAnsweredBeforeTheAppHasFinishedStarting(Examples example) throws Exception {
+        try (DroverProcess drover = ForeignApps.start(example.jar(), "-w", "1", "-b", "127.0.0.1:0",
                 "--app-arg=--example.warmup-ms=3000")) {
             Matcher listening = drover.awaitLine("listening on http://([0-9.]+):(\\d+)", ForeignApps.BOOT);
             int port = Integer.parseInt(listening.group(2));
@@ -307,10 +269,11 @@ class ForeignSpringBootIT {
                 Instant at = answer.get(120, TimeUnit.SECONDS);
                 firstAnswer = at.isBefore(firstAnswer) ? at : firstAnswer;
             }
-            Instant tomcatStarted = appLogTime(drover, "Tomcat started on port");
+            String server = example == Examples.SPRING_BOOT ? "Tomcat" : "Jetty";
+            Instant serverStarted = appLogTime(drover, server + " started on port");
             Instant warmedUp = appLogTime(drover, "cache warmed up in 3000 ms");
-            assertTrue(sentAt.isBefore(tomcatStarted), "the requests waited on the socket before the server started: "
-                    + sentAt + " vs " + tomcatStarted);
+            assertTrue(sentAt.isBefore(serverStarted), "the requests waited on the socket before " + server
+                    + " started: " + sentAt + " vs " + serverStarted);
             assertTrue(firstAnswer.isAfter(warmedUp), "the first answer (" + firstAnswer + ") came after the app's "
                     + "start-up task ended (" + warmedUp + ")\n" + drover.output());
         }
