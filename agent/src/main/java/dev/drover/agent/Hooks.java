@@ -25,12 +25,17 @@ public final class Hooks {
         created(connector, JettyConnector::lookUp);
     }
 
-    /** Tomcat's Connector.startInternal returned: listening, and (without Spring Boot) the app is ready. */
+    /** Tomcat's Connector.startInternal returned: its listener is open. */
     public static void tomcatConnectorStarted(Object connector) {
-        guard(() -> {
-            STATE.connectorListening(connector);
-            STATE.serverStarted();
-        });
+        guard(() -> STATE.connectorListening(connector));
+    }
+
+    /**
+     * Tomcat's StandardServer.startInternal returned. Not the connector's start: the app is ready once all of the
+     * server's connectors have started, so that a second one is refused before the first is reported ready.
+     */
+    public static void tomcatServerStarted(Object server) {
+        guard(STATE::serverStarted);
     }
 
     /** Jetty's ServerConnector.open returned: its listener is open. */
@@ -43,7 +48,7 @@ public final class Hooks {
         guard(STATE::serverStarted);
     }
 
-    /** Tomcat's Connector.startInternal or Jetty's ServerConnector.open threw. */
+    /** Tomcat's Connector.initInternal or startInternal, or Jetty's ServerConnector.open threw. */
     public static void connectorFailed(Object connector, Throwable failure) {
         guard(() -> STATE.connectorFailed(connector, failure));
     }

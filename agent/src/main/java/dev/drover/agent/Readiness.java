@@ -11,7 +11,7 @@ final class Readiness {
     private final CompletableFuture<String> ready = new CompletableFuture<>();
     private int springRuns;
     private boolean springSeen;
-    private String server;
+    private String listening;
 
     CompletableFuture<String> future() {
         return ready;
@@ -27,22 +27,34 @@ final class Readiness {
         if (springRuns == 0 || --springRuns > 0) {
             return;
         }
-        if (server == null) {
-            refuse("SpringApplication.run returned and no Tomcat or Jetty connector started: Drover runs web apps"
-                    + " with an embedded Tomcat or Jetty (is spring.main.web-application-type set to none?)");
+        if (listening == null) {
+            refuse("SpringApplication.run returned and no Tomcat or Jetty connector listens on the socket passed on"
+                    + " fd 0: Drover runs web apps with an embedded Tomcat or Jetty (is"
+                    + " spring.main.web-application-type set to none?)");
         } else {
-            ready.complete(server + " (Spring Boot)");
+            ready.complete(listening + " (Spring Boot)");
         }
     }
 
-    /** The server started on the inherited socket; {@code description} names it for the log. */
-    synchronized void serverStarted(String description) {
-        if (server != null) {
+    /** The adopted connector listens on fd 0's socket; {@code description} names it for the log. */
+    synchronized void connectorListening(String description) {
+        listening = description;
+    }
+
+    /**
+     * The server's start returned (all its connectors started, or failed). Inside SpringApplication.run this means
+     * nothing yet: Spring Boot starts its connectors later, at the end of the context's refresh.
+     *
+     * @param notListening why the app is refused if its connector is not listening by now
+     */
+    synchronized void serverStarted(String notListening) {
+        if (springRuns > 0) {
             return;
         }
-        server = description;
-        if (springRuns == 0) {
-            ready.complete(springSeen ? description + " (Spring Boot)" : description);
+        if (listening != null) {
+            ready.complete(springSeen ? listening + " (Spring Boot)" : listening);
+        } else {
+            refuse(notListening);
         }
     }
 

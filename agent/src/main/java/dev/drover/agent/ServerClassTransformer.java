@@ -25,8 +25,12 @@ final class ServerClassTransformer implements ClassFileTransformer {
     private static final Map<String, List<MethodHook>> HOOKS = Map.of(
             "org/apache/catalina/connector/Connector", List.of(
                     new MethodHook("<init>", null, null, thisTo("tomcatConnectorCreated"), null),
+                    // Tomcat binds at init: with no listener on fd 0 it fails there and leaves the connector out.
+                    new MethodHook("initInternal", "()V", null, null, ServerClassTransformer::connectorFailed),
                     new MethodHook("startInternal", "()V", null, thisTo("tomcatConnectorStarted"),
                             ServerClassTransformer::connectorFailed)),
+            "org/apache/catalina/core/StandardServer", List.of(
+                    new MethodHook("startInternal", "()V", null, thisTo("tomcatServerStarted"), null)),
             "org/apache/catalina/connector/CoyoteAdapter", List.of(
                     new MethodHook("service", "(Lorg/apache/coyote/Request;Lorg/apache/coyote/Response;)V",
                             argTo(1, "tomcatRequestBegins"), argTo(1, "tomcatRequestReturned"),

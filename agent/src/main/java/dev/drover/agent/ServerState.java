@@ -49,6 +49,8 @@ final class ServerState {
             throw secondConnector(driven);
         }
         driven.verifyAdopted();
+        readiness.connectorListening(driven.server() + " on the inherited socket (" + Fd0.describe(Fd0.inheritedChannel())
+                + ")");
     }
 
     /** A connector failed to start: if it is the adopted one, fd 0 was probably no listener. */
@@ -65,12 +67,13 @@ final class ServerState {
                 + "; start the worker with the shared listener as its standard input");
     }
 
-    /** The server's start returned; the adopted connector (if any: Jetty may run without one) is ready. */
+    /** The server's start returned (Tomcat's StandardServer, Jetty's Server): ready, unless Spring Boot runs. */
     void serverStarted() {
         DrivenConnector driven = adopted();
-        if (driven != null) {
-            readiness.serverStarted(driven.server() + " on the inherited socket ("
-                    + Fd0.describe(Fd0.inheritedChannel()) + ")");
+        if (driven != null) { // else a server without a connector of ours (Jetty's LocalConnector, say): not ours
+            readiness.serverStarted(driven.server() + " started without its connector (port " + driven.configuredPort()
+                    + ") listening on the socket passed on fd 0 (" + Fd0.describe(Fd0.inheritedChannel()) + "): start"
+                    + " the worker with the shared listener as its standard input");
         }
     }
 
