@@ -29,7 +29,7 @@ public final class DroverAgent {
         }
         String runtime = System.getenv("DROVER_INTERNAL_RUNTIME_CLASSPATH");
         if (runtime != null && !runtime.isEmpty()) {
-            Thread starter = new Thread(() -> startLinkSide(runtime), "drover-link-start");
+            Thread starter = new Thread(new LinkStarter(runtime), "drover-link-start");
             starter.setDaemon(true);
             starter.start();
         } // else: the agent alone (its own tests): nothing drives the server but ServerView's callers
@@ -53,6 +53,20 @@ public final class DroverAgent {
         } catch (ReflectiveOperationException | MalformedURLException | RuntimeException | LinkageError e) {
             fail("the worker runtime could not be loaded from DROVER_INTERNAL_RUNTIME_CLASSPATH (" + runtime + "): "
                     + e);
+        }
+    }
+
+    /** A class, not a lambda: premain stays clear of java.lang.invoke's set-up cost (see ServerClassTransformer). */
+    private static final class LinkStarter implements Runnable {
+        private final String runtime;
+
+        LinkStarter(String runtime) {
+            this.runtime = runtime;
+        }
+
+        @Override
+        public void run() {
+            startLinkSide(runtime);
         }
     }
 

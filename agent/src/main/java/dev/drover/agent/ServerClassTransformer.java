@@ -21,54 +21,67 @@ final class ServerClassTransformer implements ClassFileTransformer {
     private static final String HOOKS_CLASS = "dev/drover/agent/Hooks";
     private static final String OBJECT_VOID = "(Ljava/lang/Object;)V";
 
-    /** Server class (internal name) -> the methods to hook in it. */
-    private static final Map<String, List<MethodHook>> HOOKS = Map.of(
-            "org/apache/catalina/connector/Connector", List.of(
-                    new MethodHook("<init>", null, null, thisTo("tomcatConnectorCreated"), null),
-                    // Tomcat binds at init: with no listener on fd 0 it fails there and leaves the connector out.
-                    new MethodHook("initInternal", "()V", null, null, ServerClassTransformer::connectorFailed),
-                    new MethodHook("startInternal", "()V", null, thisTo("tomcatConnectorStarted"),
-                            ServerClassTransformer::connectorFailed)),
-            "org/apache/catalina/core/StandardServer", List.of(
-                    new MethodHook("startInternal", "()V", null, thisTo("tomcatServerStarted"), null)),
-            "org/apache/catalina/connector/CoyoteAdapter", List.of(
-                    new MethodHook("service", "(Lorg/apache/coyote/Request;Lorg/apache/coyote/Response;)V",
-                            argTo(1, "tomcatRequestBegins"), argTo(1, "tomcatRequestReturned"),
-                            argTo(1, "tomcatRequestThrew")),
-                    new MethodHook("asyncDispatch", "(Lorg/apache/coyote/Request;Lorg/apache/coyote/Response;"
-                            + "Lorg/apache/tomcat/util/net/SocketEvent;)Z",
-                            null, argTo(1, "tomcatRequestReturned"), argTo(1, "tomcatRequestThrew"))),
-            "org/apache/tomcat/util/net/Acceptor", List.of(
-                    new MethodHook("run", "()V", call("awaitAcceptGate", "()V"), null, null)),
-            "org/eclipse/jetty/server/ServerConnector", List.of(
-                    new MethodHook("<init>", null, null, thisTo("jettyConnectorCreated"), null),
-                    new MethodHook("open", "()V", null, thisTo("jettyConnectorOpened"),
-                            ServerClassTransformer::connectorFailed)),
-            "org/eclipse/jetty/server/AbstractConnector$Acceptor", List.of(
-                    new MethodHook("run", "()V", call("awaitAcceptGate", "()V"), null, null)),
-            "org/eclipse/jetty/server/Server", List.of(
-                    new MethodHook("doStart", "()V", null, thisTo("jettyServerStarted"), null),
-                    new MethodHook("handle", "(Lorg/eclipse/jetty/server/Request;Lorg/eclipse/jetty/server/Response;"
-                            + "Lorg/eclipse/jetty/util/Callback;)Z", ServerClassTransformer::wrapJettyCallback,
-                            ServerClassTransformer::jettyHandleReturned, call("jettyHandleThrew", "()V"))),
-            "org/springframework/boot/SpringApplication", List.of(
-                    new MethodHook("run", "([Ljava/lang/String;)Lorg/springframework/context/ConfigurableApplicationContext;",
-                            call("springRunBegins", "()V"), call("springRunReturned", "()V"), null)));
+    /**
+     * The classes rewritten. Checked for every class the JVM loads, so it is the only thing premain initialises: the
+     * table below uses lambdas, whose first use costs the JVM ~10-20 ms of java.lang.invoke set-up, which premain
+     * should not pay before the app's main.
+     */
+    private static final Set<String> CLASSES = Set.of("org/apache/catalina/connector/Connector",
+            "org/apache/catalina/core/StandardServer", "org/apache/catalina/connector/CoyoteAdapter",
+            "org/apache/tomcat/util/net/Acceptor", "org/eclipse/jetty/server/ServerConnector",
+            "org/eclipse/jetty/server/AbstractConnector$Acceptor", "org/eclipse/jetty/server/Server",
+            "org/springframework/boot/SpringApplication");
 
     @Override
     public byte[] transform(ClassLoader loader, String className, Class<?> redefined, ProtectionDomain domain,
                             byte[] bytes) {
-        List<MethodHook> hooks = className == null ? null : HOOKS.get(className);
-        if (hooks == null) {
+        if (className == null || !CLASSES.contains(className)) {
             return null;
         }
         try {
-            return rewrite(className, bytes, hooks);
+            return rewrite(className, bytes, Table.HOOKS.get(className));
         } catch (RuntimeException | LinkageError e) {
             ServerState.INSTANCE.readiness.refuse("Drover's agent could not rewrite " + className.replace('/', '.')
                     + ": " + e);
             return null;
         }
+    }
+
+    /** Server class (internal name) -> the methods to hook in it; initialised at the first server class. */
+    private static final class Table {
+        static final Map<String, List<MethodHook>> HOOKS = Map.of(
+                "org/apache/catalina/connector/Connector", List.of(
+                        new MethodHook("<init>", null, null, thisTo("tomcatConnectorCreated"), null),
+                        // Tomcat binds at init: with no listener on fd 0 it fails there and leaves the connector out.
+                        new MethodHook("initInternal", "()V", null, null, ServerClassTransformer::connectorFailed),
+                        new MethodHook("startInternal", "()V", null, thisTo("tomcatConnectorStarted"),
+                                ServerClassTransformer::connectorFailed)),
+                "org/apache/catalina/core/StandardServer", List.of(
+                        new MethodHook("startInternal", "()V", null, thisTo("tomcatServerStarted"), null)),
+                "org/apache/catalina/connector/CoyoteAdapter", List.of(
+                        new MethodHook("service", "(Lorg/apache/coyote/Request;Lorg/apache/coyote/Response;)V",
+                                argTo(1, "tomcatRequestBegins"), argTo(1, "tomcatRequestReturned"),
+                                argTo(1, "tomcatRequestThrew")),
+                        new MethodHook("asyncDispatch", "(Lorg/apache/coyote/Request;Lorg/apache/coyote/Response;"
+                                + "Lorg/apache/tomcat/util/net/SocketEvent;)Z",
+                                null, argTo(1, "tomcatRequestReturned"), argTo(1, "tomcatRequestThrew"))),
+                "org/apache/tomcat/util/net/Acceptor", List.of(
+                        new MethodHook("run", "()V", call("awaitAcceptGate", "()V"), null, null)),
+                "org/eclipse/jetty/server/ServerConnector", List.of(
+                        new MethodHook("<init>", null, null, thisTo("jettyConnectorCreated"), null),
+                        new MethodHook("open", "()V", null, thisTo("jettyConnectorOpened"),
+                                ServerClassTransformer::connectorFailed)),
+                "org/eclipse/jetty/server/AbstractConnector$Acceptor", List.of(
+                        new MethodHook("run", "()V", call("awaitAcceptGate", "()V"), null, null)),
+                "org/eclipse/jetty/server/Server", List.of(
+                        new MethodHook("doStart", "()V", null, thisTo("jettyServerStarted"), null),
+                        new MethodHook("handle", "(Lorg/eclipse/jetty/server/Request;"
+                                + "Lorg/eclipse/jetty/server/Response;Lorg/eclipse/jetty/util/Callback;)Z", ServerClassTransformer::wrapJettyCallback,
+                                ServerClassTransformer::jettyHandleReturned, call("jettyHandleThrew", "()V"))),
+                "org/springframework/boot/SpringApplication", List.of(
+                        new MethodHook("run",
+                                "([Ljava/lang/String;)Lorg/springframework/context/ConfigurableApplicationContext;",
+                                call("springRunBegins", "()V"), call("springRunReturned", "()V"), null)));
     }
 
     static byte[] rewrite(String className, byte[] bytes, List<MethodHook> hooks) {

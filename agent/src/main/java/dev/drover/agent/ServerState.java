@@ -49,8 +49,8 @@ final class ServerState {
             throw secondConnector(driven);
         }
         driven.verifyAdopted();
-        readiness.connectorListening(driven.server() + " on the inherited socket (" + Fd0.describe(Fd0.inheritedChannel())
-                + ")");
+        readiness.connectorListening(driven.server() + " on the inherited socket ("
+                + Fd0.describe(Fd0.inheritedChannel()) + ")");
     }
 
     /** A connector failed to start: if it is the adopted one, fd 0 was probably no listener. */

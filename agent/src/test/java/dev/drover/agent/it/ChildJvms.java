@@ -36,10 +36,12 @@ final class ChildJvms implements AutoCloseable {
         this.launcher = launcher;
         this.control = control;
         this.logDir = logDir;
-        BufferedReader out = new BufferedReader(new InputStreamReader(launcher.getInputStream(), StandardCharsets.UTF_8));
+        BufferedReader out = new BufferedReader(
+                new InputStreamReader(launcher.getInputStream(), StandardCharsets.UTF_8));
         String port = out.readLine();
         if (port == null) {
-            throw new IOException("fd0_launcher.py printed no port: " + new String(launcher.getErrorStream().readAllBytes()));
+            throw new IOException("fd0_launcher.py printed no port: "
+                    + new String(launcher.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
         }
         sharedPort = Integer.parseInt(port.trim());
     }
@@ -52,7 +54,7 @@ final class ChildJvms implements AutoCloseable {
                 .resolve(mainClass.getSimpleName() + "-" + System.nanoTime());
         Files.createDirectories(logDir);
         List<String> command = new ArrayList<>(List.of("python3", launcherScript(), String.valueOf(count),
-                logDir.toString(), listener ? "listener" : "devnull", javaBin(), "-Xshare:auto", "-XX:TieredStopAtLevel=1",
+                logDir.toString(), listener ? "listener" : "devnull", javaBin(), "-XX:TieredStopAtLevel=1",
                 "-javaagent:" + TARGET.resolve("drover-agent.jar"), "-cp", appClasspath(),
                 mainClass.getName()));
         command.addAll(Arrays.asList(appArgs));
@@ -61,8 +63,7 @@ final class ChildJvms implements AutoCloseable {
         builder.environment().put("DROVER_INTERNAL_RUNTIME_CLASSPATH", testClasses());
         builder.environment().putAll(env);
         builder.environment().values().removeIf(String::isEmpty); // an empty value in env means: unset it
-        ChildJvms jvms = new ChildJvms(builder.start(), control, logDir);
-        return jvms;
+        return new ChildJvms(builder.start(), control, logDir);
     }
 
     /** Waits for the children's control lines (the agent's link side has started in each). */
@@ -163,7 +164,8 @@ final class ChildJvms implements AutoCloseable {
 
     private static Path testClassesDir() {
         try {
-            return Path.of(ChildJvms.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toAbsolutePath();
+            return Path.of(ChildJvms.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+                    .toAbsolutePath();
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
         }

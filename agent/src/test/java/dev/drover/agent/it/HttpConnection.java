@@ -60,7 +60,8 @@ final class HttpConnection implements Closeable {
         if (length < 0) {
             throw new IOException("no Content-Length in the answer: " + status);
         }
-        return new Response(Integer.parseInt(status.split(" ")[1]), new String(in.readNBytes(length), StandardCharsets.UTF_8));
+        String body = new String(in.readNBytes(length), StandardCharsets.UTF_8);
+        return new Response(Integer.parseInt(status.split(" ")[1]), body);
     }
 
     /** The last answer said Connection: close. */

@@ -31,7 +31,8 @@ public final class ForeignMain {
     private static void serve() {
         int port = Integer.parseInt(System.getenv("DROVER_TEST_CONTROL"));
         try (Socket control = new Socket(InetAddress.getLoopbackAddress(), port);
-             BufferedReader in = new BufferedReader(new InputStreamReader(control.getInputStream(), StandardCharsets.UTF_8));
+             BufferedReader in = new BufferedReader(
+                     new InputStreamReader(control.getInputStream(), StandardCharsets.UTF_8));
              PrintWriter out = new PrintWriter(control.getOutputStream(), true, StandardCharsets.UTF_8)) {
             out.println("child " + System.getenv("DROVER_TEST_CHILD"));
             for (String line = in.readLine(); line != null; line = in.readLine()) {
