@@ -127,13 +127,6 @@ final class Load implements AutoCloseable {
                 () -> threads.stream().noneMatch(Thread::isAlive));
     }
 
-    /** Waits until the fresh-connection clients (the last {@code fresh} started) have stopped. */
-    void awaitFreshClientsDone(int fresh, java.time.Duration timeout) throws InterruptedException {
-        List<Thread> freshClients = threads.subList(threads.size() - fresh, threads.size());
-        DroverProcess.awaitCondition("the fresh-connection clients done", timeout,
-                () -> freshClients.stream().noneMatch(Thread::isAlive));
-    }
-
     long total() {
         return ok.get() + failed.get();
     }
