@@ -72,7 +72,9 @@ final class WarmUp {
         } catch (SocketTimeoutException e) {
             String request = current();
             sent++; // sent, if not answered
-            return "no answer within " + waitMillis + " ms to " + request;
+            return deadline - System.nanoTime() <= 0
+                    ? "drover.warmup.time-limit (" + timeLimitMs + " ms) reached waiting for an answer to " + request
+                    : "no answer within " + waitMillis + " ms to " + request;
         } catch (IOException | RuntimeException e) {
             String request = current();
             sent++;
