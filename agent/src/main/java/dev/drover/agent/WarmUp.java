@@ -4,6 +4,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.channels.ServerSocketChannel;
 import java.util.List;
@@ -90,7 +91,8 @@ final class WarmUp {
 
     /**
      * One exchange, on the kept-alive connection or a new one. A kept-alive connection the server closed before
-     * answering (its keep-alive timeout, say) is replaced once, as any HTTP client does.
+     * answering (its keep-alive timeout, say: the request then meets an end of stream or a reset) is replaced once,
+     * as any HTTP client does.
      */
     private int exchange(ServerSocketChannel listener, String request, int waitMillis) throws IOException {
         String[] parts = request.split(" ", 2);
@@ -100,7 +102,7 @@ final class WarmUp {
         }
         try {
             return connection.exchange(parts[0], parts[1], waitMillis);
-        } catch (EOFException e) {
+        } catch (EOFException | SocketException e) { // closed, reset or a broken pipe; a time-out is neither
             if (connection.answered() == 0) {
                 throw e;
             }
