@@ -73,7 +73,7 @@ final class WarmUp {
         } catch (SocketTimeoutException e) {
             String request = current();
             sent++; // sent, if not answered
-            return deadline - System.nanoTime() <= 0
+            return waitMillis < ANSWER_WAIT_MS // the wait was cut short by the time limit
                     ? "drover.warmup.time-limit (" + timeLimitMs + " ms) reached waiting for an answer to " + request
                     : "no answer within " + waitMillis + " ms to " + request;
         } catch (IOException | RuntimeException e) {
