@@ -93,7 +93,11 @@ public final class DroverAgent {
                     System.err.println("drover worker: " + refused.getMessage());
                     System.exit(ExitCodes.UNSUPPORTED_SERVER);
                 }
-                trainingWarmUp();
+                try {
+                    trainingWarmUp();
+                } catch (RuntimeException e) { // the archive is still worth writing without it
+                    System.err.println("drover training run: the warm-up failed: " + e);
+                }
                 ServerState.INSTANCE.startAccepting();
                 System.exit(ExitCodes.OK);
             }, "drover-training-exit");

@@ -75,15 +75,15 @@ final class PrivateHttpConnection implements AutoCloseable {
                 + "Content-Length: 0\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
         out.flush();
         int status;
-        do {
-            status = readHead(method);
-        } while (status >= 100 && status < 200 && status != 101); // interim answers (100 Continue): the real one follows
+        do { // past interim answers (100 Continue): the real one follows them
+            status = readAnswer(method);
+        } while (status >= 100 && status < 200 && status != 101);
         answered++;
         return status;
     }
 
     /** Reads one answer's status line and headers, then its body; returns the status. */
-    private int readHead(String method) throws IOException {
+    private int readAnswer(String method) throws IOException {
         String statusLine = line();
         String[] parts = statusLine.split(" ", 3);
         if (parts.length < 2 || !parts[0].startsWith("HTTP/1.")) {

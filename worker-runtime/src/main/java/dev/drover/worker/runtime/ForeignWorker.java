@@ -17,10 +17,10 @@ import sun.misc.Signal;
 /**
  * The link side of a foreign worker: an unmodified Spring Boot, Tomcat or Jetty app whose server the agent drives
  * (dev.drover.agent.ServerView). It attaches to the master, waits for the app to be ready, runs the warm-up if
- * drover.warmup asks for one, reports READY and opens the accept gate, then lives as every worker does ({@link WorkerLifecycle}). It runs beside the app, on daemon
- * threads of its own, and ends the JVM only to end the worker: drained (0), the server refused
- * (UNSUPPORTED_SERVER), the app's start failed (WORKER_BOOT_ERROR), no link to the master (LINK_ERROR); a master
- * that is gone, or SIGINT, halts it.
+ * drover.warmup asks for one, reports READY and opens the accept gate, then lives as every worker does
+ * ({@link WorkerLifecycle}). It runs beside the app, on daemon threads of its own, and ends the JVM only to end the
+ * worker: drained (0), the server refused (UNSUPPORTED_SERVER), the app's start failed (WORKER_BOOT_ERROR), no link
+ * to the master (LINK_ERROR); a master that is gone, or SIGINT, halts it.
  */
 final class ForeignWorker {
 
@@ -101,8 +101,8 @@ final class ForeignWorker {
                 log.warn("warm-up skipped: {}; the worker serves without one", report.skipped());
                 return;
             }
-            log.info("{}", new Warmup.Result(report.sent(), report.answered2xx(), report.answeredOther(), report.millis(),
-                    report.stoppedBecause()).describe());
+            log.info("{}", new Warmup.Result(report.sent(), report.answered2xx(), report.answeredOther(),
+                    report.millis(), report.stoppedBecause()).describe());
         } catch (RuntimeException e) {
             log.warn("warm-up failed: {}; the worker serves without one", e.toString());
         }
