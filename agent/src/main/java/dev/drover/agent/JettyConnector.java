@@ -2,7 +2,10 @@ package dev.drover.agent;
 
 import java.lang.reflect.InaccessibleObjectException;
 import java.lang.reflect.Method;
+import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
 import java.nio.channels.Channel;
+import java.nio.channels.SocketChannel;
 import java.util.Collection;
 
 /**
@@ -19,6 +22,8 @@ final class JettyConnector implements DrivenConnector {
     private final Method setAccepting;
     private final Method getConnectionFactories;
     private static volatile boolean listenerClosed;
+    /** ServerConnector's private accepted(SocketChannel), for the warm-up's connections; looked up at its first use. */
+    private Method accepted;
 
     private JettyConnector(Object connector, String server) {
         this.connector = connector;
@@ -115,6 +120,36 @@ final class JettyConnector implements DrivenConnector {
             return factory.getClass().getMethod("getHttpConfiguration");
         } catch (NoSuchMethodException e) {
             return null; // SSL and other wrapping factories: the HTTP one behind them has it
+        }
+    }
+
+    @Override
+    public synchronized String privateConnectionsUnsupported() {
+        if (accepted != null) {
+            return null;
+        }
+        try {
+            accepted = Members.method(connector.getClass(), "accepted", SocketChannel.class);
+            return null;
+        } catch (Members.MissingMember | InaccessibleObjectException e) {
+            return server + " has no " + e.getMessage() + " (what its acceptor calls for an accepted connection;"
+                    + " Drover's warm-up was built for Jetty 12)";
+        }
+    }
+
+    /**
+     * What Jetty 12's acceptor does with a connection it accepted: ServerConnector.accepted, which makes it
+     * non-blocking, applies the connector's socket options and hands it to the selector manager, whose accept
+     * listeners (Jetty's connection limit among them) see it as they see any accepted connection.
+     */
+    @Override
+    public void serve(SocketChannel channel) throws IOException {
+        try {
+            accepted.invoke(connector, channel);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e); // setAccessible succeeded when it was looked up
+        } catch (InvocationTargetException e) {
+            throw new IOException(server + " failed to take the connection: " + e.getCause(), e.getCause());
         }
     }
 
