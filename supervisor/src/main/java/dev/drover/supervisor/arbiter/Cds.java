@@ -131,7 +131,9 @@ final class Cds {
         Plan plan = byGeneration.get(pending.number());
         pending = null;
         if (plan.archive == null) {
-            if (!extractions.start(plan.extraction, plan.generation.settings())) {
+            if (plan.extraction.done()) { // another master sharing the cache dir made it meanwhile
+                onExtracted(plan.extraction, true);
+            } else if (!extractions.start(plan.extraction, plan.generation.settings())) {
                 onExtracted(plan.extraction, false);
             }
             return;

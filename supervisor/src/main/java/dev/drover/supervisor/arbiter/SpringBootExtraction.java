@@ -107,7 +107,7 @@ final class SpringBootExtraction {
 
     /** Starts the extraction unless it is under way; false if it could not be started (logged, and failed). */
     boolean start(Target target, Settings settings) {
-        if (running(target) || target.done()) {
+        if (running(target)) {
             return true;
         }
         try {
