@@ -136,14 +136,18 @@ public final class WorkerSpawner {
             // Memory limits mean memory recycles, and so leak reports: the worker takes its baseline histogram then.
             env.put("DROVER_INTERNAL_EVIDENCE_BASELINE_MS", Long.toString(settings.leakReports().baselineAfter().toMillis()));
         }
+        warmupEnvironment(env, settings);
+        if (settings.foreign()) {
+            // The agent loads the worker's link side from these jars in a loader of its own, apart from the app's.
+            env.put("DROVER_INTERNAL_RUNTIME_CLASSPATH", AppClasspath.runtimeJars());
+        }
+    }
+
+    private static void warmupEnvironment(Map<String, String> env, Settings settings) {
         if (settings.warmup().enabled()) {
             env.put("DROVER_INTERNAL_WARMUP_REQUESTS", Integer.toString(settings.warmup().count()));
             env.put("DROVER_INTERNAL_WARMUP_PATHS", String.join("\n", settings.warmup().requests()));
             env.put("DROVER_INTERNAL_WARMUP_TIME_LIMIT_MS", Long.toString(settings.warmup().timeLimit().toMillis()));
-        }
-        if (settings.foreign()) {
-            // The agent loads the worker's link side from these jars in a loader of its own, apart from the app's.
-            env.put("DROVER_INTERNAL_RUNTIME_CLASSPATH", AppClasspath.runtimeJars());
         }
     }
 
@@ -184,6 +188,9 @@ public final class WorkerSpawner {
     private Process trainForeign(ProcessBuilder builder, Settings settings) throws IOException {
         builder.environment().put("DROVER_INTERNAL_TRAINING", "1");
         builder.environment().put("DROVER_INTERNAL_APP", settings.app());
+        // The agent runs the warm-up before it exits, as a worker does before READY: the request path's classes
+        // (the servlet stack, the app's controllers) then come from the archive too.
+        warmupEnvironment(builder.environment(), settings);
         Epoll.ensureAvailability();
         Socket listener = Socket.newSocketStream();
         try {
