@@ -3,7 +3,9 @@ Run: python3 -m unittest discover -s scripts/benchlib -t scripts"""
 import unittest
 
 from benchlib import hocon, stats, wrk
+from benchlib.logs import BenchError
 from benchlib.report import Report, row
+from benchlib.sections import foreign
 
 WRK_OUTPUT = """Running 2s test @ http://127.0.0.1:8080/
   2 threads and 64 connections
@@ -153,6 +155,53 @@ class ReportTest(unittest.TestCase):
 
     def test_empty_cells_print_as_one_space(self):
         self.assertEqual(row(["x", "", "", "y"]), "| x | | | y |")
+
+
+WORKER_ARGV = ["/usr/lib/jvm/java-17/bin/java", "-Ddrover.logging=worker", "-XX:+ExitOnOutOfMemoryError", "-Xmx256m",
+               "-javaagent:/tmp/drover-bench.x/home/agent/target/drover-agent.jar",
+               "-XX:SharedArchiveFile=/tmp/drover-bench.x/cds-cache/ab12.jsa", "-jar",
+               "/tmp/drover-bench.x/home/examples/jetty/target/jetty-example.jar", "--flag", "value"]
+
+
+class ForeignTest(unittest.TestCase):
+    def test_the_app_alone_runs_like_its_worker_without_the_agent_and_the_archive_on_its_own_port(self):
+        self.assertEqual(foreign.standalone_argv(WORKER_ARGV, "-Dport", 23456), [
+            "/usr/lib/jvm/java-17/bin/java", "-Ddrover.logging=worker", "-XX:+ExitOnOutOfMemoryError", "-Xmx256m",
+            "-Dport=23456", "-jar", "/tmp/drover-bench.x/home/examples/jetty/target/jetty-example.jar", "--flag",
+            "value"])
+
+    def test_a_worker_started_by_main_class_cannot_be_run_alone_with_java_jar(self):
+        with self.assertRaises(BenchError) as e:
+            foreign.standalone_argv(["java", "-cp", "a.jar", "Main"], "-Dport", 1)
+        self.assertIn("no -jar", str(e.exception))
+
+    def test_the_apps_come_from_the_environment_and_an_unknown_one_is_named(self):
+        self.assertEqual([a.name for a in foreign.apps({})], ["spring-boot", "jetty"])
+        self.assertEqual([a.name for a in foreign.apps({"BENCH_FOREIGN_APPS": "tomcat"})], ["tomcat"])
+        with self.assertRaises(ValueError) as e:
+            foreign.apps({"BENCH_FOREIGN_APPS": "jetty undertow"})
+        self.assertIn("'undertow'", str(e.exception))
+
+    def test_archive_outcome_from_the_masters_lines(self):
+        prefix = "2026-12-01 21:00:00.123 INFO  Cds - "
+        self.assertEqual(foreign.archive_outcome(prefix + "AppCDS archive /c/x.jsa is ready (31 MiB): workers ..."), "")
+        self.assertEqual(foreign.archive_outcome(prefix + "generation 1: workers use the AppCDS archive /c/x.jsa"), "")
+        self.assertEqual(foreign.archive_outcome(prefix + "generation 1: no AppCDS archive (the app is a fat jar)"),
+                         "the app is a fat jar")
+        self.assertEqual(foreign.archive_outcome(prefix + "the AppCDS training run for /c/x.jsa failed (exit 1); ..."),
+                         "the AppCDS training run for /c/x.jsa failed (exit 1); ...")
+        self.assertEqual(foreign.archive_outcome(None), "no AppCDS line from the master in time")
+
+    def test_failed_requests_are_socket_errors_plus_non_2xx(self):
+        self.assertEqual(foreign.failed(wrk.parse(WRK_OUTPUT)), 37)
+        self.assertEqual(foreign.failed(wrk.parse(WRK_CLEAN)), 0)
+
+    def test_the_recycle_cost_scales_linearly_to_one_recycle_per_worker_a_minute(self):
+        # 4 recycles in a 30 s window cost 8 %; one per worker a minute puts 1 recycle of 2 workers in 30 s: 2 %.
+        self.assertEqual(foreign.at_rate("0.92", 4, 2, 30), "0.980")
+        self.assertEqual(foreign.at_rate("1.02", 2, 2, 30), "1.010")
+        self.assertEqual(foreign.at_rate("0.92", 0, 2, 30), "n/a")
+        self.assertEqual(foreign.at_rate("n/a", 3, 2, 30), "n/a")
 
 
 if __name__ == "__main__":
