@@ -59,7 +59,7 @@ class BadInputIT {
     void unknownKeyInFileAndUnknownEnvironmentVariable() throws Exception {
         Path conf = file("typo.conf", "drover {", "  app = dev.drover.sample.SampleApp", "", "  worker = 4", "}");
         assertRefused(drover(Map.of(), "-c", conf.toString()),
-                "drover.worker = 4 (" + conf + ":4): unknown key (expected: one of [drover.app, drover.backlog,");
+                "drover.worker = 4 (" + conf + ":4): unknown key (expected: one of [drover.app, drover.app-args, drover.backlog,");
         assertRefused(drover(Map.of("DROVER_WORKRES", "4"), "dev.drover.sample.SampleApp"),
                 "environment variable DROVER_WORKRES = 4: no such setting (expected one of: ", "DROVER_WORKERS");
     }

@@ -73,7 +73,7 @@ class ServingIT {
             DroverProcess.Result table = Ctl.run(pidfile, "status");
             assertEquals(0, table.exitCode(), table.output());
             assertTrue(table.output().contains("master " + drover.pid()), table.output());
-            assertTrue(table.output().lines().anyMatch(l -> l.matches("1\\s+\\d+\\s+1\\s+serving\\s+\\d+\\s+0\\s+\\d+\\s+\\d+\\s+\\d+")),
+            assertTrue(table.output().lines().anyMatch(l -> l.matches("1\\s+\\d+\\s+1\\s+serving\\s+\\d+\\s+0\\s+\\d+\\s+\\d+\\s+\\d+\\s+dev\\.drover\\.sample\\.SampleApp")),
                     table.output());
 
             DroverProcess.Result unknown = Ctl.run(pidfile, "frobnicate");

@@ -23,6 +23,7 @@ import dev.drover.supervisor.os.PrivateDirectory;
 import dev.drover.supervisor.os.ProcessSpawner;
 import dev.drover.supervisor.os.RuntimeDirectory;
 import dev.drover.supervisor.os.Signals;
+import dev.drover.supervisor.os.StdinSocket;
 import dev.drover.supervisor.os.WorkerSpawner;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -79,6 +80,9 @@ public final class Master {
         CapacityCheck.warnings(settings).forEach(log::warn);
         log.info(OpenFiles.raiseToHard());
         Posix.preload(); // jnr's load overlaps the binds; the control socket's bind needs it
+        if (settings.foreign()) {
+            StdinSocket.ensureStdin(); // spawns lend fd 0 to the worker: it must be the master's stdin, not a jar
+        }
         Path runtimeDir = runtimeDirectory();
         teardown.push(() -> RuntimeDirectory.delete(runtimeDir));
         verifyStateDirectories(settings);
@@ -151,12 +155,23 @@ public final class Master {
     }
 
     private static List<Listener> bind(Settings settings, Listeners listeners) throws ConfigError {
+        List<Listener> bound;
         try {
-            return listeners.acquire(settings.bind(), settings.backlog(), settings.unixSocketMode());
+            bound = listeners.acquire(settings.bind(), settings.backlog(), settings.unixSocketMode());
         } catch (Listeners.BindFailure e) {
             throw ConfigError.of("drover.bind", e.address.toString(), settings.origin("bind"), e.getMessage(),
                     "an address this host can listen on, not in use by another process");
         }
+        for (Listener listener : bound) {
+            // Only an inherited fd://N can turn out to be a Unix socket here; AppCheck refused unix:PATH already.
+            if (settings.foreign() && !listener.kind().equals("tcp")) {
+                throw ConfigError.of("drover.bind", listener.address().toString(), settings.origin("bind"),
+                        "a Unix socket while drover.app is a jar or main class (" + settings.appLabel()
+                        + "): Tomcat and Jetty take only a TCP socket", "one TCP socket (HOST:PORT, or fd://N of a "
+                        + "TCP listener)");
+            }
+        }
+        return bound;
     }
 
     /**

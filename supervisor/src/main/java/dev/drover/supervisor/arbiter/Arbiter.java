@@ -1,5 +1,6 @@
 package dev.drover.supervisor.arbiter;
 
+import dev.drover.link.ExitCodes;
 import dev.drover.link.LinkMessage;
 import dev.drover.supervisor.config.BindAddress;
 import dev.drover.supervisor.config.ConfigError;
@@ -257,6 +258,13 @@ public final class Arbiter {
 
     private void onUnplannedExit(WorkerHandle w, String how, int status, Duration age, boolean oom) {
         boolean bootTimeout = w.is(WorkerState.KILLED);
+        if (!bootTimeout && status == ExitCodes.UNSUPPORTED_SERVER) {
+            how = "Drover cannot drive its server: " + unsupportedServerReason(w);
+            if (w.generation() == 1 && !generations.isCanary(w) && !shutdown.underway()) {
+                stopOnUnsupportedServer(w, how);
+                return;
+            }
+        }
         if (generations.isCanary(w)) {
             generations.canaryFailed(w, bootTimeout ? "boot timeout" : oom ? w.recycleWhy() : how);
             return;
@@ -281,18 +289,55 @@ public final class Arbiter {
         }
     }
 
+    /**
+     * The app's server cannot be driven (a second connector, the socket not adopted): a property of the app, so every
+     * worker would fail alike. The master stops with exit code 4 rather than respawn it for ever.
+     */
+    private void stopOnUnsupportedServer(WorkerHandle w, String how) {
+        log.error("{} exited with code {}: {}. Stopping with exit code {}: this app cannot run under Drover as it is. "
+                + "Its last output:\n  {}", w, ExitCodes.UNSUPPORTED_SERVER, how, ExitCodes.APP_LOAD_ERROR,
+                String.join("\n  ", w.process().outputTail()));
+        shutdown.begin(false, ExitCodes.APP_LOAD_ERROR, "the app's server cannot be driven");
+    }
+
+    /** The worker's own words: its last "drover worker: ..." line (it prints one before it exits with code 6). */
+    static String unsupportedServerReason(WorkerHandle w) {
+        List<String> tail = w.process().outputTail();
+        for (int i = tail.size() - 1; i >= 0; i--) {
+            int at = tail.get(i).indexOf(UNSUPPORTED_PREFIX);
+            if (at >= 0) {
+                return tail.get(i).substring(at + UNSUPPORTED_PREFIX.length()).trim();
+            }
+        }
+        return "the worker gave no reason in its last " + tail.size() + " line(s) of output (see its output above)";
+    }
+
+    /** How a foreign worker begins the line that says why it exits with ExitCodes.UNSUPPORTED_SERVER. */
+    static final String UNSUPPORTED_PREFIX = "drover worker: ";
+
     // ---- control links ------------------------------------------------------------------------------------------
 
+    /**
+     * A worker attaches. A foreign worker (spawned with the socket on fd 0) says inherited=1 and gets no fds; a HELLO
+     * whose flag does not match how its worker was spawned is refused like a wrong secret: the master would
+     * otherwise hand sockets to a process that should have none, or leave a worker without any.
+     */
     private void onHello(Event.LinkHello hello) {
         LinkMessage m = hello.hello();
-        WorkerHandle w = workers.attach(hello.link(), m.fields().get("id"), m.fields().get("secret"), hello.peerPid());
+        boolean inherited = "1".equals(m.fields().get("inherited"));
+        WorkerHandle w = workers.attach(hello.link(), m.fields().get("id"), m.fields().get("secret"), hello.peerPid(),
+                inherited);
         if (w == null) {
-            log.warn("rejected a control-link connection from pid {}: {} (expected: a worker this master spawned, "
-                    + "with its id and secret, connecting once)", hello.peerPid(), m.fields().get("id"));
+            log.warn("rejected a control-link connection from pid {}: id {}, inherited={} (expected: a worker this "
+                    + "master spawned, with its id and secret, connecting once, saying inherited=1 exactly when it "
+                    + "was spawned with the listening socket on its fd 0)", hello.peerPid(), m.fields().get("id"),
+                    inherited ? 1 : 0);
             hello.link().close();
             return;
         }
-        w.link().sendListeningSockets(w.listeners());
+        if (!inherited) {
+            w.link().sendListeningSockets(w.listeners());
+        }
     }
 
     private void onLinkMessage(WorkerLink link, LinkMessage message) {
@@ -334,7 +379,8 @@ public final class Arbiter {
     private void onStats(WorkerHandle w, LinkMessage m) {
         long now = clock.getAsLong();
         WorkerHandle.Stats stats = new WorkerHandle.Stats(m.number("requests"), m.number("inflight"),
-                m.number("connections"), m.number("loop_stall_ms"), m.number("gc_ms"), m.number("heap_used"));
+                m.number("connections"), m.number("loop_stall_ms"), m.number("request_stall_ms", 0),
+                m.number("gc_ms"), m.number("heap_used"));
         w.recordStats(stats, new MemorySeries.Sample(w.ageMs(now), stats.requests(), w.rssBytes(),
                 m.number("heap_live", -1), m.number("metaspace", -1), m.number("classes", -1),
                 m.number("direct", -1), m.number("threads", -1)), now);
@@ -358,6 +404,11 @@ public final class Arbiter {
 
     Generations generations() {
         return generations;
+    }
+
+    /** For tests: the code the master exits with once it has stopped. */
+    int exitCode() {
+        return shutdown.exitCode();
     }
 
     /** Durations in log lines read as HOCON writes them: 30s, 0.5s. */

@@ -281,11 +281,13 @@ final class Control {
             row.put("requests", w.requests());
             row.put("request_limit", w.limits().requests());
             row.put("inflight", w.stats().inflight());
+            row.put("request_stall_ms", w.stats().requestStallMs());
             row.put("rss_bytes", Math.max(0, w.rssBytes()));
             row.put("pss_bytes", Math.max(0, w.pssBytes()));
             row.put("uss_bytes", Math.max(0, w.ussBytes()));
             row.put("age_seconds", TimeUnit.NANOSECONDS.toSeconds(now - w.spawnedAt()));
             row.put("recycle_reason", w.recycleReason() == null ? "" : w.recycleReason().label());
+            row.put("app", w.app().label());
             rows.add(row);
         }
         status.put("workers", rows);

@@ -63,7 +63,7 @@ final class Recycler {
 
     private void policeLiveness(WorkerHandle w, long now) {
         LivenessPolicy.Verdict verdict = liveness.check(w.is(WorkerState.BOOTING), now - w.spawnedAt(),
-                now - w.lastReportAt(), w.stats().loopStallMs());
+                now - w.lastReportAt(), w.stats().loopStallMs(), w.stats().requestStallMs());
         switch (verdict) {
             case BOOT_TIMEOUT -> workers.quitThenKill(w, RecycleReason.BOOT_TIMEOUT, "not ready "
                     + Arbiter.seconds(Duration.ofNanos(now - w.spawnedAt())) + " after its spawn (drover.boot-timeout = "
@@ -71,6 +71,9 @@ final class Recycler {
             case HUNG -> workers.quitThenKill(w, RecycleReason.HANG, "is hung: an event loop has not checked in for "
                     + Arbiter.seconds(Duration.ofMillis(w.stats().loopStallMs())) + " (drover.timeout = "
                     + Arbiter.seconds(liveness.timeout()) + ")");
+            case STUCK_REQUEST -> workers.quitThenKill(w, RecycleReason.HANG, "is hung: a request running for "
+                    + w.stats().requestStallMs() + " ms (timeout " + Arbiter.seconds(liveness.timeout())
+                    + ", drover.timeout): a stuck request thread; the thread dump shows its stack");
             case SILENT -> workers.quitThenKill(w, RecycleReason.HANG, "is hung: no report for "
                     + Arbiter.seconds(Duration.ofNanos(now - w.lastReportAt())) + " (drover.timeout = "
                     + Arbiter.seconds(liveness.timeout()) + ", plus " + Arbiter.seconds(LivenessPolicy.SILENCE_GRACE)

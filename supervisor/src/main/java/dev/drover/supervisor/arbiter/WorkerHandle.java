@@ -27,6 +27,7 @@ final class WorkerHandle {
     private final List<Listener> listeners;
     /** Spawned with the generation's AppCDS archive. */
     private final boolean withArchive;
+    private final App app;
 
     private WorkerState state = WorkerState.BOOTING;
     private WorkerLink link;
@@ -58,13 +59,24 @@ final class WorkerHandle {
     /** Its memory over its life, for a leak report. */
     private final MemorySeries series = new MemorySeries(MemorySeries.DEFAULT_PERIOD_MS);
 
-    /** The counters of its latest STATS report. */
-    record Stats(long requests, long inflight, long connections, long loopStallMs, long gcMs, long heapUsed) {
-        static final Stats NONE = new Stats(0, 0, 0, 0, 0, 0);
+    /**
+     * The counters of its latest STATS report; {@code requestStallMs} is the age of the oldest request in flight,
+     * which only a foreign worker reports (a DroverApp's stuck handler shows as a stalled event loop instead).
+     */
+    record Stats(long requests, long inflight, long connections, long loopStallMs, long requestStallMs, long gcMs,
+                 long heapUsed) {
+        static final Stats NONE = new Stats(0, 0, 0, 0, 0, 0, 0);
+    }
+
+    /**
+     * What it runs: the app as `ctl status` names it, and whether it was spawned with the listening socket as its
+     * fd 0 (a jar or main-class app), so that its HELLO must say inherited=1 and gets no fds.
+     */
+    record App(String label, boolean inheritsSocket) {
     }
 
     WorkerHandle(int id, int generation, List<Listener> listeners, WorkerProcess process, String secret, long spawnedAt,
-                 RecyclePolicy.Limits limits, boolean withArchive) {
+                 RecyclePolicy.Limits limits, boolean withArchive, App app) {
         this.id = id;
         this.generation = generation;
         this.listeners = listeners;
@@ -73,6 +85,7 @@ final class WorkerHandle {
         this.spawnedAt = spawnedAt;
         this.limits = limits;
         this.withArchive = withArchive;
+        this.app = app;
         this.lastReportAt = spawnedAt;
     }
 
@@ -246,6 +259,10 @@ final class WorkerHandle {
 
     boolean withArchive() {
         return withArchive;
+    }
+
+    App app() {
+        return app;
     }
 
     WorkerState state() {

@@ -103,11 +103,14 @@ final class Workers {
         return byLink.get(link);
     }
 
-    /** The worker a HELLO names, if its pid and secret match and it has no link yet; it gets this link. */
-    WorkerHandle attach(WorkerLink link, String id, String secret, long peerPid) {
+    /**
+     * The worker a HELLO names, if its pid and secret match, it has no link yet and it says it inherited its socket
+     * exactly when it was spawned with it on fd 0; it gets this link. Null otherwise.
+     */
+    WorkerHandle attach(WorkerLink link, String id, String secret, long peerPid, boolean inherited) {
         for (WorkerHandle w : table) {
             if (Integer.toString(w.id()).equals(id) && w.hasSecret(secret)) {
-                if (w.pid() != peerPid || w.link() != null) {
+                if (w.pid() != peerPid || w.link() != null || w.app().inheritsSocket() != inherited) {
                     return null;
                 }
                 w.attach(link);
@@ -155,7 +158,7 @@ final class Workers {
             return null;
         }
         WorkerHandle w = new WorkerHandle(id, gen.number(), gen.listeners(), process, secret, clock.getAsLong(), limits,
-                archive.isPresent());
+                archive.isPresent(), new WorkerHandle.App(gen.settings().appLabel(), gen.settings().foreign()));
         table.add(w);
         process.follow(w.toString(), status -> post.accept(new Event.WorkerExited(w, status)));
         log.info("{} spawned", w);

@@ -31,7 +31,7 @@ import picocli.CommandLine.Parameters;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:stopped cleanly, or the configuration is valid", "1:internal error",
             "2:bad configuration, flags or command; nothing was started", "3:a worker failed to boot at startup",
-            "4:the app failed to load at startup"})
+            "4:the app failed to load at startup, or Drover cannot drive its server (the reason is printed)"})
 public final class DroverCommand implements Callable<Integer> {
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "HOCON configuration file (settings under drover { }).")
@@ -52,8 +52,12 @@ public final class DroverCommand implements Callable<Integer> {
     @Option(names = "--log-file", paramLabel = "FILE", description = "Log to FILE instead of stdout; USR1 reopens it.")
     String logFile;
 
-    @Option(names = "--classpath", paramLabel = "PATHS", description = "The app's jars and directories, separated by ':'.")
+    @Option(names = "--classpath", paramLabel = "PATHS", description = "The app's jars and directories, separated by ':' (a DroverApp's, or a main class's; not for a jar app).")
     String classpath;
+
+    @Option(names = "--app-arg", paramLabel = "ARG", description = "An argument to a jar's or main class's main(), "
+            + "repeatable, in order; replaces drover.app-args. Write --app-arg=--name=value for one that starts with -.")
+    List<String> appArgs;
 
     @Option(names = "--max-requests", paramLabel = "N", description = "Recycle a worker after N requests (0 = never).")
     String maxRequests;
@@ -70,7 +74,7 @@ public final class DroverCommand implements Callable<Integer> {
     @Option(names = "--max-surge", paramLabel = "N", description = "How many replacements may boot at once during recycles.")
     String maxSurge;
 
-    @Option(names = {"-t", "--timeout"}, paramLabel = "DURATION", description = "A worker whose event loops are stuck this long is killed.")
+    @Option(names = {"-t", "--timeout"}, paramLabel = "DURATION", description = "A worker whose event loops are stuck this long (a jar app: a request running this long) is killed, after a thread dump.")
     String timeout;
 
     @Option(names = "--boot-timeout", paramLabel = "DURATION", description = "A worker not ready this long after its spawn is killed.")
@@ -85,7 +89,8 @@ public final class DroverCommand implements Callable<Integer> {
     @Option(names = "--check-config", description = "Validate the configuration and exit: 0 if valid, 2 if not.")
     boolean checkConfig;
 
-    @Parameters(arity = "0..1", paramLabel = "APP", description = "The app's class (implements dev.drover.worker.api.DroverApp).")
+    @Parameters(arity = "0..1", paramLabel = "APP", description = "The app: an executable jar (my-service.jar, Spring "
+            + "Boot's included), a class implementing dev.drover.worker.api.DroverApp, or a main class on --classpath.")
     String app;
 
     /** The build's version, from the jar's manifest (Implementation-Version, written by the build from the pom). */
@@ -119,24 +124,21 @@ public final class DroverCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         Settings settings;
         try {
-            settings = ConfigLoader.load(sources());
-            AppCheck.verify(settings);
+            settings = AppCheck.verify(ConfigLoader.load(sources()));
+        } catch (AppCheck.Refused e) {
+            return refuse(e);
         } catch (ConfigError e) {
             return report(e);
         }
         if (checkConfig) {
             CapacityCheck.warnings(settings).forEach(warning -> System.err.println("drover: warning: " + warning));
-            System.out.println("drover: configuration OK (" + settings.workers() + " worker(s) of " + settings.app()
+            System.out.println("drover: configuration OK (" + settings.workers() + " worker(s) of " + settings.appLabel()
                     + " on " + settings.bind() + ")");
             return ExitCodes.OK;
         }
         try {
             ConfigSources sources = sources();
-            return new Master(() -> {
-                Settings next = ConfigLoader.load(sources);
-                AppCheck.verify(next);
-                return next;
-            }).run(settings);
+            return new Master(() -> AppCheck.verify(ConfigLoader.load(sources))).run(settings);
         } catch (ConfigError e) {
             return report(e);
         }
@@ -145,6 +147,12 @@ public final class DroverCommand implements Callable<Integer> {
     private static int report(ConfigError e) {
         e.problems().forEach(problem -> System.err.println("drover: " + problem));
         return ExitCodes.USAGE;
+    }
+
+    /** The app's server cannot be driven: exit 4, with the reason (a configuration error would be exit 2). */
+    private static int refuse(AppCheck.Refused e) {
+        e.problems().forEach(problem -> System.err.println("drover: " + problem));
+        return ExitCodes.APP_LOAD_ERROR;
     }
 
     ConfigSources sources() {
@@ -157,6 +165,9 @@ public final class DroverCommand implements Callable<Integer> {
         add(flags, "pidfile", pidfile, "flag -p/--pid");
         add(flags, "app", app, "argument APP");
         add(flags, "log-file", logFile, "flag --log-file");
+        if (appArgs != null) {
+            flags.add(new ConfigSources.Flag("drover.app-args", appArgs, "flag --app-arg"));
+        }
         add(flags, "max-requests", maxRequests, "flag --max-requests");
         add(flags, "max-requests-jitter", maxRequestsJitter, "flag --max-requests-jitter");
         add(flags, "max-lifetime", maxLifetime, "flag --max-lifetime");

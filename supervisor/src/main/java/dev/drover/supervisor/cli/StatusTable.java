@@ -11,9 +11,9 @@ import java.util.TreeMap;
 final class StatusTable {
 
     private static final String[] COLUMNS = {"id", "pid", "generation", "state", "requests", "request_limit",
-        "rss_bytes", "pss_bytes", "age_seconds"};
+        "rss_bytes", "pss_bytes", "age_seconds", "app"};
     private static final String[] HEADERS = {"ID", "PID", "GEN", "STATE", "REQUESTS", "LIMIT", "RSS_BYTES", "PSS_BYTES",
-        "AGE_S"};
+        "AGE_S", "APP"};
 
     private StatusTable() {
     }
@@ -24,7 +24,8 @@ final class StatusTable {
         for (Config worker : status.getConfigList("workers")) {
             String[] row = new String[COLUMNS.length];
             for (int i = 0; i < COLUMNS.length; i++) {
-                row[i] = worker.getValue(COLUMNS[i]).unwrapped().toString();
+                // A master from before the column existed answers without it.
+                row[i] = worker.hasPath(COLUMNS[i]) ? worker.getValue(COLUMNS[i]).unwrapped().toString() : "";
             }
             rows.add(row);
         }

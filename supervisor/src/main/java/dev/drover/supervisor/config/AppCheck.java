@@ -19,19 +19,39 @@ import java.util.stream.Collectors;
 
 /**
  * Checks before anything starts (and before a reload is accepted) that the app can run: its classpath can be read,
- * the worker JVM accepts its options, and the classpath holds the app's class. The class is found, not initialised:
- * a class that fails to load or initialise is the worker's to report (exit code 4).
+ * the worker JVM accepts its options, and the app is what it claims: a DroverApp class or a main class on the
+ * classpath, or an executable jar; a jar or main class (a foreign app) must embed a server Drover can drive, and
+ * needs exactly one TCP bind. A class is found, not initialised: a class that fails to load or initialise is the
+ * worker's to report (exit code 4).
  */
 public final class AppCheck {
 
     /** The interface an app implements; checked by name, so the master needs none of the worker's jars. */
     static final String APP_INTERFACE = "dev.drover.worker.api.DroverApp";
 
+    /** What every refusal of a foreign app's server ends with: what Drover can drive, and what to do. */
+    static final String DROVER_DRIVES = "Drover drives Tomcat (tomcat-embed-core) and Jetty 12 (jetty-server 12.x): "
+            + "it hands their connector the shared socket and reaches into them for readiness, request counts and "
+            + "draining. Build the app with one of them (Spring Boot: spring-boot-starter-web for Tomcat, or "
+            + "spring-boot-starter-jetty), or write it against Drover's own API (dev.drover.worker.api.DroverApp)";
+
+    /**
+     * The app's server cannot be driven, or the agent that drives it is missing: not a mistake in a setting but a
+     * property of the app (exit code 4 at start; on a reload, a refused reload like any configuration error).
+     */
+    public static final class Refused extends ConfigError {
+        Refused(String problem) {
+            super(List.of(problem));
+        }
+    }
+
     private AppCheck() {
     }
 
-    public static void verify(Settings settings) throws ConfigError {
-        List<String> problems = new ArrayList<>(classpathProblems(settings));
+    /** The settings with the app's kind decided; a ConfigError (exit 2) or a Refused (exit 4) otherwise. */
+    public static Settings verify(Settings settings) throws ConfigError {
+        List<String> problems = new ArrayList<>(settings.appKind() == AppKind.JAR ? jarProblems(settings)
+                : classpathProblems(settings));
         JvmOptionsCheck.complaint(settings.workerJvmOptions()).ifPresent(complaint -> problems.add(
                 ConfigError.describe("drover.worker-jvm-options", quoted(settings.workerJvmOptions()),
                         settings.origin("worker-jvm-options"), "the worker JVM refuses them: " + complaint,
@@ -39,25 +59,72 @@ public final class AppCheck {
         if (!problems.isEmpty()) {
             throw new ConfigError(problems);
         }
-        verifyAppClass(settings);
+        Settings checked = settings.appKind() == AppKind.JAR ? settings : settings.withAppKind(classKind(settings));
+        ForeignAppCheck.verify(checked);
+        return checked;
     }
 
-    private static void verifyAppClass(Settings settings) throws ConfigError {
-        String appOrigin = settings.origin("app");
+    /** A jar app: the jar exists, is a jar with a Main-Class, and no drover.classpath (java -jar ignores -cp). */
+    private static List<String> jarProblems(Settings settings) {
+        List<String> problems = new ArrayList<>();
+        String problem = ForeignAppCheck.executableJarProblem(Path.of(settings.app()));
+        if (problem != null) {
+            problems.add(ConfigError.describe("drover.app", settings.app(), settings.origin("app"), problem,
+                    "an existing, readable jar whose META-INF/MANIFEST.MF names a Main-Class (as java -jar needs)"));
+        }
+        if (!settings.classpath().isEmpty()) {
+            problems.add(ConfigError.describe("drover.classpath", quoted(settings.classpath().stream()
+                    .map(Path::toString).toList()), settings.origin("classpath"), "set while drover.app is a jar ("
+                    + settings.app() + "), whose class path is its manifest's: java -jar ignores any other",
+                    "no drover.classpath with a jar app (unset DROVER_CLASSPATH); or the main class as drover.app "
+                    + "with the jar and its libraries as drover.classpath"));
+        }
+        return problems;
+    }
+
+    /** A DroverApp if it implements the interface, else a main class if it has one; a ConfigError if neither. */
+    private static AppKind classKind(Settings settings) throws ConfigError {
         String classpath = AppClasspath.workerClasspath(settings);
-        try (URLClassLoader loader = new URLClassLoader(urls(classpath), AppCheck.class.getClassLoader())) {
+        URLClassLoader loader = new URLClassLoader(urls(classpath), AppCheck.class.getClassLoader());
+        try {
             Class<?> type = Class.forName(settings.app(), false, loader);
-            if (!implementsApp(type)) {
-                throw ConfigError.of("drover.app", settings.app(), appOrigin, "does not implement "
-                        + APP_INTERFACE, "a class implementing " + APP_INTERFACE);
+            if (implementsApp(type)) {
+                return AppKind.DROVER_APP;
             }
+            if (hasMain(type)) {
+                return AppKind.MAIN_CLASS;
+            }
+            throw ConfigError.of("drover.app", settings.app(), settings.origin("app"), "neither implements "
+                    + APP_INTERFACE + " nor has a public static void main(String[])", "a class implementing "
+                    + APP_INTERFACE + ", or a main class (run with its own Tomcat or Jetty 12 server)");
         } catch (ClassNotFoundException e) {
-            throw ConfigError.of("drover.app", settings.app(), appOrigin, "class not found on the workers' classpath "
-                    + classpath, "a class in drover.classpath (flag --classpath) implementing " + APP_INTERFACE);
+            throw ConfigError.of("drover.app", settings.app(), settings.origin("app"), "class not found on the "
+                    + "workers' classpath " + classpath, "a class in drover.classpath (flag --classpath) implementing "
+                    + APP_INTERFACE + " or with a main method; or the path of an executable jar (NAME.jar)");
         } catch (LinkageError e) {
             // Found but broken (a missing dependency, say): the worker reports it with its own diagnosis.
+            return AppKind.DROVER_APP;
+        } finally {
+            closeQuietly(loader);
+        }
+    }
+
+    private static void closeQuietly(URLClassLoader loader) {
+        try {
+            loader.close();
         } catch (IOException e) {
-            // closing the loader failed; nothing to report
+            // nothing was written; an open jar is closed when the loader is collected
+        }
+    }
+
+    /** {@code public static void main(String[])}, as the java launcher looks for it. */
+    static boolean hasMain(Class<?> type) {
+        try {
+            java.lang.reflect.Method main = type.getMethod("main", String[].class);
+            int modifiers = main.getModifiers();
+            return java.lang.reflect.Modifier.isStatic(modifiers) && main.getReturnType() == void.class;
+        } catch (NoSuchMethodException e) {
+            return false;
         }
     }
 
@@ -93,7 +160,7 @@ public final class AppCheck {
         return problems;
     }
 
-    private static String unreadableFile(Path file) {
+    static String unreadableFile(Path file) {
         try (var channel = Files.newByteChannel(file)) {
             return null;
         } catch (IOException e) {
@@ -112,7 +179,7 @@ public final class AppCheck {
         return jarsIn(dir).stream().map(AppCheck::unreadableFile).filter(Objects::nonNull).findFirst().orElse(null);
     }
 
-    private static String quoted(List<String> values) {
+    static String quoted(List<String> values) {
         return values.stream().map(v -> "\"" + v + "\"").collect(Collectors.joining(", ", "[", "]"));
     }
 
@@ -133,7 +200,7 @@ public final class AppCheck {
     }
 
     /** The jars DIR/* stands for, as the java launcher expands it (unreadable: none, as for the launcher). */
-    private static List<Path> jarsIn(Path dir) {
+    static List<Path> jarsIn(Path dir) {
         List<Path> jars = new ArrayList<>();
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
             stream.forEach(child -> {

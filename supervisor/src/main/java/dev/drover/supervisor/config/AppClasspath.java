@@ -18,6 +18,9 @@ public final class AppClasspath {
     /** Set by the launcher: the worker runtime's jars (worker-runtime and its dependencies). */
     public static final String RUNTIME_CLASSPATH_PROPERTY = "drover.worker.classpath";
 
+    /** Set by the launcher: the Java agent every worker of a jar or main-class app runs with. */
+    public static final String AGENT_JAR_PROPERTY = "drover.agent.jar";
+
     /** The java launcher's wildcard: every .jar (or .JAR) directly in the directory, in no promised order. */
     static final String WILDCARD = "*";
 
@@ -90,8 +93,56 @@ public final class AppClasspath {
      */
     public static String workerClasspath(Settings settings) {
         List<String> entries = new ArrayList<>();
-        entries.add(System.getProperty(RUNTIME_CLASSPATH_PROPERTY, System.getProperty("java.class.path")));
+        entries.add(runtimeClasspath());
         entries.addAll(AppClasspath.entries(settings.classpath()));
         return String.join(File.pathSeparator, entries);
+    }
+
+    /**
+     * The worker runtime's jars, one by one (the launcher's {@code lib/*} expanded): the agent of a foreign worker
+     * builds a URLClassLoader over them, and a URLClassLoader knows no wildcards.
+     */
+    public static String runtimeJars() {
+        List<String> jars = new ArrayList<>();
+        for (String entry : runtimeClasspath().split(File.pathSeparator)) {
+            Path path = Path.of(entry);
+            if (entry.isEmpty()) {
+                continue;
+            }
+            if (isWildcard(path)) {
+                AppCheck.jarsIn(path.getParent()).forEach(jar -> jars.add(jar.toAbsolutePath().toString()));
+            } else {
+                jars.add(path.toAbsolutePath().toString());
+            }
+        }
+        return String.join(File.pathSeparator, jars);
+    }
+
+    private static String runtimeClasspath() {
+        return System.getProperty(RUNTIME_CLASSPATH_PROPERTY, System.getProperty("java.class.path"));
+    }
+
+    /**
+     * The agent jar: as the launcher names it, else where the build puts it under Drover's home
+     * (agent/target/drover-agent.jar).
+     */
+    public static Path agentJar() {
+        String named = System.getProperty(AGENT_JAR_PROPERTY);
+        return named != null && !named.isBlank() ? Path.of(named)
+                : home().resolve("agent").resolve("target").resolve("drover-agent.jar");
+    }
+
+    /**
+     * Drover's home: $DROVER_HOME (the launcher sets it), else three levels above the runtime's jar
+     * (HOME/worker-runtime/target/worker-runtime.jar).
+     */
+    static Path home() {
+        String home = System.getenv("DROVER_HOME");
+        if (home != null && !home.isBlank()) {
+            return Path.of(home);
+        }
+        Path first = Path.of(runtimeClasspath().split(File.pathSeparator)[0]).toAbsolutePath();
+        Path up = first.getParent() == null ? null : first.getParent().getParent();
+        return up == null || up.getParent() == null ? Path.of("").toAbsolutePath() : up.getParent();
     }
 }

@@ -6,7 +6,7 @@ import java.util.List;
  * Bad input, reported the same way wherever it is found: the key, the value, where the value came from and what
  * was expected. At startup it means exit code 2 with nothing started; on reload it means nothing changes.
  */
-public final class ConfigError extends Exception {
+public class ConfigError extends Exception {
 
     private final List<String> problems;
 

@@ -12,6 +12,8 @@ public record Settings(
         int backlog,
         int workers,
         String app,
+        AppKind appKind,
+        List<String> appArgs,
         List<Path> classpath,
         List<String> workerJvmOptions,
         Duration gracefulTimeout,
@@ -29,6 +31,23 @@ public record Settings(
         Optional<Path> configFile,
         Map<String, String> origins,
         HttpSettings http) {
+
+    /** The same settings with the app's kind decided (AppCheck loads a class to tell a DroverApp from a main class). */
+    public Settings withAppKind(AppKind kind) {
+        return new Settings(bind, backlog, workers, app, kind, appArgs, classpath, workerJvmOptions, gracefulTimeout,
+                pidfile, controlSocket, logFile, unixSocketMode, recycle, memory, cds, warmup, leakReports, timeout,
+                bootTimeout, configFile, origins, http);
+    }
+
+    /** Whether the app is a jar or a main class, run with its own server through Drover's agent. */
+    public boolean foreign() {
+        return appKind.foreign();
+    }
+
+    /** How logs and `drover ctl status` name the app: a jar by its file name, a class by its full name. */
+    public String appLabel() {
+        return appKind == AppKind.JAR ? Path.of(app).getFileName().toString() : app;
+    }
 
     /** Where a key's value came from (file:line, an environment variable, a flag or the default), for messages. */
     public String origin(String key) {

@@ -32,11 +32,14 @@ final class SettingsReader {
     }
 
     Settings read() throws ConfigError {
+        String app = app();
         Settings settings = new Settings(
                 bindAddresses(),
                 wholeNumber("backlog", 1),
                 wholeNumber("workers", 1),
-                appClass(),
+                AppKind.isJarPath(app) ? Path.of(app).toAbsolutePath().normalize().toString() : app,
+                AppKind.isJarPath(app) ? AppKind.JAR : AppKind.CLASS,
+                appArgs(),
                 text("classpath", true).stream().map(Path::of).toList(),
                 text("worker-jvm-options", true),
                 duration("graceful-timeout"),
@@ -268,16 +271,35 @@ final class SettingsReader {
         return value.isEmpty() || value.get(0).isBlank() ? Optional.empty() : Optional.of(Path.of(value.get(0)));
     }
 
-    private String appClass() {
+    /** A class name or a jar's path (AppKind tells which); whether the class or jar is usable, AppCheck checks. */
+    private String app() {
         List<String> value = text("app", false);
         String name = value.isEmpty() ? "" : value.get(0).trim();
         if (name.isEmpty()) {
-            problem("app", "no application given",
-                    "a class name such as dev.drover.sample.SampleApp, as the APP argument or drover.app");
-        } else if (!name.matches("[\\p{L}_$][\\p{L}\\p{N}_$]*(\\.[\\p{L}_$][\\p{L}\\p{N}_$]*)*")) {
-            problem("app", "not a Java class name", "a fully qualified class name such as dev.drover.sample.SampleApp");
+            problem("app", "no application given", "a DroverApp class such as dev.drover.sample.SampleApp, an "
+                    + "executable jar such as my-service.jar, or a main class with drover.classpath, as the APP "
+                    + "argument or drover.app");
+        } else if (!AppKind.isJarPath(name)
+                && !name.matches("[\\p{L}_$][\\p{L}\\p{N}_$]*(\\.[\\p{L}_$][\\p{L}\\p{N}_$]*)*")) {
+            problem("app", "neither a Java class name nor a jar's path", "a fully qualified class name such as "
+                    + "dev.drover.sample.SampleApp, or the path of an executable jar (a name ending in .jar)");
         }
         return name;
+    }
+
+    /**
+     * The arguments of a jar's or main class's main(String[]). A NUL cannot be passed to a program (exec(2) ends
+     * each argument at the first), so an argument holding one would reach the app cut short.
+     */
+    private List<String> appArgs() {
+        List<String> args = text("app-args", true);
+        for (String arg : args) {
+            if (arg.indexOf('\0') >= 0) {
+                problem("app-args", "an argument holds a NUL character, which no program argument can carry",
+                        "a list of strings without NUL characters, such as [\"--spring.profiles.active=prod\"]");
+            }
+        }
+        return List.copyOf(args);
     }
 
     private List<BindAddress> bindAddresses() {

@@ -28,6 +28,12 @@ public record CdsArchive(Path path, String whyNot) {
         if (!settings.cds().enabled()) {
             return new CdsArchive(null, "drover.cds.enabled = false");
         }
+        if (settings.foreign()) {
+            // Spring Boot's nested jars defeat an archive of the jar as it is; it must be extracted and trained
+            // with the agent and the socket on fd 0, which is not built yet.
+            return new CdsArchive(null, "drover.app is a jar or main class: Drover builds no AppCDS archive for "
+                    + "such an app yet");
+        }
         try {
             // Workers map what is in this directory: it must be ours and writable by nobody else.
             PrivateDirectory.verifyIfExists(settings.cds().cacheDir(), PrivateDirectory.Rule.NOT_WRITABLE_BY_OTHERS);

@@ -90,6 +90,41 @@ public final class Posix {
         return "close(" + fd + ") failed: " + describeErrno(p.errno());
     }
 
+    /** dup(2): the new fd, or -errno (EBADF, 9, when {@code fd} is not open). */
+    static int dup(int fd) {
+        POSIX p = posix();
+        int copy = p.dup(fd);
+        return copy >= 0 ? copy : -p.errno();
+    }
+
+    /** dup2(2); returns null, or why it failed. */
+    static String dup2(int from, int to) {
+        POSIX p = posix();
+        if (p.dup2(from, to) >= 0) {
+            return null;
+        }
+        return "dup2(" + from + ", " + to + ") failed: " + describeErrno(p.errno());
+    }
+
+    /** Opens /dev/null (read-only) and puts it on {@code fd}; returns null, or why it failed. */
+    static String openDevNullAt(int fd) {
+        POSIX p = posix();
+        int opened = p.open("/dev/null", jnr.constants.platform.OpenFlags.O_RDONLY.intValue(), 0);
+        if (opened < 0) {
+            return "open(/dev/null) failed: " + describeErrno(p.errno());
+        }
+        if (opened == fd) {
+            return null;
+        }
+        String failed = dup2(opened, fd);
+        close(opened);
+        return failed;
+    }
+
+    static String describe(int errno) {
+        return describeErrno(errno);
+    }
+
     /** Sets the soft and hard open-file limit; returns null, or why setrlimit failed. */
     static String setOpenFileLimit(long soft, long hard) {
         POSIX p = posix();

@@ -2,7 +2,9 @@ package dev.drover.supervisor.os;
 
 import dev.drover.logging.DroverLogConfigurator;
 import dev.drover.supervisor.config.AppClasspath;
+import dev.drover.supervisor.config.AppKind;
 import dev.drover.supervisor.config.Settings;
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,8 +13,10 @@ import java.util.Map;
 
 /**
  * Starts worker JVMs with ProcessBuilder: the JDK closes every fd the master holds and reaps the child itself
- * (never waitpid(-1): it steals the JDK's children). Listening sockets reach the worker later, over its control
- * link. The DROVER_INTERNAL_* names are a contract with dev.drover.worker.runtime.WorkerEnv.
+ * (never waitpid(-1): it steals the JDK's children). A DroverApp worker gets its listening sockets later, over its
+ * control link; a jar or main-class worker (a foreign app) starts with the one socket as its fd 0 (StdinSocket),
+ * under Drover's agent, with the app's own class path and nothing of Drover's on it. The DROVER_INTERNAL_* names are
+ * a contract with dev.drover.worker.runtime.WorkerEnv (and, for a foreign worker, with dev.drover.agent).
  */
 public final class WorkerSpawner {
 
@@ -56,12 +60,44 @@ public final class WorkerSpawner {
 
     public Process spawn(Spec spec, Settings settings) throws IOException {
         List<String> command = jvm(settings);
+        if (settings.foreign()) {
+            command.add("-javaagent:" + AppClasspath.agentJar());
+        }
         spec.cdsArchive().ifPresent(archive -> command.add("-XX:SharedArchiveFile=" + archive));
-        command.add("-cp");
-        command.add(AppClasspath.workerClasspath(settings));
-        command.add(MAIN_CLASS);
+        command.addAll(settings.foreign() ? foreignApp(settings) : List.of("-cp",
+                AppClasspath.workerClasspath(settings), MAIN_CLASS));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        Map<String, String> env = builder.environment();
+        environment(builder.environment(), spec, settings);
+        if (!settings.foreign()) {
+            return builder.start();
+        }
+        return StdinSocket.start(builder, onlyTcpListener(spec).fd());
+    }
+
+    /** {@code -jar APP ARGS} or {@code -cp CLASSPATH MAIN ARGS}, as the app would be started by hand. */
+    static List<String> foreignApp(Settings settings) {
+        List<String> command = new ArrayList<>();
+        if (settings.appKind() == AppKind.JAR) {
+            command.add("-jar");
+        } else {
+            command.add("-cp");
+            command.add(String.join(File.pathSeparator, AppClasspath.entries(settings.classpath())));
+        }
+        command.add(settings.app());
+        command.addAll(settings.appArgs());
+        return command;
+    }
+
+    /** AppCheck and the bind check let a foreign app have one TCP socket only; anything else is a bug here. */
+    private static Listener onlyTcpListener(Spec spec) {
+        if (spec.listeners().size() != 1 || !spec.listeners().get(0).kind().equals("tcp")) {
+            throw new IllegalStateException("a jar or main-class worker needs exactly one TCP listener, got "
+                    + spec.listeners().stream().map(Listener::display).toList());
+        }
+        return spec.listeners().get(0);
+    }
+
+    private void environment(Map<String, String> env, Spec spec, Settings settings) {
         env.put("DROVER_INTERNAL_ID", Integer.toString(spec.id()));
         env.put("DROVER_INTERNAL_GENERATION", Integer.toString(spec.generation()));
         env.put("DROVER_INTERNAL_SECRET", spec.secret());
@@ -82,7 +118,10 @@ public final class WorkerSpawner {
             env.put("DROVER_INTERNAL_WARMUP_PATHS", String.join("\n", settings.warmup().requests()));
             env.put("DROVER_INTERNAL_WARMUP_TIME_LIMIT_MS", Long.toString(settings.warmup().timeLimit().toMillis()));
         }
-        return builder.start();
+        if (settings.foreign()) {
+            // The agent loads the worker's link side from these jars in a loader of its own, apart from the app's.
+            env.put("DROVER_INTERNAL_RUNTIME_CLASSPATH", AppClasspath.runtimeJars());
+        }
     }
 
     /**

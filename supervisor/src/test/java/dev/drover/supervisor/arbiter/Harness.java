@@ -84,12 +84,22 @@ final class Harness {
         return reply;
     }
 
-    /** The worker connects (HELLO) and reports READY. */
+    /** The worker connects (HELLO) and reports READY; a foreign worker (a jar app) says it inherited its socket. */
     void boot(FakeProcess p) {
-        p.link = new FakeLink();
-        arbiter.post(new Event.LinkHello(p.link, LinkMessage.of(LinkMessage.Type.HELLO).put("id", p.spec.id())
-                .put("secret", p.spec.secret()).build(), p.pid));
+        hello(p, settings.foreign());
         arbiter.post(new Event.LinkReceived(p.link, LinkMessage.of(LinkMessage.Type.READY).put("boot_ms", 100).build()));
+        run();
+    }
+
+    /** The worker connects (HELLO), saying inherited=1 or not. */
+    void hello(FakeProcess p, boolean inherited) {
+        p.link = new FakeLink();
+        LinkMessage.Builder hello = LinkMessage.of(LinkMessage.Type.HELLO).put("id", p.spec.id())
+                .put("secret", p.spec.secret());
+        if (inherited) {
+            hello.put("inherited", 1);
+        }
+        arbiter.post(new Event.LinkHello(p.link, hello.build(), p.pid));
         run();
     }
 
@@ -276,8 +286,11 @@ final class Harness {
             sent.add(message);
         }
 
+        int socketHandOvers;
+
         @Override
         public void sendListeningSockets(List<Listener> listeners) {
+            socketHandOvers++;
         }
 
         @Override

@@ -148,7 +148,7 @@ class ConfigLoaderTest {
     void appIsRequiredAndMustLookLikeAClassName() {
         assertTrue(problem(Optional.empty(), Map.of()).contains("drover.app = \"\" (the default in reference.conf): no application given"));
         assertTrue(problem(Optional.empty(), Map.of(), new ConfigSources.Flag("drover.app", "not a class", "argument APP"))
-                .contains("not a Java class name"));
+                .contains("neither a Java class name nor a jar's path"));
     }
 
     @Test
