@@ -2,7 +2,7 @@
 Run: python3 -m unittest discover -s scripts/benchlib -t scripts"""
 import unittest
 
-from benchlib import hocon, stats, wrk
+from benchlib import hocon, knobs, stats, wrk
 from benchlib.logs import BenchError
 from benchlib.report import Report, row
 from benchlib.sections import foreign
@@ -202,6 +202,35 @@ class ForeignTest(unittest.TestCase):
         self.assertEqual(foreign.at_rate("1.02", 2, 2, 30), "1.010")
         self.assertEqual(foreign.at_rate("0.92", 0, 2, 30), "n/a")
         self.assertEqual(foreign.at_rate("n/a", 3, 2, 30), "n/a")
+
+
+    def test_the_report_of_an_app_without_an_archive_says_so_and_gives_the_ratios(self):
+        import types
+        from benchlib.cpu import CpuShare
+        from benchlib.sections.throughput import Run
+
+        def run(rps, errors=0):
+            return Run(wrk.WrkResult(rps=rps, requests=1000, errors=wrk.SocketErrors(read=errors)), CpuShare())
+        series = foreign.Spawns("with the AppCDS archive", plain=[900, 1100, 1000], pss_kb=[60 * 1024, 62 * 1024],
+                                archive="drover.app is a jar or main class")
+        res = foreign.AppResult(foreign.APPS["jetty"], with_cds=series, without_cds=series,
+                                alone=foreign.Alone([500, 520], 100 * 1024, ["java", "-jar", "x.jar"]))
+        res.throughput = {("A", 1): run(1000), ("B", 1): run(1500)}
+        res.recycle = {("A", 1): (run(1500), 0, 0), ("B", 1): (run(1200, errors=3), 4, 0)}
+        b = types.SimpleNamespace(knobs=knobs.make(True), report=Report())
+        rows = {r[0]: r[1] for r in foreign.summary_rows(b, [res])}
+        self.assertEqual(rows["spawn → READY under Drover, with the AppCDS archive: median ms"],
+                         "no archive (drover.app is a jar or main class)")
+        self.assertEqual(rows["spawn → READY under Drover, without an archive: median ms"], "1000 (n 3)")
+        self.assertEqual(rows["ratio: Drover without an archive ÷ alone"], "1.96")
+        self.assertEqual(rows["**ratio B/A**, median of the rounds' ratios"], "**1.5**")
+        self.assertEqual(rows["idle PSS per worker, with the archive: MB, mean of 2"], "no archive")
+        self.assertEqual(rows["ratio: worker (as Drover runs it by default) ÷ alone"], "0.61")
+        self.assertEqual(rows["recycles in B's measured windows (all rounds)"], 4)
+        self.assertEqual(rows["**ratio B/A** at that rate, median of the rounds' ratios"], "**0.8**")
+        self.assertEqual(rows["failed requests (socket errors + non-2xx), A / B, all rounds"], "0 / 3")
+        foreign.render(b, [res])
+        self.assertIn("| figure | jetty |", b.report.text())
 
 
 if __name__ == "__main__":
