@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
  * JDK types only. The contract of issue 12; the bodies are the agent's to fill in.
  */
 public final class ServerView {
+    private static final ServerState STATE = ServerState.INSTANCE;
 
     private ServerView() {
     }
@@ -19,37 +20,41 @@ public final class ServerView {
      * cannot be driven (a second connector, the socket not adopted).
      */
     public static CompletableFuture<String> ready() {
-        throw new UnsupportedOperationException("not built yet");
+        return STATE.readiness.future();
     }
 
     /** Opens the accept gate: the server's acceptors start taking connections from the shared socket. */
     public static void startAccepting() {
-        throw new UnsupportedOperationException("not built yet");
+        STATE.gate.open();
     }
 
     /** Requests the server has begun since start. */
     public static long requests() {
-        throw new UnsupportedOperationException("not built yet");
+        return STATE.requests.requests();
     }
 
     /** Requests begun and not yet completed (asynchronous ones until their completion). */
     public static int inflight() {
-        throw new UnsupportedOperationException("not built yet");
+        return STATE.requests.inflight();
     }
 
     /** Age in ms of the oldest request in flight; 0 when none is. */
     public static long oldestInflightMillis() {
-        throw new UnsupportedOperationException("not built yet");
+        return STATE.requests.oldestInflightMillis();
     }
 
     /** Open connections, or -1 when the server does not tell. */
     public static int connections() {
-        throw new UnsupportedOperationException("not built yet");
+        try {
+            return STATE.connections();
+        } catch (RuntimeException e) {
+            return -1;
+        }
     }
 
     /** Runs {@code action} once, on the request's thread, when {@link #requests()} reaches {@code count}. */
     public static void notifyAtRequest(long count, Runnable action) {
-        throw new UnsupportedOperationException("not built yet");
+        STATE.requests.notifyAt(count, action);
     }
 
     /**
@@ -58,6 +63,6 @@ public final class ServerView {
      * {@link #startAccepting()} (then nothing was ever accepted).
      */
     public static CompletableFuture<Void> drain() {
-        throw new UnsupportedOperationException("not built yet");
+        return STATE.drain();
     }
 }

@@ -373,7 +373,23 @@ public final class Arbiter {
         }
         log.info("{} ready in {} ms (spawn to READY; {} ms of it in the worker's main{})", w,
                 TimeUnit.NANOSECONDS.toMillis(now - w.spawnedAt()), bootMs, w.withArchive() ? "; AppCDS" : "");
+        reportOwnListeners(w);
         recycler.onReady(w, now);
+    }
+
+    /**
+     * An app that listens on a port of its own beside Drover's socket (a second server, a management port): what
+     * arrives there bypasses Drover's draining, counting and recycling. Said once per worker, at READY.
+     */
+    private void reportOwnListeners(WorkerHandle w) {
+        List<String> own = w.process().listeningBesides(w.listeners());
+        if (!own.isEmpty()) {
+            log.warn("{} listens on {} of its own, beside Drover's socket: connections there bypass Drover (no "
+                    + "draining on recycles, reloads and stops; not counted for max-requests); find what opens it (a "
+                    + "second server of the app, Spring Boot's management.server.port, a JMX or debug port in "
+                    + "drover.worker-jvm-options) and turn it off", w,
+                    String.join(", ", own));
+        }
     }
 
     private void onStats(WorkerHandle w, LinkMessage m) {

@@ -116,6 +116,13 @@ final class ChildProcess implements WorkerProcess {
     }
 
     @Override
+    public List<String> listeningBesides(List<Listener> shared) {
+        java.util.Set<Long> inodes = new java.util.HashSet<>();
+        shared.forEach(listener -> inodes.add(ProcSockets.ownInode(listener.fd())));
+        return ProcSockets.listeningBesides(process.pid(), inodes);
+    }
+
+    @Override
     public ProcMemory.Rollup rollup() {
         return ProcMemory.rollup(process.pid());
     }

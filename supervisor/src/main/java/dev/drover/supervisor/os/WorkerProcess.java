@@ -36,6 +36,14 @@ public interface WorkerProcess {
     /** Its PSS and USS (ProcMemory: milliseconds), -1 each once it is gone. */
     ProcMemory.Rollup rollup();
 
+    /**
+     * Addresses it listens on with TCP sockets of its own, not one of the master's {@code shared} ones: an app
+     * that opened a port beside Drover's socket (ProcSockets).
+     */
+    default List<String> listeningBesides(List<Listener> shared) {
+        return List.of();
+    }
+
     /** Its last lines of output; complete once its exit was reported. */
     List<String> outputTail();
 

@@ -1,0 +1,141 @@
+package dev.drover.agent;
+
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/**
+ * The one state of the agent in this JVM: the connectors it drives (the first one adopts fd 0, any other is
+ * refused), the request counter, the accept gate, readiness and the drain. Hooks feed it; ServerView reads it.
+ */
+final class ServerState {
+    static final ServerState INSTANCE = new ServerState();
+    /** After the acceptor stops: time for a request already on its way over a keep-alive connection. */
+    private static final long GRACE_NANOS = 1_000_000_000L;
+
+    final RequestCounter requests = new RequestCounter(System::nanoTime);
+    final AcceptGate gate = new AcceptGate();
+    final Readiness readiness = new Readiness();
+    private final Map<Object, DrivenConnector> connectors = new IdentityHashMap<>();
+    private DrivenConnector adopted;
+    private CompletableFuture<Void> drain;
+
+    /** A connector was constructed (perhaps once per constructor in a this(...) chain): the first adopts fd 0. */
+    synchronized void connectorCreated(Object connector, Function<Object, DrivenConnector> lookUp) {
+        if (connectors.containsKey(connector)) {
+            return;
+        }
+        DrivenConnector driven = lookUp.apply(connector);
+        connectors.put(connector, driven);
+        if (adopted == null) {
+            adopted = driven;
+            try {
+                driven.adoptInheritedChannel();
+            } catch (ReflectiveOperationException e) {
+                throw new ServerRefusedException(driven.server() + ": telling its connector to use the inherited"
+                        + " channel failed: " + e.getCause());
+            }
+        }
+    }
+
+    /** A connector has its listener: the adopted one must hold fd 0's socket; any other is a second server. */
+    void connectorListening(Object connector) {
+        DrivenConnector driven = known(connector);
+        if (driven == null) {
+            return;
+        }
+        if (driven != adopted()) {
+            throw secondConnector(driven);
+        }
+        driven.verifyAdopted();
+        readiness.connectorListening(driven.server() + " on the inherited socket ("
+                + Fd0.describe(Fd0.inheritedChannel()) + ")");
+    }
+
+    /** A connector failed to start: if it is the adopted one, fd 0 was probably no listener. */
+    void connectorFailed(Object connector, Throwable failure) {
+        DrivenConnector driven = known(connector);
+        if (driven == null) {
+            return;
+        }
+        if (driven != adopted()) {
+            throw secondConnector(driven);
+        }
+        throw new ServerRefusedException(driven.server() + "'s connector failed to start on the socket passed on fd 0"
+                + " (" + Fd0.describe(Fd0.inheritedChannel()) + "): " + failure
+                + "; start the worker with the shared listener as its standard input");
+    }
+
+    /** The server's start returned (Tomcat's StandardServer, Jetty's Server): ready, unless Spring Boot runs. */
+    void serverStarted() {
+        DrivenConnector driven = adopted();
+        if (driven != null) { // else a server without a connector of ours (Jetty's LocalConnector, say): not ours
+            readiness.serverStarted(driven.server() + " started without its connector (port " + driven.configuredPort()
+                    + ") listening on the socket passed on fd 0 (" + Fd0.describe(Fd0.inheritedChannel()) + "): start"
+                    + " the worker with the shared listener as its standard input");
+        }
+    }
+
+    int connections() {
+        DrivenConnector driven = adopted();
+        return driven == null ? -1 : driven.connections();
+    }
+
+    synchronized CompletableFuture<Void> drain() {
+        if (drain == null) {
+            drain = new CompletableFuture<>();
+            Thread drainer = new Thread(this::runDrain, "drover-drain");
+            drainer.setDaemon(true);
+            drainer.start();
+        }
+        return drain;
+    }
+
+    private void runDrain() {
+        boolean accepted = gate.isOpen();
+        DrivenConnector driven = adopted();
+        try {
+            if (driven != null) {
+                driven.stopAccepting();
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            System.err.println("drover agent: stopping " + driven.server() + "'s acceptor failed: " + e
+                    + "; waiting for the requests in flight all the same");
+        }
+        gate.open(); // acceptors still held at the gate find their connector stopped and end without an accept()
+        try {
+            awaitQuiet(accepted ? System.nanoTime() + GRACE_NANOS : System.nanoTime());
+            drain.complete(null);
+        } catch (InterruptedException e) {
+            drain.completeExceptionally(e);
+        }
+    }
+
+    /** Until no request is in flight and the grace (nothing ever accepted: none) has passed. */
+    private void awaitQuiet(long graceEnd) throws InterruptedException {
+        while (true) {
+            requests.awaitIdle(Long.MAX_VALUE);
+            long left = graceEnd - System.nanoTime();
+            if (left <= 0 && requests.inflight() == 0) {
+                return;
+            }
+            Thread.sleep(Math.max(1, Math.min(20, left / 1_000_000)));
+        }
+    }
+
+    private static ServerRefusedException secondConnector(DrivenConnector driven) {
+        return new ServerRefusedException("the app opens a second " + driven.server() + " connector (port "
+                + driven.configuredPort() + ") besides the one on the service's socket, and a Drover worker serves"
+                + " exactly one socket: set management.server.port to the service's port or remove it (Spring Boot),"
+                + " or remove the additional connector");
+    }
+
+    private synchronized DrivenConnector known(Object connector) {
+        return connectors.get(connector);
+    }
+
+    private synchronized DrivenConnector adopted() {
+        return adopted;
+    }
+}

@@ -1,0 +1,73 @@
+package dev.drover.agent;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Tomcat's requests in flight, keyed by the connection's {@code org.apache.coyote.Request} (one per connection
+ * processor, reused for the next request once this one is recycled). A request begins at CoyoteAdapter.service.
+ * It ends when service returns, unless the servlet started async processing: then it ends when an
+ * CoyoteAdapter.asyncDispatch returns with the request no longer async (complete(), a dispatch that finished, a
+ * timeout or an error all come through it), so async requests count as in flight until they complete.
+ */
+final class TomcatRequests {
+    private static final Map<Object, Runnable> INFLIGHT = new ConcurrentHashMap<>();
+    private static volatile Method getNote;
+    private static volatile int adapterNote;
+    private static volatile Method isAsync;
+
+    private TomcatRequests() {
+    }
+
+    /** Looks up the members that tell an async request (called once, when Tomcat's first connector is created). */
+    static void lookUp(Class<?> connectorClass) {
+        if (isAsync != null) {
+            return;
+        }
+        Class<?> coyoteRequest = TomcatConnector.classNamed("org.apache.coyote.Request", connectorClass);
+        getNote = Members.method(coyoteRequest, "getNote", int.class);
+        Field note = Members.field(TomcatConnector.classNamed("org.apache.catalina.connector.CoyoteAdapter",
+                connectorClass), "ADAPTER_NOTES");
+        adapterNote = (int) Members.get(note, null);
+        isAsync = Members.method(TomcatConnector.classNamed("org.apache.catalina.connector.Request", connectorClass),
+                "isAsync");
+    }
+
+    static void begins(Object coyoteRequest, RequestCounter counter) {
+        Runnable previous = INFLIGHT.put(coyoteRequest, counter.begin());
+        if (previous != null) {
+            // Tomcat reused the request object, so the earlier request is over even though no hook saw its end
+            // (an async request ended on a path this class does not watch): never count it in flight for good.
+            previous.run();
+        }
+    }
+
+    /** service or asyncDispatch returned: the request ends unless it is (still) asynchronous. */
+    static void returned(Object coyoteRequest) {
+        if (!isAsync(coyoteRequest)) {
+            ends(coyoteRequest);
+        }
+    }
+
+    static void ends(Object coyoteRequest) {
+        Runnable request = INFLIGHT.remove(coyoteRequest);
+        if (request != null) {
+            request.run();
+        }
+    }
+
+    private static boolean isAsync(Object coyoteRequest) {
+        Method asyncTest = isAsync;
+        if (asyncTest == null) {
+            return false;
+        }
+        try {
+            Object request = getNote.invoke(coyoteRequest, adapterNote);
+            return request != null && (boolean) asyncTest.invoke(request);
+        } catch (ReflectiveOperationException e) {
+            return false;
+        }
+    }
+}

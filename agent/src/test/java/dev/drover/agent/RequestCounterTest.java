@@ -1,0 +1,133 @@
+package dev.drover.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+class RequestCounterTest {
+    private final AtomicLong now = new AtomicLong();
+    private final RequestCounter counter = new RequestCounter(now::get);
+
+    @Test
+    @Timeout(5)
+    void countsBegunAndInFlightRequestsAndEndsEachOnce() {
+        Runnable first = counter.begin();
+        Runnable second = counter.begin();
+        assertEquals(2, counter.requests());
+        assertEquals(2, counter.inflight());
+        first.run();
+        first.run(); // a second path to the same end (callback and exception) must not end another request
+        assertEquals(1, counter.inflight());
+        second.run();
+        assertEquals(0, counter.inflight());
+        assertEquals(2, counter.requests());
+    }
+
+    @Test
+    @Timeout(5)
+    void oldestInFlightIsTheAgeOfTheEarliestUnfinishedRequest() {
+        assertEquals(0, counter.oldestInflightMillis());
+        Runnable early = counter.begin();
+        now.addAndGet(300_000_000L);
+        Runnable late = counter.begin();
+        now.addAndGet(200_000_000L);
+        assertEquals(500, counter.oldestInflightMillis());
+        early.run();
+        assertEquals(200, counter.oldestInflightMillis());
+        late.run();
+        assertEquals(0, counter.oldestInflightMillis());
+    }
+
+    @Test
+    @Timeout(5)
+    void notifyRunsOnceOnTheRequestThatReachesTheCount() {
+        List<Long> seen = new ArrayList<>();
+        counter.notifyAt(3, () -> seen.add(counter.requests()));
+        counter.begin();
+        counter.begin();
+        assertEquals(List.of(), seen);
+        counter.begin();
+        counter.begin();
+        assertEquals(List.of(3L), seen);
+    }
+
+    @Test
+    @Timeout(5)
+    void notifyForACountAlreadyReachedRunsAtOnce() {
+        counter.begin();
+        counter.begin();
+        AtomicInteger runs = new AtomicInteger();
+        counter.notifyAt(1, runs::incrementAndGet);
+        assertEquals(1, runs.get());
+        counter.begin();
+        assertEquals(1, runs.get());
+    }
+
+    @Test
+    @Timeout(5)
+    void aFailingActionDoesNotFailTheRequest() {
+        counter.notifyAt(1, () -> {
+            throw new IllegalStateException("the link is gone");
+        });
+        counter.begin();
+        assertEquals(1, counter.inflight());
+    }
+
+    @Test
+    @Timeout(20)
+    void notifyRacingWithRequestsRunsExactlyOnce() throws Exception {
+        for (int round = 0; round < 200; round++) {
+            RequestCounter racing = new RequestCounter(System::nanoTime);
+            AtomicInteger runs = new AtomicInteger();
+            CountDownLatch go = new CountDownLatch(1);
+            Thread requests = new Thread(() -> {
+                await(go);
+                for (int i = 0; i < 50; i++) {
+                    racing.begin().run();
+                }
+            });
+            requests.start();
+            go.countDown();
+            racing.notifyAt(25, runs::incrementAndGet);
+            requests.join();
+            assertEquals(1, runs.get(), "round " + round);
+        }
+    }
+
+    @Test
+    @Timeout(5)
+    void awaitIdleReturnsWhenTheLastRequestEndsOrAtTheDeadline() throws Exception {
+        assertTrue(counter.awaitIdle(System.nanoTime()));
+        Runnable request = counter.begin();
+        assertFalse(counter.awaitIdle(System.nanoTime() + 50_000_000L));
+        new Thread(() -> {
+            sleep(100);
+            request.run();
+        }).start();
+        assertTrue(counter.awaitIdle(System.nanoTime() + 4_000_000_000L));
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
