@@ -220,7 +220,7 @@ class ForeignTest(unittest.TestCase):
         b = types.SimpleNamespace(knobs=knobs.make(True), report=Report())
         rows = {r[0]: r[1] for r in foreign.summary_rows(b, [res])}
         self.assertEqual(rows["spawn → READY under Drover, with the AppCDS archive: median ms"],
-                         "no archive (drover.app is a jar or main class)")
+                         "no archive")
         self.assertEqual(rows["spawn → READY under Drover, without an archive: median ms"], "1000 (n 3)")
         self.assertEqual(rows["ratio: Drover without an archive ÷ alone"], "1.96")
         self.assertEqual(rows["**ratio B/A**, median of the rounds' ratios"], "**1.5**")

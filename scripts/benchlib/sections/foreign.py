@@ -253,7 +253,7 @@ def throughput(b, res, alone_port, m):
     for r in range(1, k.foreign_rounds + 1):
         for side in "AB":
             out = os.path.join(b.dir("foreign", res.app.name), f"wrk-{side}-{r}")
-            res.throughput[side, r] = measure_run(b, urls[side], out, k.warmup_s, k.duration_s)
+            res.throughput[side, r] = measure_run(b, urls[side], out, k.foreign_warmup_s, k.duration_s)
             log_run(b, f"foreign: {res.app.name} throughput round {r} {side}", res.throughput[side, r])
 
 
@@ -271,7 +271,7 @@ def recycle_cost(b, res, jar):
         for side in "AB":
             m = start_drover(b, f"{name}-recycle-{side}{r}", jar, *((flags, env) if side == "B" else ((), None)))
             out = os.path.join(b.dir("foreign", name), f"recycle-{side}-{r}")
-            b.wrk_run(url(m.port), k.warmup_s, out + ".warmup.txt")
+            b.wrk_run(url(m.port), k.foreign_warmup_s, out + ".warmup.txt")
             start = m.log.count()
             b.cpu.begin()
             result = b.wrk_run(url(m.port), k.foreign_window_s, out + ".txt")
@@ -280,6 +280,9 @@ def recycle_cost(b, res, jar):
             recycles = m.log.count_in(LIFETIME_RECYCLED, start, end)
             res.recycle[side, r] = (run, recycles, m.log.count_in(DEATHS))
             log_run(b, f"foreign: {name} recycle round {r} {side}", run, f", {recycles} recycles")
+            if side == "B" and recycles == 0:
+                b.say(f"foreign: {name}: WARNING: no recycle completed in round {r} B's window (a replacement's boot "
+                      "under this load outlasted it)")
             b.stop_drover(m)
 
 
@@ -315,7 +318,7 @@ def spawn_cell(s, which="archived"):
         return "not run (`--quick`)"
     values = getattr(s, which)
     if which == "archived" and s.archive:
-        return f"no archive ({s.archive})"
+        return "no archive"
     return f"{stats.median(values)} (n {len(values)})" if values else "n/a"
 
 
@@ -353,8 +356,8 @@ def round_ratios(res, part, pick):
 
 def summary_rows(b, results):
     k = b.knobs
-    rps = lambda v: v.wrk.rps  # noqa: E731
-    rec_rps = lambda v: v[0].wrk.rps  # noqa: E731
+    rps = lambda v: round(v.wrk.rps)  # noqa: E731
+    rec_rps = lambda v: round(v[0].wrk.rps)  # noqa: E731
     rows = [
         ["spawn → READY under Drover, with the AppCDS archive: median ms"] + [spawn_cell(r.with_cds) for r in results],
         ["spawn → READY under Drover, without an archive: median ms"]
@@ -423,14 +426,18 @@ def render(b, results):
            f"Idle PSS: {k.idle_s:g} s after the last READY (workers: no request served) or after the first 200 "
            "(alone: one request served), from /proc/PID/smaps_rollup.",
            f"Throughput: `wrk -t{wrk.THREADS} -c{wrk.CONNECTIONS} -d{k.duration_s:g}s --latency`, A = alone, B = "
-           f"Drover, both up, rounds A B A B …, each after its own {k.warmup_s:g} s warm-up.",
-           f"Recycle cost: a fresh master per run (2 workers), {k.warmup_s:g} s warm-up, then "
+           f"Drover, both up, rounds A B A B …, each after its own {k.foreign_warmup_s:g} s warm-up.",
+           f"Recycle cost: a fresh master per run (2 workers), {k.foreign_warmup_s:g} s warm-up, then "
            f"`wrk -d{k.foreign_window_s:g}s` measured; A without recycling, B with `--max-lifetime "
            f"{k.foreign_lifetime_s:g}s` and `DROVER_MAX_LIFETIME_JITTER={k.foreign_lifetime_jitter_s:g}s`: **each "
            f"worker recycles about every {k.foreign_lifetime_s + k.foreign_lifetime_jitter_s / 2:g} s, "
            f"{60 / (k.foreign_lifetime_s + k.foreign_lifetime_jitter_s / 2):.0f}× the rate of one recycle a minute, "
            "so that several recycles fall in each window**; the scaled row divides the loss by that factor.")
     r.table(["figure"] + [res.app.name for res in results], summary_rows(b, results))
+    for res in results:
+        if res.with_cds.archive:
+            r.para(f"No archive for {res.app.name}: the master logged \"no AppCDS archive ({res.with_cds.archive})\"; "
+                   "the series without an archive is that master's.")
     for res in results:
         details(b, res)
 
@@ -440,7 +447,7 @@ def details(b, res):
     series = [res.with_cds] + ([res.without_cds] if res.without_cds not in (None, res.with_cds) else [])
     text = "; ".join(f"{s.label}: archived {_join(s.archived) or '-'}, not archived {_join(s.plain) or '-'}, "
                      f"startup {_join(s.startup)}, idle PSS {' '.join(stats.kb_mb(x) for x in s.pss_kb)} MB"
-                     + (f" (archive: {s.archive})" if s.archive else "") for s in series)
+                     for s in series)
     r.para(f"**{name}**: spawn → READY, ms, in order: {text}. Alone, launch → first 200, ms: "
            f"{_join(res.alone.start_ms)}.",
            f"The app alone ran as: `{' '.join(res.alone.argv)}`.")
