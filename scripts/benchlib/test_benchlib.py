@@ -216,7 +216,7 @@ class ForeignTest(unittest.TestCase):
         res = foreign.AppResult(foreign.APPS["jetty"], with_cds=series, without_cds=series,
                                 alone=foreign.Alone([500, 520], 100 * 1024, ["java", "-jar", "x.jar"]))
         res.throughput = {("A", 1): run(1000), ("B", 1): run(1500)}
-        res.recycle = {("A", 1): (run(1500), 0, 0), ("B", 1): (run(1200, errors=3), 4, 0)}
+        res.recycle = {("A", 1): foreign.Recycling(run(1500)), ("B", 1): foreign.Recycling(run(1200, errors=3), 4, 5)}
         b = types.SimpleNamespace(knobs=knobs.make(True), report=Report())
         rows = {r[0]: r[1] for r in foreign.summary_rows(b, [res])}
         self.assertEqual(rows["spawn → READY under Drover, with the AppCDS archive: median ms"],
@@ -227,6 +227,7 @@ class ForeignTest(unittest.TestCase):
         self.assertEqual(rows["idle PSS per worker, with the archive: MB, mean of 2"], "no archive")
         self.assertEqual(rows["ratio: worker (as Drover runs it by default) ÷ alone"], "0.61")
         self.assertEqual(rows["recycles in B's measured windows (all rounds)"], 4)
+        self.assertEqual(rows["replacements spawned in B's measured windows (all rounds)"], 5)
         self.assertEqual(rows["**ratio B/A** at that rate, median of the rounds' ratios"], "**0.8**")
         self.assertEqual(rows["failed requests (socket errors + non-2xx), A / B, all rounds"], "0 / 3")
         foreign.render(b, [res])

@@ -20,6 +20,7 @@ ARCHIVED = "; AppCDS)"
 # Worker options the app alone does without: Drover's agent and the archive built for Drover's workers.
 NOT_ALONE = ("-javaagent:", "-XX:SharedArchiveFile=", "-Xshare:", "-Xlog:cds")
 LIFETIME_RECYCLED = r"\) recycled \(max-lifetime\)"
+LIFETIME_SPAWNED = r"\) spawned to replace .* \(max-lifetime\)"
 DEATHS = r"died unexpectedly|is hung|killed \("
 
 
@@ -57,13 +58,22 @@ class Alone:
 
 
 @dataclass
+class Recycling:
+    """One measured window of the recycle cost, with what the master's log says happened in it."""
+    run: Run
+    recycles: int = 0    # "recycled (max-lifetime)": a replacement serving, the old worker draining
+    spawned: int = 0     # replacements spawned (a boot under full load can outlast the window)
+    deaths: int = 0      # unplanned deaths, hangs, kills in the master's whole run
+
+
+@dataclass
 class AppResult:
     app: App
     with_cds: Spawns = None
     without_cds: Spawns = None
     alone: Alone = None
     throughput: dict = field(default_factory=dict)   # (side, round) -> Run; A = alone, B = Drover
-    recycle: dict = field(default_factory=dict)      # (side, round) -> (Run, recycles in the window, deaths)
+    recycle: dict = field(default_factory=dict)      # (side, round) -> Recycling
 
 
 # ---- pure parts (unit-tested) --------------------------------------------------------------------------------------
@@ -277,10 +287,12 @@ def recycle_cost(b, res, jar):
             result = b.wrk_run(url(m.port), k.foreign_window_s, out + ".txt")
             run = Run(result, b.cpu.end())
             end = m.log.count()
-            recycles = m.log.count_in(LIFETIME_RECYCLED, start, end)
-            res.recycle[side, r] = (run, recycles, m.log.count_in(DEATHS))
-            log_run(b, f"foreign: {name} recycle round {r} {side}", run, f", {recycles} recycles")
-            if side == "B" and recycles == 0:
+            one = Recycling(run, m.log.count_in(LIFETIME_RECYCLED, start, end),
+                            m.log.count_in(LIFETIME_SPAWNED, start, end), m.log.count_in(DEATHS))
+            res.recycle[side, r] = one
+            log_run(b, f"foreign: {name} recycle round {r} {side}", run,
+                    f", {one.recycles} recycles, {one.spawned} replacements spawned")
+            if side == "B" and one.recycles == 0:
                 b.say(f"foreign: {name}: WARNING: no recycle completed in round {r} B's window (a replacement's boot "
                       "under this load outlasted it)")
             b.stop_drover(m)
@@ -357,7 +369,7 @@ def round_ratios(res, part, pick):
 def summary_rows(b, results):
     k = b.knobs
     rps = lambda v: round(v.wrk.rps)  # noqa: E731
-    rec_rps = lambda v: round(v[0].wrk.rps)  # noqa: E731
+    rec_rps = lambda v: round(v.run.wrk.rps)  # noqa: E731
     rows = [
         ["spawn → READY under Drover, with the AppCDS archive: median ms"] + [spawn_cell(r.with_cds) for r in results],
         ["spawn → READY under Drover, without an archive: median ms"]
@@ -384,7 +396,9 @@ def summary_rows(b, results):
         [f"recycle cost: `--max-lifetime {k.foreign_lifetime_s:g}s` + jitter {k.foreign_lifetime_jitter_s:g}s (B): "
          "req/s, median of rounds"] + [medians(r, "recycle", "B", rec_rps) for r in results],
         ["recycles in B's measured windows (all rounds)"]
-        + [sum(v[1] for (x, _), v in r.recycle.items() if x == "B") for r in results],
+        + [sum(v.recycles for (x, _), v in r.recycle.items() if x == "B") for r in results],
+        ["replacements spawned in B's measured windows (all rounds)"]
+        + [sum(v.spawned for (x, _), v in r.recycle.items() if x == "B") for r in results],
         ["**ratio B/A** at that rate, median of the rounds' ratios"]
         + [f"**{stats.median(_num(round_ratios(r, 'recycle', rec_rps)))}**" for r in results],
         ["B/A scaled linearly to one recycle per worker per 60 s"] + [scaled(b, r) for r in results],
@@ -396,13 +410,13 @@ def summary_rows(b, results):
 
 def scaled(b, res):
     k = b.knobs
-    per_round = [at_rate(stats.ratio(res.recycle["B", r][0].wrk.rps, res.recycle["A", r][0].wrk.rps),
-                         res.recycle["B", r][1], 2, k.foreign_window_s) for r in range(1, k.foreign_rounds + 1)]
+    per_round = [at_rate(stats.ratio(res.recycle["B", r].run.wrk.rps, res.recycle["A", r].run.wrk.rps),
+                         res.recycle["B", r].recycles, 2, k.foreign_window_s) for r in range(1, k.foreign_rounds + 1)]
     return stats.median(_num(per_round))
 
 
 def _failed(res, side):
-    return sum(failed(v[0].wrk) for (x, _), v in res.recycle.items() if x == side)
+    return sum(failed(v.run.wrk) for (x, _), v in res.recycle.items() if x == side)
 
 
 def _mb(kb):
@@ -454,14 +468,15 @@ def details(b, res):
     rows = []
     for n in range(1, k.foreign_rounds + 1):
         a, bb = res.throughput["A", n], res.throughput["B", n]
-        (ra, na, _), (rb, nb, deaths) = res.recycle["A", n], res.recycle["B", n]
+        ra, rb = res.recycle["A", n].run, res.recycle["B", n].run
+        rec = res.recycle["B", n]
         rows.append([n, a.wrk.rps_text, a.wrk.p99_text, bb.wrk.rps_text, bb.wrk.p99_text,
                      stats.ratio(bb.wrk.rps, a.wrk.rps), f"{failed(a.wrk)} / {failed(bb.wrk)}",
-                     ra.wrk.rps_text, rb.wrk.rps_text, rb.wrk.p99_text, nb, stats.ratio(rb.wrk.rps, ra.wrk.rps),
-                     f"{failed(ra.wrk)} / {failed(rb.wrk)}", deaths,
+                     ra.wrk.rps_text, rb.wrk.rps_text, rb.wrk.p99_text, f"{rec.recycles} / {rec.spawned}",
+                     stats.ratio(rb.wrk.rps, ra.wrk.rps), f"{failed(ra.wrk)} / {failed(rb.wrk)}", rec.deaths,
                      f"{a.cpu.others} / {bb.cpu.others} / {ra.cpu.others} / {rb.cpu.others}"])
     r.table(["round", "alone req/s", "alone p99 ms", "Drover req/s", "Drover p99 ms", "Drover/alone",
-             "failed alone / Drover", "no-recycle req/s", "recycling req/s", "recycling p99 ms", "recycles",
+             "failed alone / Drover", "no-recycle req/s", "recycling req/s", "recycling p99 ms", "recycles / replacements spawned",
              "recycling/no-recycle", "failed no-recycle / recycling", "unplanned deaths (recycling)",
              "others' CPU % (4 runs)"], rows)
 
