@@ -40,8 +40,10 @@ class Knobs:
     foreign_starts: int = 6          # foreign: `java -jar` starts of the app alone
     foreign_rounds: int = 2          # foreign: A/B rounds of throughput and of the recycle cost
     foreign_warmup_s: float = 10     # foreign: wrk warm-up (Spring MVC's JIT warm-up takes longer than Netty's)
-    foreign_window_s: float = 30     # foreign: the measured window of the recycle cost
-    foreign_lifetime_s: float = 15   # foreign: --max-lifetime; 60 s scaled so that several recycles fall in a window
+    foreign_window_s: float = 40     # foreign: the measured window of the recycle cost
+    # foreign: --max-lifetime: 60 s scaled so that recycles fall in the window; long enough that the workers have
+    # had their warm-up before the first one even when a boot takes 20 s (a shorter one recycled cold workers)
+    foreign_lifetime_s: float = 30
     foreign_lifetime_jitter_s: float = 2
     foreign_archive_s: float = 180   # foreign: the longest wait for the app's AppCDS archive
 
