@@ -24,7 +24,7 @@ Only when named:
               DIR (default: this one), --rounds, --seconds; req/s and the workers' CPU time per request
   foreign     unmodified apps of examples/ (BENCH_FOREIGN_APPS, default "spring-boot jetty") under Drover vs the same
               jar alone (java -jar): spawn to READY (with and without the archive) vs the app's own start, GET /hello
-              throughput A/B, idle PSS, and the cost of recycling (--max-lifetime) under full load; about 12 minutes
+              throughput A/B, idle PSS, and the cost of recycling (--max-lifetime) under full load; about 15 minutes
 
 Environment: BENCH_MAX_REQUESTS, BENCH_MAX_REQUESTS_JITTER (recycle's limit), BENCH_PEERS (default "gunicorn uwsgi";
 also gunicorn-sync), BENCH_FOREIGN_APPS (of spring-boot, spring-boot-jetty, jetty, tomcat), and BENCH_<KNOB> for any
