@@ -1,5 +1,8 @@
 package dev.drover.agent;
 
+import java.io.IOException;
+import java.nio.channels.SocketChannel;
+
 /** The agent's handle on one server connector (Tomcat's Connector, Jetty's ServerConnector), driven by reflection. */
 interface DrivenConnector {
 
@@ -23,4 +26,16 @@ interface DrivenConnector {
      * after its next response; requests in flight go on.
      */
     void stopAccepting() throws ReflectiveOperationException;
+
+    /**
+     * Why this server cannot be handed a connection of Drover's own (the warm-up's): the name of the member its
+     * version lacks; null when it can. Not a refusal: the warm-up is an optimisation.
+     */
+    String privateConnectionsUnsupported();
+
+    /**
+     * Gives {@code accepted} (blocking, just accepted from a listener that is not the shared socket) to the server as
+     * if its acceptor had accepted it. Only after {@link #privateConnectionsUnsupported()} returned null.
+     */
+    void serve(SocketChannel accepted) throws IOException;
 }

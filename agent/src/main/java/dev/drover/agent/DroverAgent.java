@@ -81,8 +81,9 @@ public final class DroverAgent {
     }
 
     /**
-     * An AppCDS training run: no master, no link. Once ready, open the gate (so that the accept path's classes load
-     * too) and exit 0: the JVM writes the archive at exit. On another thread: the readiness may complete inside a
+     * An AppCDS training run: no master, no link. Once ready, run the warm-up if the environment asks for one (the
+     * classes its requests load go into the archive), open the gate (so that the accept path's classes load too)
+     * and exit 0: the JVM writes the archive at exit. On another thread: the readiness may complete inside a
      * server's start, which the exit's shutdown hooks may want to stop.
      */
     private static void exitWhenReady() {
@@ -92,11 +93,29 @@ public final class DroverAgent {
                     System.err.println("drover worker: " + refused.getMessage());
                     System.exit(ExitCodes.UNSUPPORTED_SERVER);
                 }
-                ServerState.INSTANCE.gate.open();
+                try {
+                    trainingWarmUp();
+                } catch (RuntimeException e) { // the archive is still worth writing without it
+                    System.err.println("drover training run: the warm-up failed: " + e);
+                }
+                ServerState.INSTANCE.startAccepting();
                 System.exit(ExitCodes.OK);
             }, "drover-training-exit");
             exit.start();
         });
+    }
+
+    /** The same warm-up as a worker's, from the same DROVER_INTERNAL_WARMUP_* variables, when they are set. */
+    private static void trainingWarmUp() {
+        String count = System.getenv("DROVER_INTERNAL_WARMUP_REQUESTS");
+        if (count == null || count.isEmpty() || Integer.parseInt(count) <= 0) {
+            return;
+        }
+        String paths = System.getenv().getOrDefault("DROVER_INTERNAL_WARMUP_PATHS", "GET /");
+        String limit = System.getenv().getOrDefault("DROVER_INTERNAL_WARMUP_TIME_LIMIT_MS", "10000");
+        WarmUpReport report = ServerState.INSTANCE.warmUp(Integer.parseInt(count), List.of(paths.split("\n")),
+                Long.parseLong(limit));
+        System.out.println("drover training run: " + report);
     }
 
     private static void fail(String reason) {

@@ -68,6 +68,14 @@ public final class Hooks {
         STATE.gate.await();
     }
 
+    /**
+     * Entry of Jetty's AbstractConnector.handleAcceptFailure: true (the rewritten method then returns false, which
+     * ends that acceptor) when the drain closed the listener under it; Jetty would log it as an "Accept Failure".
+     */
+    public static boolean jettyAcceptFailed(Throwable failure) {
+        return failure instanceof java.nio.channels.ClosedChannelException && JettyConnector.listenerClosedByDrain();
+    }
+
     /** Entry of Tomcat's CoyoteAdapter.service. */
     public static void tomcatRequestBegins(Object coyoteRequest) {
         TomcatRequests.begins(coyoteRequest, STATE.requests);

@@ -2,7 +2,10 @@ package dev.drover.agent;
 
 import java.lang.reflect.InaccessibleObjectException;
 import java.lang.reflect.Method;
+import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
 import java.nio.channels.Channel;
+import java.nio.channels.SocketChannel;
 import java.util.Collection;
 
 /**
@@ -16,7 +19,11 @@ final class JettyConnector implements DrivenConnector {
     private final Method getTransport;
     private final Method getPort;
     private final Method getConnectedEndPoints;
-    private final Method shutdown;
+    private final Method setAccepting;
+    private final Method getConnectionFactories;
+    private static volatile boolean listenerClosed;
+    /** ServerConnector's private accepted(SocketChannel), for the warm-up's connections; looked up at its first use. */
+    private Method accepted;
 
     private JettyConnector(Object connector, String server) {
         this.connector = connector;
@@ -26,7 +33,8 @@ final class JettyConnector implements DrivenConnector {
         getTransport = Members.method(c, "getTransport");
         getPort = Members.method(c, "getPort");
         getConnectedEndPoints = Members.method(c, "getConnectedEndPoints");
-        shutdown = Members.method(c, "shutdown");
+        setAccepting = Members.method(c, "setAccepting", boolean.class);
+        getConnectionFactories = Members.method(c, "getConnectionFactories");
     }
 
     static JettyConnector lookUp(Object connector) {
@@ -72,13 +80,77 @@ final class JettyConnector implements DrivenConnector {
     }
 
     /**
-     * Jetty's graceful shutdown of the connector: its acceptors are interrupted (an interrupted accept() closes the
-     * worker's copy of the listener; nothing is taken from the shared queue), idle connections are closed, and the
-     * next response on a busy one carries Connection: close.
+     * Not Jetty's own graceful shutdown(): a response committed as keep-alive just before it is followed by a close
+     * of its connection, so the client's next request, already on its way, finds the connection closed (1 request
+     * lost in several thousand, at every few drains under load). Instead, as for Tomcat: every request read from now
+     * on is answered with Connection: close (the HTTP configuration's persistent connections off: Jetty reads it as
+     * each request's head completes), the acceptors stop taking connections, and the worker's copy of the listener
+     * is closed, which wakes an acceptor blocked in accept() without taking a connection from the shared queue (a
+     * connection the kernel handed over just before is returned and served). Not by interrupting the acceptors, as
+     * shutdown() does: an interrupt that lands between the kernel's accept and the JDK's bookkeeping throws, and the
+     * connection just accepted is dropped (seen here as a reset of a fresh connection). Jetty would log the
+     * acceptor's AsynchronousCloseException as an "Accept Failure"; Hooks.jettyAcceptFailed ends it quietly.
      */
     @Override
     public void stopAccepting() throws ReflectiveOperationException {
-        shutdown.invoke(connector);
+        for (Object factory : (Collection<?>) getConnectionFactories.invoke(connector)) {
+            Method configuration = httpConfiguration(factory);
+            if (configuration != null) {
+                Object http = configuration.invoke(factory);
+                http.getClass().getMethod("setPersistentConnectionsEnabled", boolean.class).invoke(http, false);
+            }
+        }
+        setAccepting.invoke(connector, false);
+        listenerClosed = true;
+        try {
+            ((Channel) TomcatConnector.invoke(getTransport, connector)).close();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot close the worker's copy of the listener: " + e, e);
+        }
+    }
+
+    /** Whether this drain closed the listener: then an acceptor's failure to accept is the drain, not a fault. */
+    static boolean listenerClosedByDrain() {
+        return listenerClosed;
+    }
+
+    /** HttpConnectionFactory's (and HTTP/2's) getHttpConfiguration(), if this factory has one. */
+    private static Method httpConfiguration(Object factory) {
+        try {
+            return factory.getClass().getMethod("getHttpConfiguration");
+        } catch (NoSuchMethodException e) {
+            return null; // SSL and other wrapping factories: the HTTP one behind them has it
+        }
+    }
+
+    @Override
+    public synchronized String privateConnectionsUnsupported() {
+        if (accepted != null) {
+            return null;
+        }
+        try {
+            accepted = Members.method(connector.getClass(), "accepted", SocketChannel.class);
+            return null;
+        } catch (Members.MissingMember | InaccessibleObjectException e) {
+            return server + " has no " + e.getMessage() + " (what its acceptor calls for an accepted connection;"
+                    + " Drover's warm-up was built for Jetty 12)";
+        }
+    }
+
+    /**
+     * What Jetty 12's acceptor does with a connection it accepted: ServerConnector.accepted, which makes it
+     * non-blocking, applies the connector's socket options and hands it to the selector manager, whose accept
+     * listeners (Jetty's connection limit among them) see it as they see any accepted connection.
+     */
+    @Override
+    public void serve(SocketChannel channel) throws IOException {
+        try {
+            accepted.invoke(connector, channel);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e); // setAccessible succeeded when it was looked up
+        } catch (InvocationTargetException e) {
+            throw new IOException(server + " failed to take the connection: " + e.getCause(), e.getCause());
+        }
     }
 
     private static String version(Class<?> connectorClass) {

@@ -15,6 +15,9 @@ import java.util.function.LongSupplier;
 final class RequestCounter {
     private final LongSupplier nanoClock;
     private final AtomicLong begun = new AtomicLong();
+    /** Requests begun while warming up: in flight like any other, never in {@link #requests()}. */
+    private final AtomicLong warmUps = new AtomicLong();
+    private volatile boolean warmingUp;
     private final Set<InFlight> inflight = ConcurrentHashMap.newKeySet();
     private final List<Pending> pending = new ArrayList<>();
     /** The smallest count a pending action waits for: the request path takes the lock only when it reaches it. */
@@ -25,10 +28,17 @@ final class RequestCounter {
         this.nanoClock = nanoClock;
     }
 
-    /** A request began: counts it and runs, on this thread, the actions its number reaches. */
+    /**
+     * A request began: counts it and runs, on this thread, the actions its number reaches. While warming up it is
+     * only in flight, not counted.
+     */
     InFlight begin() {
         InFlight request = new InFlight(nanoClock.getAsLong());
         inflight.add(request);
+        if (warmingUp) {
+            warmUps.incrementAndGet();
+            return request;
+        }
         long count = begun.incrementAndGet();
         if (count >= nextAction) {
             runDueActions();
@@ -38,6 +48,19 @@ final class RequestCounter {
 
     long requests() {
         return begun.get();
+    }
+
+    /**
+     * From {@code true} until {@code false}, requests that begin are warm-up requests: they count toward neither
+     * {@link #requests()} nor the actions of {@link #notifyAt}.
+     */
+    void warmingUp(boolean on) {
+        warmingUp = on;
+    }
+
+    /** Requests begun while warming up. */
+    long warmUps() {
+        return warmUps.get();
     }
 
     int inflight() {

@@ -71,6 +71,9 @@ final class ServerClassTransformer implements ClassFileTransformer {
                         new MethodHook("<init>", null, null, thisTo("jettyConnectorCreated"), null),
                         new MethodHook("open", "()V", null, thisTo("jettyConnectorOpened"),
                                 ServerClassTransformer::connectorFailed)),
+                "org/eclipse/jetty/server/AbstractConnector", List.of(
+                        new MethodHook("handleAcceptFailure", "(Ljava/lang/Throwable;)Z",
+                                ServerClassTransformer::endAcceptorClosedByDrain, null, null)),
                 "org/eclipse/jetty/server/AbstractConnector$Acceptor", List.of(
                         new MethodHook("run", "()V", call("awaitAcceptGate", "()V"), null, null)),
                 "org/eclipse/jetty/server/Server", List.of(
@@ -146,6 +149,23 @@ final class ServerClassTransformer implements ClassFileTransformer {
         mv.visitMethodInsn(Opcodes.INVOKESTATIC, "org/eclipse/jetty/util/Callback", "from",
                 "(Lorg/eclipse/jetty/util/Callback;Ljava/lang/Runnable;)Lorg/eclipse/jetty/util/Callback;", true);
         mv.visitVarInsn(Opcodes.ASTORE, 3);
+    }
+
+    /**
+     * if (Hooks.jettyAcceptFailed(failure)) return false; The one hook with a branch, so it brings its frame: the
+     * method's entry state (this, the Throwable; nothing on the stack), and a NOP after it, so that a frame the
+     * method's own code may have at its first instruction does not fall on the same offset.
+     */
+    private static void endAcceptorClosedByDrain(MethodVisitor mv) {
+        org.objectweb.asm.Label carryOn = new org.objectweb.asm.Label();
+        mv.visitVarInsn(Opcodes.ALOAD, 1);
+        mv.visitMethodInsn(Opcodes.INVOKESTATIC, HOOKS_CLASS, "jettyAcceptFailed", "(Ljava/lang/Throwable;)Z", false);
+        mv.visitJumpInsn(Opcodes.IFEQ, carryOn);
+        mv.visitInsn(Opcodes.ICONST_0);
+        mv.visitInsn(Opcodes.IRETURN);
+        mv.visitLabel(carryOn);
+        mv.visitFrame(Opcodes.F_SAME, 0, null, 0, null);
+        mv.visitInsn(Opcodes.NOP);
     }
 
     /** The returned boolean on the stack: Hooks.jettyHandleReturned(handled), the value kept. */

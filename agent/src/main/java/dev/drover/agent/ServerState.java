@@ -1,6 +1,7 @@
 package dev.drover.agent;
 
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
@@ -77,6 +78,29 @@ final class ServerState {
         }
     }
 
+    /**
+     * Runs the warm-up ({@link WarmUp}) once the app is ready and before the gate opens. Requests that begin from
+     * here until the gate opens are warm-up requests: none can come from the shared socket while the acceptors wait
+     * at the gate, so the counter leaves them out of the count without telling them apart one by one.
+     */
+    WarmUpReport warmUp(int count, List<String> paths, long timeLimitMillis) {
+        if (gate.isOpen()) {
+            throw new IllegalStateException("the warm-up runs before the accept gate opens, and it is open");
+        }
+        CompletableFuture<String> ready = readiness.future();
+        if (!ready.isDone() || ready.isCompletedExceptionally()) {
+            return WarmUpReport.skipped("the app is not ready");
+        }
+        requests.warmingUp(true);
+        return new WarmUp(adopted(), count, paths, timeLimitMillis).run();
+    }
+
+    /** Opens the accept gate; requests that begin from now on count. */
+    void startAccepting() {
+        requests.warmingUp(false);
+        gate.open();
+    }
+
     int connections() {
         DrivenConnector driven = adopted();
         return driven == null ? -1 : driven.connections();
@@ -103,7 +127,7 @@ final class ServerState {
             System.err.println("drover agent: stopping " + driven.server() + "'s acceptor failed: " + e
                     + "; waiting for the requests in flight all the same");
         }
-        gate.open(); // acceptors still held at the gate find their connector stopped and end without an accept()
+        startAccepting(); // acceptors still held at the gate find their connector stopped and end without accept()
         try {
             awaitQuiet(accepted ? System.nanoTime() + GRACE_NANOS : System.nanoTime());
             drain.complete(null);

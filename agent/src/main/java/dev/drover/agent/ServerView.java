@@ -1,5 +1,6 @@
 package dev.drover.agent;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -25,7 +26,19 @@ public final class ServerView {
 
     /** Opens the accept gate: the server's acceptors start taking connections from the shared socket. */
     public static void startAccepting() {
-        STATE.gate.open();
+        STATE.startAccepting();
+    }
+
+    /**
+     * The warm-up: runs {@code count} requests ({@code requests}, "METHOD /path", taken in turn) through the app's
+     * server over private loopback connections, never the shared socket, one at a time, and returns when they are
+     * answered, one is not answered in time, or {@code timeLimitMillis} has passed. Call it after {@link #ready()}
+     * completed and before {@link #startAccepting()}: requests that begin in between are not counted in
+     * {@link #requests()} (nor toward {@link #notifyAtRequest}). Skipped, with the reason in the report, when the
+     * server's version lacks what it needs.
+     */
+    public static WarmUpReport warmUp(int count, List<String> requests, long timeLimitMillis) {
+        return STATE.warmUp(count, requests, timeLimitMillis);
     }
 
     /** Requests the server has begun since start. */

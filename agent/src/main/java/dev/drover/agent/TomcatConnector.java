@@ -3,8 +3,10 @@ package dev.drover.agent;
 import java.io.IOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.InaccessibleObjectException;
+import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.nio.channels.Channel;
+import java.nio.channels.SocketChannel;
 
 /**
  * Drives one Tomcat {@code org.apache.catalina.connector.Connector} (NIO protocol). Every member it needs is looked
@@ -23,6 +25,12 @@ final class TomcatConnector implements DrivenConnector {
     private final Field running;
     private final Field acceptor;
     private final Field stopCalled;
+    /** What the acceptor calls around its accept(), for the warm-up's connections; looked up at its first use. */
+    private Method countUpOrAwaitConnection;
+    private Method isPaused;
+    private Method setSocketOptions;
+    private Method closeSocket;
+    private Method destroySocket;
 
     private TomcatConnector(Object connector, String server) {
         this.connector = connector;
@@ -112,6 +120,50 @@ final class TomcatConnector implements DrivenConnector {
         Object theAcceptor = acceptor.get(endpoint);
         if (theAcceptor != null) {
             stopCalled.setBoolean(theAcceptor, true);
+        }
+    }
+
+    @Override
+    public synchronized String privateConnectionsUnsupported() {
+        if (setSocketOptions != null) {
+            return null;
+        }
+        try {
+            Class<?> endpointClass = endpoint.getClass();
+            countUpOrAwaitConnection = Members.method(endpointClass, "countUpOrAwaitConnection");
+            isPaused = Members.method(endpointClass, "isPaused");
+            closeSocket = Members.method(endpointClass, "closeSocket", Object.class);
+            destroySocket = Members.method(endpointClass, "destroySocket", SocketChannel.class);
+            setSocketOptions = Members.method(endpointClass, "setSocketOptions", SocketChannel.class);
+            return null;
+        } catch (Members.MissingMember | InaccessibleObjectException e) {
+            setSocketOptions = null;
+            return server + " has no " + e.getMessage() + " (what its acceptor calls for an accepted connection;"
+                    + " Drover's warm-up was built for Tomcat 10.1)";
+        }
+    }
+
+    /**
+     * What Tomcat 10.1's Acceptor.run does with a connection it accepted: take a connection slot (maxConnections'
+     * latch), then, unless the endpoint is paused, setSocketOptions (register it with the poller), and closeSocket if
+     * that fails. The slot is given back when the connection closes, as for any other.
+     */
+    @Override
+    public void serve(SocketChannel accepted) throws IOException {
+        try {
+            countUpOrAwaitConnection.invoke(endpoint);
+            if ((boolean) isPaused.invoke(endpoint)) {
+                destroySocket.invoke(endpoint, accepted);
+                throw new IOException(server + "'s connector is paused");
+            }
+            if (!(boolean) setSocketOptions.invoke(endpoint, accepted)) {
+                closeSocket.invoke(endpoint, accepted);
+                throw new IOException(server + " did not take the connection (its log says why)");
+            }
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e); // setAccessible succeeded when they were looked up
+        } catch (InvocationTargetException e) {
+            throw new IOException(server + " failed to take the connection: " + e.getCause(), e.getCause());
         }
     }
 

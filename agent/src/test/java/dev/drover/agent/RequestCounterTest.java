@@ -33,6 +33,26 @@ class RequestCounterTest {
 
     @Test
     @Timeout(5)
+    void warmUpRequestsAreInFlightButNeverCountedNorNotified() {
+        List<String> notified = new ArrayList<>();
+        counter.notifyAt(1, () -> notified.add("at 1"));
+        counter.warmingUp(true);
+        Runnable warmUp = counter.begin();
+        counter.begin().run();
+        assertEquals(0, counter.requests());
+        assertEquals(2, counter.warmUps());
+        assertEquals(1, counter.inflight(), "a warm-up request is in flight until it ends, like any other");
+        counter.warmingUp(false);
+        assertEquals(List.of(), notified);
+        counter.begin();
+        assertEquals(1, counter.requests());
+        assertEquals(List.of("at 1"), notified);
+        warmUp.run();
+        assertEquals(1, counter.inflight());
+    }
+
+    @Test
+    @Timeout(5)
     void oldestInFlightIsTheAgeOfTheEarliestUnfinishedRequest() {
         assertEquals(0, counter.oldestInflightMillis());
         Runnable early = counter.begin();

@@ -221,8 +221,9 @@ final class DroverProcess implements AutoCloseable {
         reader.join(2000);
     }
 
+    /** A master or native worker (dev.drover.* classes), or a jar or main-class app's worker (Drover's agent). */
     static boolean isDroverJvm(ProcessHandle h) {
-        return h.info().commandLine().map(c -> c.contains("dev.drover.")).orElse(false);
+        return h.info().commandLine().map(c -> c.contains("dev.drover.") || c.contains("drover-agent")).orElse(false);
     }
 
     static Path tempDir(String prefix) throws IOException {

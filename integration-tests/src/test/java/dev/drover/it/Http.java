@@ -16,6 +16,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A minimal HTTP/1.1 client over a raw socket (TCP or Unix), so that tests see exactly what happens on the wire:
@@ -24,8 +26,19 @@ import java.util.Map;
 final class Http implements AutoCloseable {
 
     record Response(int status, Map<String, String> headers, String body) {
+        private static final Pattern BODY_PID = Pattern.compile("^hello from .* pid (\\d+)\\s*$");
+
+        /**
+         * The answering worker: Drover's native workers name it in X-Worker-Pid; an app that knows nothing of Drover
+         * (examples/) says it in its body, "hello from NAME VERSION pid N". -1 when neither does.
+         */
         long workerPid() {
-            return Long.parseLong(headers.getOrDefault("x-worker-pid", "-1"));
+            String header = headers.get("x-worker-pid");
+            if (header != null) {
+                return Long.parseLong(header);
+            }
+            Matcher m = BODY_PID.matcher(body);
+            return m.find() ? Long.parseLong(m.group(1)) : -1;
         }
 
         boolean closes() {

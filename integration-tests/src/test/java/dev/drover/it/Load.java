@@ -21,11 +21,15 @@ final class Load implements AutoCloseable {
     private final String path;
     private final long pauseMs;
     private final AtomicBoolean running = new AtomicBoolean(true);
+    /** Set by {@link #stopConnecting()}: a client whose connection has ended stops instead of opening another. */
+    private final AtomicBoolean noNewConnections = new AtomicBoolean();
     private final List<Thread> threads = new ArrayList<>();
     final AtomicLong ok = new AtomicLong();
     final AtomicLong failed = new AtomicLong();
     final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
     final Map<Long, AtomicLong> byWorker = new ConcurrentHashMap<>();
+    /** The body of each worker's first answer (an app that knows nothing of Drover names its version there). */
+    final Map<Long, String> firstBodyByWorker = new ConcurrentHashMap<>();
 
     private Load(int port, String path, long pauseMs) {
         this.port = port;
@@ -59,12 +63,16 @@ final class Load implements AutoCloseable {
         while (running.get()) {
             try {
                 if (http == null) {
+                    if (noNewConnections.get()) {
+                        break;
+                    }
                     http = Http.connect(port);
                 }
                 Http.Response response = http.send(path, keepAlive);
                 if (response.status() == 200) {
                     ok.incrementAndGet();
                     byWorker.computeIfAbsent(response.workerPid(), k -> new AtomicLong()).incrementAndGet();
+                    firstBodyByWorker.putIfAbsent(response.workerPid(), response.body());
                 } else {
                     fail("HTTP " + response.status());
                 }
@@ -102,6 +110,21 @@ final class Load implements AutoCloseable {
         } catch (IOException e) {
             // nothing to do
         }
+    }
+
+    /**
+     * From now on no client opens a connection: fresh-connection clients stop after their request in flight,
+     * keep-alive clients after the answer that closes their connection (Connection: close). What a graceful stop
+     * owes such clients is exactly that: every request sent gets its answer.
+     */
+    void stopConnecting() {
+        noNewConnections.set(true);
+    }
+
+    /** Waits until every client has stopped (after {@link #stopConnecting()}), or fails the test after the timeout. */
+    void awaitClientsDone(java.time.Duration timeout) throws InterruptedException {
+        DroverProcess.awaitCondition("every load client done (" + summary() + ")", timeout,
+                () -> threads.stream().noneMatch(Thread::isAlive));
     }
 
     long total() {

@@ -53,6 +53,62 @@ abstract class ForeignServerContract {
 
     @Test
     @Timeout(60)
+    void warmsUpThroughTheAppOverAPrivateConnectionUncounted() throws Exception {
+        try (ChildJvms jvms = ChildJvms.start(1, true, Map.of(), app(), String.valueOf(freePort())).attach(1)) {
+            ChildJvms.Child child = jvms.child(0);
+            assertTrue(child.call("ready").startsWith("ok "));
+            try (HttpConnection early = new HttpConnection(jvms.sharedPort(), 700)) {
+                early.send("/hits"); // waits in the shared socket's queue through the warm-up
+                assertEquals("ok", child.call("notify 1"));
+                assertEquals("ok sent=250 2xx=250 other=0 stopped= skipped=", child.call("warmup 250 30000 /hits"));
+                assertThrows(SocketTimeoutException.class, early::read, "answered during the warm-up");
+                assertEquals(0, child.stats().get("requests"), "warm-up requests counted");
+                assertEquals("notified none", child.call("notified"), "a warm-up request reached notifyAtRequest(1)");
+                assertEquals("ok", child.call("open"));
+                Map<Integer, Integer> hits = hitsByPort(early.read().body());
+                assertEquals(1, hits.remove(jvms.sharedPort()), "hits by port: " + hits);
+                assertEquals(1, hits.size(), "the warm-up's hits came over one private listener: " + hits);
+                assertEquals(250, hits.values().iterator().next(), "hits by port: " + hits);
+            }
+            assertEquals(1, child.stats().get("requests"));
+            String notified = child.call("notified");
+            assertTrue(notified.startsWith("notified " + requestThreadPrefix()), notified);
+        }
+    }
+
+    /** A warm-up request that gets no answer stops the warm-up at once; its time limit bounds it. */
+    @Test
+    @Timeout(60)
+    void warmUpStopsAtAnUnansweredRequestAndAtItsTimeLimit() throws Exception {
+        try (ChildJvms jvms = ChildJvms.start(1, true, Map.of(), app(), String.valueOf(freePort())).attach(1)) {
+            ChildJvms.Child child = jvms.child(0);
+            assertTrue(child.call("ready").startsWith("ok "));
+            assertEquals("ok sent=1 2xx=0 other=0 stopped=no_answer_within_5000_ms_to_GET_/sleep?ms=8000 skipped=",
+                    child.call("warmup 5 30000 /sleep?ms=8000"));
+            assertEquals("ok sent=1 2xx=0 other=0 stopped=drover.warmup.time-limit_(700_ms)_reached_waiting_for_an"
+                    + "_answer_to_GET_/sleep?ms=3000 skipped=", child.call("warmup 5 700 /sleep?ms=3000"));
+            String limited = child.call("warmup 1000000 300 /hello");
+            // Between two requests, or while one waits for its answer.
+            assertTrue(limited.matches("ok sent=\\d+ 2xx=\\d+ other=0 stopped=drover.warmup.time-limit_\\(300_ms\\)"
+                    + "_reached(_waiting_for_an_answer_to_GET_/hello)? skipped="), limited);
+            child.call("open");
+            assertEquals("hello from child 0", get(jvms, "/hello"));
+            awaitStats(child, "inflight", 0); // the unanswered warm-up requests end too
+            assertEquals(1, child.stats().get("requests"), "warm-up requests counted");
+        }
+    }
+
+    private static Map<Integer, Integer> hitsByPort(String answer) {
+        Map<Integer, Integer> hits = new java.util.HashMap<>();
+        for (String entry : answer.substring("hits ".length()).split(" ")) {
+            String[] portAndCount = entry.split("=");
+            hits.put(Integer.parseInt(portAndCount[0]), Integer.parseInt(portAndCount[1]));
+        }
+        return hits;
+    }
+
+    @Test
+    @Timeout(60)
     void countsRequestsInFlightAndTheOldestOne() throws Exception {
         try (ChildJvms jvms = ChildJvms.start(1, true, Map.of(), app(), String.valueOf(freePort())).attach(1)) {
             ChildJvms.Child child = jvms.child(0);

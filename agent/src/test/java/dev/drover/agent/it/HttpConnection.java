@@ -49,19 +49,32 @@ final class HttpConnection implements Closeable {
     Response read() throws IOException {
         String status = line();
         int length = -1;
+        boolean chunked = false;
         for (String header = line(); !header.isEmpty(); header = line()) {
             String lower = header.toLowerCase(Locale.ROOT);
             if (lower.startsWith("content-length:")) {
                 length = Integer.parseInt(lower.substring(15).trim());
+            } else if (lower.startsWith("transfer-encoding:") && lower.endsWith("chunked")) {
+                chunked = true;
             } else if (lower.startsWith("connection:") && lower.contains("close")) {
                 serverCloses = true;
             }
         }
-        if (length < 0) {
-            throw new IOException("no Content-Length in the answer: " + status);
+        if (length < 0 && !chunked) {
+            throw new IOException("neither Content-Length nor chunked in the answer: " + status);
         }
-        String body = new String(in.readNBytes(length), StandardCharsets.UTF_8);
+        String body = new String(chunked ? chunks() : in.readNBytes(length), StandardCharsets.UTF_8);
         return new Response(Integer.parseInt(status.split(" ")[1]), body);
+    }
+
+    private byte[] chunks() throws IOException {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        for (int size = Integer.parseInt(line().trim(), 16); size > 0; size = Integer.parseInt(line().trim(), 16)) {
+            body.write(in.readNBytes(size));
+            line();
+        }
+        line(); // no trailers: the empty line that ends the answer
+        return body.toByteArray();
     }
 
     /** The last answer said Connection: close. */

@@ -14,7 +14,7 @@ import org.eclipse.jetty.util.Fields;
 /**
  * An ordinary embedded Jetty 12 app that knows nothing of Drover: binds the port it is given (args[0]) and, with a
  * second argument, a second connector on that port. GET /hello, /sleep?ms=N, /async?ms=N (completes later on
- * another thread) answer "hello from child I".
+ * another thread) answer "hello from child I"; /hits counts its requests by the local port they came in on.
  */
 public final class JettyApp {
 
@@ -27,6 +27,11 @@ public final class JettyApp {
         server.setHandler(new Handler.Abstract() {
             @Override
             public boolean handle(Request request, Response response, Callback callback) {
+                if (request.getHttpURI().getPath().equals("/hits")) {
+                    response.write(true, ByteBuffer.wrap(Hits.count(Request.getLocalPort(request))
+                            .getBytes(StandardCharsets.UTF_8)), callback);
+                    return true;
+                }
                 Fields query = Request.extractQueryParameters(request);
                 long ms = query.get("ms") == null ? 0 : Long.parseLong(query.get("ms").getValue());
                 if (request.getHttpURI().getPath().equals("/async")) {

@@ -15,7 +15,7 @@ import org.apache.catalina.startup.Tomcat;
 /**
  * An ordinary embedded Tomcat app that knows nothing of Drover: binds the port it is given (args[0]) and, with a
  * second argument, a second connector on that port. GET /hello, /sleep?ms=N, /async?ms=N (completes later on
- * another thread) answer "hello from child I".
+ * another thread) answer "hello from child I"; /hits counts its requests by the local port they came in on.
  */
 public final class TomcatApp {
 
@@ -41,6 +41,13 @@ public final class TomcatApp {
     static final class AppServlet extends HttpServlet {
         @Override
         protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+            if (request.getRequestURI().equals("/hits")) {
+                String hits = Hits.count(request.getLocalPort());
+                response.getWriter().print(hits.substring(0, 4));
+                response.flushBuffer(); // committed before its end: chunked, where Jetty's answer has a length
+                response.getWriter().print(hits.substring(4));
+                return;
+            }
             long ms = request.getParameter("ms") == null ? 0 : Long.parseLong(request.getParameter("ms"));
             if (request.getRequestURI().equals("/async")) {
                 AsyncContext async = request.startAsync();

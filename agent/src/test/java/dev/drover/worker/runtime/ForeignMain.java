@@ -1,6 +1,7 @@
 package dev.drover.worker.runtime;
 
 import dev.drover.agent.ServerView;
+import dev.drover.agent.WarmUpReport;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -8,6 +9,7 @@ import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -49,6 +51,13 @@ public final class ForeignMain {
             switch (words[0]) {
                 case "ready":
                     return "ok " + ServerView.ready().get(60, TimeUnit.SECONDS);
+                case "warmup": // warmup COUNT TIME_LIMIT_MS PATH...: GET requests
+                    WarmUpReport report = ServerView.warmUp(Integer.parseInt(words[1]),
+                            Arrays.stream(words, 3, words.length).map(path -> "GET " + path).toList(),
+                            Long.parseLong(words[2]));
+                    return String.format("ok sent=%d 2xx=%d other=%d stopped=%s skipped=%s", report.sent(),
+                            report.answered2xx(), report.answeredOther(), report.stoppedBecause().replace(' ', '_'),
+                            report.skipped().replace(' ', '_'));
                 case "open":
                     ServerView.startAccepting();
                     return "ok";

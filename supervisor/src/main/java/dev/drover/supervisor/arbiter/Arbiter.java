@@ -71,7 +71,7 @@ public final class Arbiter {
         this.clock = clock;
         this.respawns = new Respawns(clock);
         this.cds = new Cds(spawner, events::offer, clock);
-        this.workers = new Workers(spawner, runtimeDir, clock, respawns, cds::archiveFor, events::offer);
+        this.workers = new Workers(spawner, runtimeDir, clock, respawns, cds::launchFor, events::offer);
         this.shutdown = new Shutdown(workers, respawns, clock);
         this.recycler = new Recycler(workers);
         this.generations = new Generations(workers, recycler, cds, shutdown, sockets, reloader, clock,
@@ -180,6 +180,8 @@ public final class Arbiter {
             onLinkFailed(f.link(), f.problem());
         } else if (event instanceof Event.TrainingExited t) {
             cds.onTrainingExited(t.archive(), t.status());
+        } else if (event instanceof Event.ExtractionExited x) {
+            cds.onExtractionExited(x.directory(), x.status());
         } else if (event instanceof Event.ControlRequest c) {
             control.answer(c.command(), c.reply());
         }

@@ -2,6 +2,7 @@ package dev.drover.supervisor.arbiter;
 
 import dev.drover.supervisor.os.CdsArchive;
 import dev.drover.supervisor.config.PathErrors;
+import dev.drover.supervisor.config.Settings;
 import dev.drover.supervisor.os.PrivateDirectory;
 import dev.drover.supervisor.os.Spawner;
 import dev.drover.supervisor.os.WorkerOutput;
@@ -26,8 +27,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The master's side of AppCDS, run on the arbiter thread: for each generation, use its archive if it exists, else
- * build it with one training run in the background. Building never delays serving: workers spawn without the
- * archive until it is in place, and a failed training only costs a warning.
+ * build it with one training run in the background. A Spring Boot fat jar is first extracted (SpringBootExtraction),
+ * also in the background, and its workers then run the extracted jar, whose classes an archive can hold. None of
+ * this ever delays serving: workers spawn on the fat jar and without an archive until each step is in place, and a
+ * failure only costs a warning.
  */
 final class Cds {
 
@@ -35,74 +38,165 @@ final class Cds {
     /** A training run longer than this is killed: the app's start() is stuck, or the machine is. */
     static final Duration TRAINING_TIMEOUT = Duration.ofMinutes(2);
 
+    /** What a worker of a generation starts with: the archive to map, and the jar to run instead of drover.app. */
+    record Launch(Optional<Path> archive, Optional<Path> runJar) {
+    }
+
     private record Training(Process process, WorkerOutput output, Path partial, long deadline) {
+    }
+
+    /**
+     * One generation's plan. {@code extraction}: the Spring Boot extraction it waits for (null: none); {@code
+     * runJar}: the extracted jar once there; {@code archive}: null while the extraction is awaited.
+     */
+    private static final class Plan {
+        final Generation generation;
+        final SpringBootExtraction.Target extraction;
+        Path runJar;
+        CdsArchive archive;
+
+        Plan(Generation generation, SpringBootExtraction.Target extraction, Path runJar, CdsArchive archive) {
+            this.generation = generation;
+            this.extraction = extraction;
+            this.runJar = runJar;
+            this.archive = archive;
+        }
     }
 
     private final Spawner spawner;
     private final Consumer<Event> post;
     private final LongSupplier clock;
-    private final Map<Integer, CdsArchive> byGeneration = new HashMap<>();
+    private final SpringBootExtraction extractions;
+    private final Map<Integer, Plan> byGeneration = new HashMap<>();
     private final Map<Path, Training> running = new HashMap<>();
     private final Set<Path> failed = new HashSet<>();
-    /** The generation whose archive is to be built once no worker is booting (training must not slow a boot). */
+    /** The generation whose extraction or archive is to be made once no worker is booting (not to slow a boot). */
     private Generation pending;
 
-    /** {@code post}: where a training run's exit is reported, as an event. */
+    /** {@code post}: where a training run's or an extraction's exit is reported, as an event. */
     Cds(Spawner spawner, Consumer<Event> post, LongSupplier clock) {
         this.spawner = spawner;
         this.post = post;
         this.clock = clock;
+        this.extractions = new SpringBootExtraction(spawner, post, clock);
     }
 
     void prepare(Generation generation) {
-        CdsArchive archive = CdsArchive.plan(generation.settings());
-        byGeneration.put(generation.number(), archive);
-        if (!archive.possible()) {
-            log.info("generation {}: no AppCDS archive ({})", generation.number(), archive.whyNot());
-        } else if (archive.exists()) {
-            log.info("generation {}: workers use the AppCDS archive {}", generation.number(), archive.path());
-        } else if (!running.containsKey(archive.path()) && !failed.contains(archive.path())) {
+        Plan plan = plan(generation);
+        byGeneration.put(generation.number(), plan);
+        if (plan.archive != null) {
+            decide(plan);
+        } else if (!extractions.running(plan.extraction)) {
             pending = generation;
-            log.info("generation {}: no AppCDS archive yet; it will be built once the workers are up",
-                    generation.number());
+            log.info("generation {}: {} is a Spring Boot jar; for AppCDS it will be extracted once the workers are "
+                    + "up (workers run the fat jar meanwhile)", generation.number(), plan.extraction.fatJar());
         }
     }
 
-    /** Starts the pending training run, if any, once no worker is booting. */
+    private Plan plan(Generation generation) {
+        Settings settings = generation.settings();
+        SpringBootExtraction.Found found = extractions.find(settings);
+        if (found.target() == null) {
+            found.whyNot().ifPresent(why -> log.info("generation {}: {}", generation.number(), why));
+            return new Plan(generation, null, null, CdsArchive.plan(settings));
+        }
+        if (found.target().done()) {
+            Path jar = found.target().extractedJar();
+            log.info("generation {}: workers run {}, the extraction of the Spring Boot jar", generation.number(), jar);
+            return new Plan(generation, found.target(), jar, CdsArchive.plan(settings, jar));
+        }
+        return new Plan(generation, found.target(), null, extractions.failed(found.target())
+                ? CdsArchive.plan(settings) : null);
+    }
+
+    /** Logs what the plan's archive means for workers, and queues its training if it is to be built. */
+    private void decide(Plan plan) {
+        int number = plan.generation.number();
+        CdsArchive archive = plan.archive;
+        if (!archive.possible()) {
+            log.info("generation {}: no AppCDS archive ({})", number, archive.whyNot());
+        } else if (archive.exists()) {
+            log.info("generation {}: workers use the AppCDS archive {}", number, archive.path());
+        } else if (!running.containsKey(archive.path()) && !failed.contains(archive.path())) {
+            pending = plan.generation;
+            log.info("generation {}: no AppCDS archive yet; it will be built once the workers are up", number);
+        }
+    }
+
+    /** Starts the pending extraction or training run, if any, once no worker is booting. */
     void trainWhenIdle(boolean anyBooting) {
         if (pending == null || anyBooting) {
             return;
         }
-        Generation generation = pending;
+        Plan plan = byGeneration.get(pending.number());
         pending = null;
-        CdsArchive archive = byGeneration.get(generation.number());
-        if (!archive.exists() && !running.containsKey(archive.path()) && !failed.contains(archive.path())) {
-            train(generation, archive.path());
+        if (plan.archive == null) {
+            if (plan.extraction.done()) { // another master sharing the cache dir made it meanwhile
+                onExtracted(plan.extraction, true);
+            } else if (!extractions.start(plan.extraction, plan.generation.settings())) {
+                onExtracted(plan.extraction, false);
+            }
+            return;
+        }
+        CdsArchive archive = plan.archive;
+        if (archive.possible() && !archive.exists() && !running.containsKey(archive.path())
+                && !failed.contains(archive.path())) {
+            train(plan, archive.path());
         }
     }
 
-    private void train(Generation generation, Path archive) {
+    /** An extraction ended: its generations get their jar and archive plan, or fall back to the fat jar. */
+    void onExtractionExited(Path directory, int status) {
+        extractions.finish(directory, status).ifPresent(target -> onExtracted(target, !extractions.failed(target)));
+    }
+
+    private void onExtracted(SpringBootExtraction.Target target, boolean ok) {
+        for (Plan plan : byGeneration.values()) {
+            if (plan.archive != null || plan.extraction == null
+                    || !plan.extraction.directory().equals(target.directory())) {
+                continue;
+            }
+            Settings settings = plan.generation.settings();
+            if (ok) {
+                plan.runJar = target.extractedJar();
+                plan.archive = CdsArchive.plan(settings, plan.runJar);
+                log.info("generation {}: workers spawned from now on run {}, the extraction of the Spring Boot jar",
+                        plan.generation.number(), plan.runJar);
+            } else {
+                plan.archive = CdsArchive.plan(settings);
+            }
+            decide(plan);
+        }
+    }
+
+    private void train(Plan plan, Path archive) {
+        int number = plan.generation.number();
         Path partial = archive.resolveSibling(archive.getFileName() + ".partial-" + ProcessHandle.current().pid());
         try {
             PrivateDirectory.createOrVerify(archive.getParent(), PrivateDirectory.Rule.NOT_WRITABLE_BY_OTHERS);
             Files.deleteIfExists(partial);
-            Process process = spawner.train(generation.settings(), partial);
+            Process process = spawner.train(plan.generation.settings(), Optional.ofNullable(plan.runJar), partial);
             WorkerOutput output = WorkerOutput.follow(process, "AppCDS training (pid " + process.pid() + ")",
                     status -> post.accept(new Event.TrainingExited(archive, status)));
             running.put(archive, new Training(process, output, partial, clock.getAsLong() + TRAINING_TIMEOUT.toNanos()));
             log.info("generation {}: building the AppCDS archive {} with a training run (pid {}); workers spawned "
-                    + "meanwhile start without it", generation.number(), archive, process.pid());
+                    + "meanwhile start without it", number, archive, process.pid());
         } catch (IOException e) {
             failed.add(archive);
             log.warn("generation {}: cannot start the AppCDS training run: {}; workers run without an archive",
-                    generation.number(), e instanceof PrivateDirectory.Unsafe ? e.getMessage() : PathErrors.describe(e));
+                    number, e instanceof PrivateDirectory.Unsafe ? e.getMessage() : PathErrors.describe(e));
         }
     }
 
-    /** The archive a worker of this generation should map, if it exists yet. */
-    Optional<Path> archiveFor(int generation) {
-        CdsArchive archive = byGeneration.get(generation);
-        return archive != null && archive.exists() ? Optional.of(archive.path()) : Optional.empty();
+    /** What a worker of this generation starts with: its archive if it exists yet, and its extracted jar if any. */
+    Launch launchFor(int generation) {
+        Plan plan = byGeneration.get(generation);
+        if (plan == null) {
+            return new Launch(Optional.empty(), Optional.empty());
+        }
+        Optional<Path> archive = plan.archive != null && plan.archive.exists() ? Optional.of(plan.archive.path())
+                : Optional.empty();
+        return new Launch(archive, Optional.ofNullable(plan.runJar));
     }
 
     void onTrainingExited(Path archive, int status) {
@@ -128,7 +222,7 @@ final class Cds {
                 String.join("\n  ", training.output().tail()));
     }
 
-    /** Kills a training run that takes too long. */
+    /** Kills a training run or an extraction that takes too long. */
     void tick(long now) {
         for (Training training : running.values()) {
             if (now - training.deadline() >= 0 && training.process().isAlive()) {
@@ -137,9 +231,10 @@ final class Cds {
                 training.process().destroyForcibly();
             }
         }
+        extractions.tick(now);
     }
 
-    /** At the master's exit: no training run outlives it. */
+    /** At the master's exit: no training run or extraction outlives it. */
     void abort() {
         for (Training training : running.values()) {
             training.process().destroyForcibly();
@@ -151,6 +246,7 @@ final class Cds {
             deleteQuietly(training.partial());
         }
         running.clear();
+        extractions.abort();
     }
 
     /**

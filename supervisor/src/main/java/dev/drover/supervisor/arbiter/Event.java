@@ -34,6 +34,10 @@ public sealed interface Event {
     record TrainingExited(java.nio.file.Path archive, int status) implements Event {
     }
 
+    /** Spring Boot's extraction of a fat jar into {@code directory} (SpringBootExtraction) ended with this status. */
+    record ExtractionExited(java.nio.file.Path directory, int status) implements Event {
+    }
+
     /** A `drover ctl` command; the arbiter completes {@code reply} with a JSON document. */
     record ControlRequest(String command, CompletableFuture<String> reply) implements Event {
     }

@@ -39,7 +39,7 @@ final class Workers {
     private final Path runtimeDir;
     private final LongSupplier clock;
     private final Respawns respawns;
-    private final IntFunction<Optional<Path>> archives;
+    private final IntFunction<Cds.Launch> launches;
     private final Consumer<Event> post;
     private final SecureRandom random = new SecureRandom();
     private final List<WorkerHandle> table = new ArrayList<>();
@@ -49,16 +49,16 @@ final class Workers {
     private Generation current;
 
     /**
-     * {@code archives}: the AppCDS archive for a generation, if there is one yet; {@code post}: where a worker's
+     * {@code launches}: the AppCDS archive and jar for a generation's workers (Cds); {@code post}: where a worker's
      * exit is reported, as an event.
      */
     Workers(Spawner spawner, Path runtimeDir, LongSupplier clock, Respawns respawns,
-            IntFunction<Optional<Path>> archives, Consumer<Event> post) {
+            IntFunction<Cds.Launch> launches, Consumer<Event> post) {
         this.spawner = spawner;
         this.runtimeDir = runtimeDir;
         this.clock = clock;
         this.respawns = respawns;
-        this.archives = archives;
+        this.launches = launches;
         this.post = post;
     }
 
@@ -146,11 +146,11 @@ final class Workers {
         Generation gen = current;
         String secret = HexFormat.of().formatHex(randomBytes());
         RecyclePolicy.Limits limits = gen.recyclePolicy().draw(random);
-        Optional<Path> archive = archives.apply(gen.number());
+        Cds.Launch launch = launches.apply(gen.number());
         WorkerProcess process;
         try {
             process = spawner.spawn(new WorkerSpawner.Spec(id, gen.number(), secret, limits.requests(),
-                    gen.listeners(), archive), gen.settings());
+                    gen.listeners(), launch.archive(), launch.runJar()), gen.settings());
         } catch (IOException e) {
             log.error("cannot spawn worker {}: {}; retrying in {}", id, e.getMessage(),
                     Arbiter.seconds(dev.drover.supervisor.policy.RestartPolicy.MAX_DELAY));
@@ -158,7 +158,7 @@ final class Workers {
             return null;
         }
         WorkerHandle w = new WorkerHandle(id, gen.number(), gen.listeners(), process, secret, clock.getAsLong(), limits,
-                archive.isPresent(), new WorkerHandle.App(gen.settings().appLabel(), gen.settings().foreign()));
+                launch.archive().isPresent(), new WorkerHandle.App(gen.settings().appLabel(), gen.settings().foreign()));
         table.add(w);
         process.follow(w.toString(), status -> post.accept(new Event.WorkerExited(w, status)));
         log.info("{} spawned", w);

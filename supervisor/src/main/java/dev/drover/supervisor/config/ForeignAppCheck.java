@@ -90,15 +90,13 @@ final class ForeignAppCheck {
         return List.of();
     }
 
-    /** Warm-up and the http.* limits work inside Drover's own HTTP pipeline; set for a foreign app, they would not. */
+    /**
+     * The http.* limits work inside Drover's own HTTP pipeline; set for a foreign app, they would not. (Warm-up
+     * works for both: a foreign worker's agent runs it through the app's own server.)
+     */
     private static List<String> nativeOnlyProblems(Settings settings) {
         List<String> problems = new ArrayList<>();
         String why = " while drover.app is " + kindOf(settings) + " (" + settings.appLabel() + "), whose own server ";
-        if (settings.warmup().enabled()) {
-            problems.add(ConfigError.describe("drover.warmup.requests", Integer.toString(settings.warmup().count()),
-                    settings.origin("warmup.requests"), "set" + why + "answers the requests, not Drover's pipeline "
-                    + "where warm-up runs", "0 (off) for a jar or main-class app"));
-        }
         for (Map.Entry<String, String> origin : settings.origins().entrySet()) {
             if (origin.getKey().startsWith(NATIVE_ONLY_PREFIX) && !origin.getValue().equals(DEFAULT_ORIGIN)) {
                 problems.add("drover." + origin.getKey() + " (" + origin.getValue() + "): set" + why + "parses "

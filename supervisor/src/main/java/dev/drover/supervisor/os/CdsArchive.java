@@ -2,10 +2,13 @@ package dev.drover.supervisor.os;
 
 import dev.drover.supervisor.config.PathErrors;
 import dev.drover.supervisor.config.AppClasspath;
+import dev.drover.supervisor.config.AppKind;
 import dev.drover.supervisor.config.Settings;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -15,24 +18,32 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.jar.Attributes;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
 
 /**
  * Where a generation's AppCDS archive lives, named by a hash of everything that makes an archive valid: the
- * contents of every jar on the workers' classpath, the worker JVM options and the Java runtime. A changed jar gives
+ * contents of every jar on the workers' classpath (for a jar or main-class app: the app's jars and Drover's agent),
+ * the worker JVM options and the Java runtime. A changed jar gives
  * a new name, so a stale archive is never used (JDK 17 would only warn and run slower; research §5-6).
  */
 public record CdsArchive(Path path, String whyNot) {
 
     /** The archive for these settings, or the reason there can be none ({@code whyNot} set, {@code path} null). */
     public static CdsArchive plan(Settings settings) {
+        return plan(settings, null);
+    }
+
+    /**
+     * As {@link #plan(Settings)}, for workers that run {@code runJar} instead of drover.app (the jar Spring Boot
+     * extracted from it); null: drover.app itself. A jar or main-class app's archive is keyed by the app's jars (a
+     * jar and the jars its manifest Class-Path names, or drover.classpath) and by Drover's agent, which every such
+     * worker and its training run load.
+     */
+    public static CdsArchive plan(Settings settings, Path runJar) {
         if (!settings.cds().enabled()) {
             return new CdsArchive(null, "drover.cds.enabled = false");
-        }
-        if (settings.foreign()) {
-            // Spring Boot's nested jars defeat an archive of the jar as it is; it must be extracted and trained
-            // with the agent and the socket on fd 0, which is not built yet.
-            return new CdsArchive(null, "drover.app is a jar or main class: Drover builds no AppCDS archive for "
-                    + "such an app yet");
         }
         try {
             // Workers map what is in this directory: it must be ours and writable by nobody else.
@@ -42,17 +53,14 @@ public record CdsArchive(Path path, String whyNot) {
                     ? e.getMessage() : PathErrors.describe(e)));
         }
         try {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            MessageDigest digest = sha256();
             update(digest, System.getProperty("java.home") + "|" + System.getProperty("java.vm.version"));
             settings.workerJvmOptions().forEach(o -> update(digest, o));
-            for (Path jar : jars(AppClasspath.workerClasspath(settings))) {
+            List<Path> jars = settings.foreign() ? foreignJars(settings, runJar)
+                    : jars(AppClasspath.workerClasspath(settings));
+            for (Path jar : jars) {
                 update(digest, jar.toString());
-                try (InputStream in = Files.newInputStream(jar)) {
-                    byte[] buffer = new byte[1 << 16];
-                    for (int n = in.read(buffer); n > 0; n = in.read(buffer)) {
-                        digest.update(buffer, 0, n);
-                    }
-                }
+                hashContents(digest, jar);
             }
             String key = HexFormat.of().formatHex(digest.digest()).substring(0, 24);
             return new CdsArchive(settings.cds().cacheDir().resolve("drover-" + key + ".jsa"), null);
@@ -60,6 +68,77 @@ public record CdsArchive(Path path, String whyNot) {
             return new CdsArchive(null, e.getMessage());
         } catch (IOException e) {
             return new CdsArchive(null, "cannot read the classpath: " + PathErrors.describe(e));
+        }
+    }
+
+    /** A file's contents as a short hex key (what names a Spring Boot jar's extraction). */
+    public static String contentKey(Path file) throws IOException {
+        MessageDigest digest = sha256();
+        hashContents(digest, file);
+        return HexFormat.of().formatHex(digest.digest()).substring(0, 24);
+    }
+
+    /** The agent first, then the app's jars as the worker's JVM finds them. */
+    static List<Path> foreignJars(Settings settings, Path runJar) throws IOException, NotAJar {
+        List<Path> jars = new ArrayList<>();
+        jars.add(AppClasspath.agentJar());
+        if (settings.appKind() == AppKind.JAR) {
+            Path jar = (runJar != null ? runJar : Path.of(settings.app())).toAbsolutePath();
+            jars.add(jar);
+            jars.addAll(manifestClassPath(jar));
+        } else {
+            jars.addAll(jars(String.join(File.pathSeparator, AppClasspath.entries(settings.classpath()))));
+        }
+        return jars;
+    }
+
+    /**
+     * The jars a jar's manifest Class-Path names (URLs relative to the jar's directory) that exist: the JVM skips
+     * the others, and the archive records what it found. A directory there rules an archive out, as on -cp.
+     */
+    static List<Path> manifestClassPath(Path jar) throws IOException, NotAJar {
+        String classPath;
+        try (JarFile file = new JarFile(jar.toFile(), false)) {
+            Manifest manifest = file.getManifest();
+            classPath = manifest == null ? null : manifest.getMainAttributes().getValue(Attributes.Name.CLASS_PATH);
+        }
+        List<Path> jars = new ArrayList<>();
+        if (classPath == null || classPath.isBlank()) {
+            return jars;
+        }
+        for (String url : classPath.trim().split("\\s+")) {
+            Path entry = resolve(jar, url);
+            if (entry != null && Files.isDirectory(entry)) {
+                throw new NotAJar("the manifest Class-Path of " + jar + " names the directory " + entry
+                        + ": AppCDS archives classes from jars only");
+            }
+            if (entry != null && Files.isRegularFile(entry)) {
+                jars.add(entry);
+            }
+        }
+        return jars;
+    }
+
+    private static Path resolve(Path jar, String url) {
+        try {
+            return Path.of(jar.getParent().toUri().resolve(new URI(null, null, url, null)));
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            return null; // the JVM skips an entry it cannot read
+        }
+    }
+
+    private static void hashContents(MessageDigest digest, Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buffer = new byte[1 << 16];
+            for (int n = in.read(buffer); n > 0; n = in.read(buffer)) {
+                digest.update(buffer, 0, n);
+            }
+        }
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is part of every JDK", e);
         }

@@ -19,7 +19,12 @@ public final class ProcessSpawner implements Spawner {
     }
 
     @Override
-    public Process train(Settings settings, Path archive) throws IOException {
-        return spawner.train(settings, archive);
+    public Process train(Settings settings, java.util.Optional<Path> runJar, Path archive) throws IOException {
+        return spawner.train(settings, runJar, archive);
+    }
+
+    @Override
+    public Process extract(Path fatJar, Path destination) throws IOException {
+        return spawner.extract(fatJar, destination);
     }
 }

@@ -10,6 +10,9 @@ public interface Spawner {
     /** Starts a worker JVM; WorkerProcess.follow then relays its output and reports its exit. */
     WorkerProcess spawn(WorkerSpawner.Spec spec, Settings settings) throws IOException;
 
-    /** Starts the AppCDS training run that writes {@code archive}. */
-    Process train(Settings settings, Path archive) throws IOException;
+    /** Starts the AppCDS training run that writes {@code archive}; {@code runJar} as in WorkerSpawner.Spec. */
+    Process train(Settings settings, java.util.Optional<Path> runJar, Path archive) throws IOException;
+
+    /** Starts Spring Boot's extraction of {@code fatJar} into {@code destination}. */
+    Process extract(Path fatJar, Path destination) throws IOException;
 }

@@ -4,12 +4,17 @@ import dev.drover.logging.DroverLogConfigurator;
 import dev.drover.supervisor.config.AppClasspath;
 import dev.drover.supervisor.config.AppKind;
 import dev.drover.supervisor.config.Settings;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.unix.Socket;
 import java.io.File;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Starts worker JVMs with ProcessBuilder: the JDK closes every fd the master holds and reaps the child itself
@@ -23,10 +28,23 @@ public final class WorkerSpawner {
     public static final String MAIN_CLASS = "dev.drover.worker.runtime.WorkerMain";
     public static final String TRAINING_CLASS = "dev.drover.worker.runtime.TrainingMain";
 
-    /** What one spawn needs to know about the worker. */
+    /**
+     * What one spawn needs to know about the worker. {@code runJar}: the jar a jar app's worker runs instead of
+     * drover.app (the extraction of a Spring Boot jar, made for AppCDS), if there is one yet.
+     */
     public record Spec(int id, int generation, String secret, long maxRequests, List<Listener> listeners,
-                       java.util.Optional<Path> cdsArchive) {
+                       Optional<Path> cdsArchive, Optional<Path> runJar) {
     }
+
+    /**
+     * JDK 17 refuses to write an archive while a Java agent runs unless this diagnostic flag is on, and maps such an
+     * archive only in a JVM that has it too: a foreign worker's training run and its workers all run the agent. The
+     * JVM then warns at each start that the archive is "for testing purposes". What the flag guards against, a
+     * class archived as the agent rewrote it and loaded without the agent, cannot happen here: every JVM that maps
+     * the archive runs the same agent, and a class the agent rewrites is rewritten again from the jar's bytes.
+     */
+    static final List<String> ARCHIVE_WITH_AGENT = List.of("-XX:+UnlockDiagnosticVMOptions",
+            "-XX:+AllowArchivingWithJavaAgent");
 
     /**
      * Options of every worker JVM, before the operator's own, each saving boot time: logging set up in code (no XML
@@ -45,7 +63,7 @@ public final class WorkerSpawner {
 
     private final Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     private final Path linkSocket;
-    private final java.util.Optional<Path> nettyNative;
+    private final Optional<Path> nettyNative;
 
     /** The master's private runtime directory: where the link socket is. */
     public Path runtimeDir() {
@@ -53,7 +71,7 @@ public final class WorkerSpawner {
     }
 
     /** {@code nettyNative}: the master's copy of Netty's native library (NettyNative), if it has one. */
-    public WorkerSpawner(Path linkSocket, java.util.Optional<Path> nettyNative) {
+    public WorkerSpawner(Path linkSocket, Optional<Path> nettyNative) {
         this.linkSocket = linkSocket;
         this.nettyNative = nettyNative;
     }
@@ -62,9 +80,10 @@ public final class WorkerSpawner {
         List<String> command = jvm(settings);
         if (settings.foreign()) {
             command.add("-javaagent:" + AppClasspath.agentJar());
+            spec.cdsArchive().ifPresent(archive -> command.addAll(ARCHIVE_WITH_AGENT));
         }
         spec.cdsArchive().ifPresent(archive -> command.add("-XX:SharedArchiveFile=" + archive));
-        command.addAll(settings.foreign() ? foreignApp(settings) : List.of("-cp",
+        command.addAll(settings.foreign() ? foreignApp(settings, spec.runJar()) : List.of("-cp",
                 AppClasspath.workerClasspath(settings), MAIN_CLASS));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         environment(builder.environment(), spec, settings);
@@ -74,16 +93,20 @@ public final class WorkerSpawner {
         return StdinSocket.start(builder, onlyTcpListener(spec).fd());
     }
 
-    /** {@code -jar APP ARGS} or {@code -cp CLASSPATH MAIN ARGS}, as the app would be started by hand. */
-    static List<String> foreignApp(Settings settings) {
+    /**
+     * {@code -jar APP ARGS} or {@code -cp CLASSPATH MAIN ARGS}, as the app would be started by hand; {@code runJar}
+     * in place of APP if given.
+     */
+    static List<String> foreignApp(Settings settings, Optional<Path> runJar) {
         List<String> command = new ArrayList<>();
         if (settings.appKind() == AppKind.JAR) {
             command.add("-jar");
+            command.add(runJar.map(Path::toString).orElse(settings.app()));
         } else {
             command.add("-cp");
             command.add(String.join(File.pathSeparator, AppClasspath.entries(settings.classpath())));
+            command.add(settings.app());
         }
-        command.add(settings.app());
         command.addAll(settings.appArgs());
         return command;
     }
@@ -113,33 +136,81 @@ public final class WorkerSpawner {
             // Memory limits mean memory recycles, and so leak reports: the worker takes its baseline histogram then.
             env.put("DROVER_INTERNAL_EVIDENCE_BASELINE_MS", Long.toString(settings.leakReports().baselineAfter().toMillis()));
         }
-        if (settings.warmup().enabled()) {
-            env.put("DROVER_INTERNAL_WARMUP_REQUESTS", Integer.toString(settings.warmup().count()));
-            env.put("DROVER_INTERNAL_WARMUP_PATHS", String.join("\n", settings.warmup().requests()));
-            env.put("DROVER_INTERNAL_WARMUP_TIME_LIMIT_MS", Long.toString(settings.warmup().timeLimit().toMillis()));
-        }
+        warmupEnvironment(env, settings);
         if (settings.foreign()) {
             // The agent loads the worker's link side from these jars in a loader of its own, apart from the app's.
             env.put("DROVER_INTERNAL_RUNTIME_CLASSPATH", AppClasspath.runtimeJars());
         }
     }
 
+    private static void warmupEnvironment(Map<String, String> env, Settings settings) {
+        if (settings.warmup().enabled()) {
+            env.put("DROVER_INTERNAL_WARMUP_REQUESTS", Integer.toString(settings.warmup().count()));
+            env.put("DROVER_INTERNAL_WARMUP_PATHS", String.join("\n", settings.warmup().requests()));
+            env.put("DROVER_INTERNAL_WARMUP_TIME_LIMIT_MS", Long.toString(settings.warmup().timeLimit().toMillis()));
+        }
+    }
+
     /**
      * The AppCDS training run: the app in a JVM like a worker's, which writes the classes it loaded to
-     * {@code archive} when it exits (dev.drover.worker.runtime.TrainingMain).
+     * {@code archive} when it exits. A DroverApp runs under dev.drover.worker.runtime.TrainingMain; a jar or
+     * main-class app as its worker would ({@code runJar} as in {@link Spec}), see {@link #trainForeign}.
      */
-    public Process train(Settings settings, Path archive) throws IOException {
+    public Process train(Settings settings, Optional<Path> runJar, Path archive) throws IOException {
         List<String> command = jvm(settings);
+        if (settings.foreign()) {
+            command.add("-javaagent:" + AppClasspath.agentJar());
+            command.addAll(ARCHIVE_WITH_AGENT);
+        }
         command.add("-XX:ArchiveClassesAtExit=" + archive);
         // The dump lists every class it skips (generated accessors, JFR events) as a warning: noise, not news.
         command.add("-Xlog:cds=off");
         command.add("-Xlog:cds+dynamic=off");
+        if (settings.foreign()) {
+            command.addAll(foreignApp(settings, runJar));
+            return trainForeign(new ProcessBuilder(command).redirectErrorStream(true), settings);
+        }
         command.add("-cp");
         command.add(AppClasspath.workerClasspath(settings));
         command.add(TRAINING_CLASS);
         command.add(settings.app());
         settings.configFile().ifPresent(f -> command.add(f.toAbsolutePath().toString()));
         return new ProcessBuilder(command).redirectErrorStream(true).start();
+    }
+
+    /**
+     * A foreign app's training run: its server starts on a listener of its own on fd 0, bound to 127.0.0.1:0 here
+     * and closed in the master once the JVM has its copy, so the service's socket is never touched and nobody is
+     * expected to connect. DROVER_INTERNAL_TRAINING tells the agent to open its accept gate once the app is ready
+     * (the accept path's classes load too), then exit 0: the JVM writes the archive as it exits. No link, no secret:
+     * the run is not a worker.
+     */
+    private Process trainForeign(ProcessBuilder builder, Settings settings) throws IOException {
+        builder.environment().put("DROVER_INTERNAL_TRAINING", "1");
+        builder.environment().put("DROVER_INTERNAL_APP", settings.app());
+        // The agent runs the warm-up before it exits, as a worker does before READY: the request path's classes
+        // (the servlet stack, the app's controllers) then come from the archive too.
+        warmupEnvironment(builder.environment(), settings);
+        Epoll.ensureAvailability();
+        Socket listener = Socket.newSocketStream();
+        try {
+            listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            listener.listen(16);
+            return StdinSocket.start(builder, listener.intValue());
+        } finally {
+            listener.close();
+        }
+    }
+
+    /**
+     * Spring Boot's own extraction of a fat jar ({@code -Djarmode=tools}, 3.3 and later) into {@code destination}:
+     * the jar of the app's classes, with the libraries in lib/ beside it on its manifest Class-Path.
+     */
+    public Process extract(Path fatJar, Path destination) throws IOException {
+        List<String> command = List.of(java.toString(), "-Djarmode=tools", "-jar", fatJar.toString(), "extract",
+                "--destination", destination.toString());
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(
+                new File("/dev/null"))).start();
     }
 
     /**

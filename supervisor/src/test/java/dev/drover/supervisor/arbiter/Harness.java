@@ -171,8 +171,13 @@ final class Harness {
         }
 
         @Override
-        public Process train(Settings s, Path archive) throws IOException {
+        public Process train(Settings s, java.util.Optional<Path> runJar, Path archive) throws IOException {
             throw new IOException("no training runs in unit tests");
+        }
+
+        @Override
+        public Process extract(Path fatJar, Path destination) throws IOException {
+            throw new IOException("no extractions in unit tests");
         }
     }
 

@@ -151,12 +151,18 @@ class ForeignAppCheckTest {
     @Test
     void settingsOnlyDroverAppWorkersUseAreRefusedForAJar() throws Exception {
         String jar = tomcatJar().toString();
-        String warmup = problem(load(Map.of(), "app", jar, "warmup.requests", 100));
-        assertTrue(warmup.startsWith("drover.warmup.requests = 100 (command-line flag --warmup.requests): set while drover.app is "
-                + "a jar (my-service.jar)"), warmup);
         String http = problem(load(Map.of("DROVER_HTTP_MAX_HEADERS", "50"), "app", jar));
         assertTrue(http.startsWith("drover.http.max-headers (environment variable DROVER_HTTP_MAX_HEADERS): set while"),
                 http);
+    }
+
+    /** The agent runs a foreign worker's warm-up through the app's own server. */
+    @Test
+    void aJarMayHaveAWarmUp() throws Exception {
+        Settings settings = AppCheck.verify(load(Map.of("DROVER_WARMUP_PATHS", "[\"/hello\"]"), "app",
+                tomcatJar().toString(), "warmup.requests", 100));
+        assertEquals(100, settings.warmup().count());
+        assertEquals(List.of("GET /hello"), settings.warmup().requests());
     }
 
     @Test

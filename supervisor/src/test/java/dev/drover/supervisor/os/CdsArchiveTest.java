@@ -5,14 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.drover.supervisor.config.AppKind;
 import dev.drover.supervisor.config.ConfigLoader;
 import dev.drover.supervisor.config.ConfigSources;
 import dev.drover.supervisor.config.Settings;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.jar.Attributes;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -74,6 +79,94 @@ class CdsArchiveTest {
         assertFalse(none.possible());
         assertEquals("classpath entry " + classes + " is a directory: AppCDS archives classes from jars only",
                 none.whyNot());
+    }
+
+    /** A thin jar app: the jar, its manifest Class-Path lib/dep.jar, and the agent jar the launcher names. */
+    private Settings jarApp(Path jar, String... jvmOptions) throws Exception {
+        return ConfigLoader.load(new ConfigSources(Optional.empty(),
+                Map.of("DROVER_CDS_CACHE_DIR", dir.resolve("cache").toString()), List.of(
+                new ConfigSources.Flag("drover.app", jar.toString(), "argument APP"),
+                new ConfigSources.Flag("drover.worker-jvm-options", List.of(jvmOptions), "test"))));
+    }
+
+    private static Path thinJar(Path jar, String classPath) throws Exception {
+        Manifest manifest = new Manifest();
+        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, "com.example.Main");
+        manifest.getMainAttributes().put(Attributes.Name.CLASS_PATH, classPath);
+        try (OutputStream out = Files.newOutputStream(jar); JarOutputStream ignored = new JarOutputStream(out, manifest)) {
+            // a manifest is enough
+        }
+        return jar;
+    }
+
+    @Test
+    void aJarAppsArchiveIsNamedByItsJarItsClassPathTheAgentTheOptionsAndTheJvm() throws Exception {
+        Path agent = Files.writeString(dir.resolve("drover-agent.jar"), "agent 1");
+        String savedAgent = System.getProperty(dev.drover.supervisor.config.AppClasspath.AGENT_JAR_PROPERTY);
+        System.setProperty(dev.drover.supervisor.config.AppClasspath.AGENT_JAR_PROPERTY, agent.toString());
+        try {
+            Path app = thinJar(dir.resolve("app.jar"), "lib/dep.jar lib/missing.jar");
+            Path dep = Files.writeString(Files.createDirectories(dir.resolve("lib")).resolve("dep.jar"), "dep 1");
+            CdsArchive first = CdsArchive.plan(jarApp(app, "-Xmx64m"));
+            assertTrue(first.possible(), String.valueOf(first.whyNot()));
+            assertEquals(first, CdsArchive.plan(jarApp(app, "-Xmx64m")), "stable for the same inputs");
+
+            Files.writeString(dep, "dep 2");
+            CdsArchive newDep = CdsArchive.plan(jarApp(app, "-Xmx64m"));
+            assertNotEquals(first.path(), newDep.path(), "a jar of the manifest Class-Path changed");
+            Files.writeString(agent, "agent 2");
+            CdsArchive newAgent = CdsArchive.plan(jarApp(app, "-Xmx64m"));
+            assertNotEquals(newDep.path(), newAgent.path(), "Drover's agent changed");
+            assertNotEquals(newAgent.path(), CdsArchive.plan(jarApp(app, "-Xmx128m")).path(), "other JVM options");
+            thinJar(app, "lib/dep.jar");
+            CdsArchive newApp = CdsArchive.plan(jarApp(app, "-Xmx64m"));
+            assertNotEquals(newAgent.path(), newApp.path(), "the app's own jar changed");
+
+            Path extracted = thinJar(dir.resolve("extracted.jar"), "lib/dep.jar");
+            assertNotEquals(newApp.path(), CdsArchive.plan(jarApp(app, "-Xmx64m"), extracted).path(),
+                    "the jar workers run instead (a Spring Boot extraction) is what the archive is of");
+        } finally {
+            if (savedAgent == null) {
+                System.clearProperty(dev.drover.supervisor.config.AppClasspath.AGENT_JAR_PROPERTY);
+            } else {
+                System.setProperty(dev.drover.supervisor.config.AppClasspath.AGENT_JAR_PROPERTY, savedAgent);
+            }
+        }
+    }
+
+    @Test
+    void aMainClassAppsArchiveIsNamedByItsClasspathsJars() throws Exception {
+        Path agent = Files.writeString(dir.resolve("drover-agent.jar"), "agent");
+        String savedAgent = System.getProperty(dev.drover.supervisor.config.AppClasspath.AGENT_JAR_PROPERTY);
+        System.setProperty(dev.drover.supervisor.config.AppClasspath.AGENT_JAR_PROPERTY, agent.toString());
+        try {
+            Path app = Files.writeString(dir.resolve("main.jar"), "version 1");
+            Settings settings = settings(List.of(app.toString())).withAppKind(AppKind.MAIN_CLASS);
+            CdsArchive first = CdsArchive.plan(settings);
+            assertTrue(first.possible(), String.valueOf(first.whyNot()));
+            Files.writeString(app, "version 2");
+            assertNotEquals(first.path(), CdsArchive.plan(settings).path());
+            Path classes = Files.createDirectories(dir.resolve("classes"));
+            assertFalse(CdsArchive.plan(settings(List.of(classes.toString())).withAppKind(AppKind.MAIN_CLASS))
+                    .possible(), "a directory of classes rules an archive out here too");
+        } finally {
+            if (savedAgent == null) {
+                System.clearProperty(dev.drover.supervisor.config.AppClasspath.AGENT_JAR_PROPERTY);
+            } else {
+                System.setProperty(dev.drover.supervisor.config.AppClasspath.AGENT_JAR_PROPERTY, savedAgent);
+            }
+        }
+    }
+
+    @Test
+    void aDirectoryOnTheManifestClassPathRulesItOut() throws Exception {
+        Files.createDirectories(dir.resolve("conf"));
+        Path app = thinJar(dir.resolve("app.jar"), "conf/");
+        CdsArchive none = CdsArchive.plan(jarApp(app));
+        assertFalse(none.possible());
+        assertEquals("the manifest Class-Path of " + app + " names the directory " + dir.resolve("conf")
+                + ": AppCDS archives classes from jars only", none.whyNot());
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.drover.worker.runtime;
 
 import dev.drover.agent.ServerRefusedException;
 import dev.drover.agent.ServerView;
+import dev.drover.agent.WarmUpReport;
 import dev.drover.link.ExitCodes;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -15,11 +16,11 @@ import sun.misc.Signal;
 
 /**
  * The link side of a foreign worker: an unmodified Spring Boot, Tomcat or Jetty app whose server the agent drives
- * (dev.drover.agent.ServerView). It attaches to the master, waits for the app to be ready, reports READY and opens
- * the accept gate, then lives as every worker does ({@link WorkerLifecycle}). It runs beside the app, on daemon
- * threads of its own, and ends the JVM only to end the worker: drained (0), the server refused
- * (UNSUPPORTED_SERVER), the app's start failed (WORKER_BOOT_ERROR), no link to the master (LINK_ERROR); a master
- * that is gone, or SIGINT, halts it.
+ * (dev.drover.agent.ServerView). It attaches to the master, waits for the app to be ready, runs the warm-up if
+ * drover.warmup asks for one, reports READY and opens the accept gate, then lives as every worker does
+ * ({@link WorkerLifecycle}). It runs beside the app, on daemon threads of its own, and ends the JVM only to end the
+ * worker: drained (0), the server refused (UNSUPPORTED_SERVER), the app's start failed (WORKER_BOOT_ERROR), no link
+ * to the master (LINK_ERROR); a master that is gone, or SIGINT, halts it.
  */
 final class ForeignWorker {
 
@@ -78,6 +79,45 @@ final class ForeignWorker {
         }
         if (life.draining()) {
             return; // told to stop while the app started: it never accepted, so nothing is lost
+        }
+        if (env.warmup().enabled()) {
+            // Off the owner thread: a warm-up takes up to its time limit, and a DRAIN may come meanwhile.
+            CompletableFuture.runAsync(this::warmUp, ForeignWorker::warmUpThread)
+                    .whenComplete((done, failed) -> owner.post(() -> accept(server)));
+        } else {
+            accept(server);
+        }
+    }
+
+    /**
+     * Requests through the app's own server before READY, over private connections the agent hands to it (never
+     * the shared socket); requests begun before the accept gate opens do not count toward max-requests.
+     */
+    private void warmUp() {
+        Warmup.Plan plan = env.warmup();
+        try {
+            WarmUpReport report = ServerView.warmUp(plan.count(), plan.requests(), plan.timeLimitMs());
+            if (!report.skipped().isEmpty()) {
+                log.warn("warm-up skipped: {}; the worker serves without one", report.skipped());
+                return;
+            }
+            log.info("{}", new Warmup.Result(report.sent(), report.answered2xx(), report.answeredOther(),
+                    report.millis(), report.stoppedBecause()).describe());
+        } catch (RuntimeException e) {
+            log.warn("warm-up failed: {}; the worker serves without one", e.toString());
+        }
+    }
+
+    private static void warmUpThread(Runnable task) {
+        Thread thread = new Thread(task, "drover-warmup");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** On the owner thread: READY, then the gate opens. */
+    private void accept(String server) {
+        if (life.draining()) {
+            return; // told to stop during the warm-up: it never accepted, so nothing is lost
         }
         life.serveWith(new ForeignServing());
         long bootMs = ManagementFactory.getRuntimeMXBean().getUptime();
