@@ -165,14 +165,13 @@ WORKER_ARGV = ["/usr/lib/jvm/java-17/bin/java", "-Ddrover.logging=worker", "-XX:
 
 class ForeignTest(unittest.TestCase):
     def test_the_app_alone_runs_like_its_worker_without_the_agent_and_the_archive_on_its_own_port(self):
-        self.assertEqual(foreign.standalone_argv(WORKER_ARGV, "-Dport", 23456), [
+        self.assertEqual(foreign.standalone_argv(WORKER_ARGV, "-Dport", 23456, "/x/app.jar"), [
             "/usr/lib/jvm/java-17/bin/java", "-Ddrover.logging=worker", "-XX:+ExitOnOutOfMemoryError", "-Xmx256m",
-            "-Dport=23456", "-jar", "/tmp/drover-bench.x/home/examples/jetty/target/jetty-example.jar", "--flag",
-            "value"])
+            "-Dport=23456", "-jar", "/x/app.jar", "--flag", "value"])
 
     def test_a_worker_started_by_main_class_cannot_be_run_alone_with_java_jar(self):
         with self.assertRaises(BenchError) as e:
-            foreign.standalone_argv(["java", "-cp", "a.jar", "Main"], "-Dport", 1)
+            foreign.standalone_argv(["java", "-cp", "a.jar", "Main"], "-Dport", 1, "a.jar")
         self.assertIn("no -jar", str(e.exception))
 
     def test_the_apps_come_from_the_environment_and_an_unknown_one_is_named(self):

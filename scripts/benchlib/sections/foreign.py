@@ -86,14 +86,15 @@ def apps(environ=os.environ):
     return [APPS[n] for n in names]
 
 
-def standalone_argv(worker_argv, port_option, port):
+def standalone_argv(worker_argv, port_option, port, jar):
     """The app alone, as its worker runs it: the worker's java and JVM options without Drover's agent and archive,
-    its own port as a system property, then the worker's `-jar APP ARGS`."""
+    its own port as a system property, then `-jar JAR` and the worker's app arguments. JAR is the app's own jar:
+    the worker may run Drover's extraction of it (made for the archive), which starts faster than the jar as is."""
     if "-jar" not in worker_argv:
         raise BenchError(f"the worker's command line has no -jar: {' '.join(worker_argv)}")
     i = worker_argv.index("-jar")
     options = [o for o in worker_argv[1:i] if not o.startswith(NOT_ALONE)]
-    return [worker_argv[0], *options, f"{port_option}={port}", *worker_argv[i:]]
+    return [worker_argv[0], *options, f"{port_option}={port}", "-jar", jar, *worker_argv[i + 2:]]
 
 
 def archive_outcome(line):
@@ -239,11 +240,11 @@ def start_alone(b, app, argv_of, name):
     return proc, port, ms
 
 
-def alone_series(b, app, worker):
+def alone_series(b, app, worker, jar):
     """foreign_starts starts of the app alone, one after the other; the last one stays up, idles, and its PSS is
     read. Returns (Alone, the last process, its port)."""
     k, a = b.knobs, Alone()
-    argv_of = lambda port: standalone_argv(worker, app.port_option, port)  # noqa: E731
+    argv_of = lambda port: standalone_argv(worker, app.port_option, port, jar)  # noqa: E731
     a.argv = argv_of("PORT")
     for i in range(1, k.foreign_starts + 1):
         proc, port, ms = start_alone(b, app, argv_of, f"alone-{i}")
@@ -304,7 +305,7 @@ def one_app(b, app):
     b.say(f"== foreign: {app.name} ({app.jar}) ==")
     res.with_cds, m = spawn_series(b, f"{app.name}-cds", jar, "with the AppCDS archive")
     # The app alone starts while the master stays up with its 2 idle workers: the same company a replacement has.
-    res.alone, alone, port = alone_series(b, app, worker_argv(m))
+    res.alone, alone, port = alone_series(b, app, worker_argv(m), jar)
     throughput(b, res, port, m)
     b.processes.stop(alone, 15)
     b.stop_drover(m)
