@@ -22,9 +22,13 @@ Only when named:
               meanwhile (--idle, --slowloris, --gap, --requests, --max-seconds, --env KEY=VALUE, --port)
   checks-cost throughput of two builds side by side, A B / B A rounds: --before DIR (a built checkout) vs --after
               DIR (default: this one), --rounds, --seconds; req/s and the workers' CPU time per request
+  foreign     unmodified apps of examples/ (BENCH_FOREIGN_APPS, default "spring-boot jetty") under Drover vs the same
+              jar alone (java -jar): spawn to READY (with and without the archive) vs the app's own start, GET /hello
+              throughput A/B, idle PSS, and the cost of recycling (--max-lifetime) under full load; about 15 minutes
 
 Environment: BENCH_MAX_REQUESTS, BENCH_MAX_REQUESTS_JITTER (recycle's limit), BENCH_PEERS (default "gunicorn uwsgi";
-also gunicorn-sync), and BENCH_<KNOB> for any knob of scripts/benchlib/knobs.py (BENCH_WARMUP_S=2).
+also gunicorn-sync), BENCH_FOREIGN_APPS (of spring-boot, spring-boot-jetty, jetty, tomcat), and BENCH_<KNOB> for any
+knob of scripts/benchlib/knobs.py (BENCH_WARMUP_S=2).
 
 Every process it starts is recorded by pid and stopped on exit, Ctrl-C, TERM or failure (TERM, then KILL). It runs
 the jars from a private copy (under its run directory), so a rebuild by someone else mid-run changes nothing under
@@ -47,7 +51,7 @@ from .harness import Bench, say
 from .logs import BenchError
 
 SECTIONS = ["spawn", "memory", "throughput", "warmup", "recycle", "reload", "mastercpu", "peers"]
-ON_REQUEST = ["hostile", "checks-cost"]
+ON_REQUEST = ["hostile", "checks-cost", "foreign"]
 
 
 class Usage(Exception):
@@ -144,6 +148,9 @@ def main(argv=None):
         if "peers" in args.sections:
             from .sections import peers
             peers.kinds()
+        if "foreign" in args.sections:
+            from .sections import foreign
+            foreign.apps()
     except (Usage, ValueError) as e:
         procs.eprint(str(e))
         return 2

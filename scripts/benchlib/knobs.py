@@ -36,13 +36,24 @@ class Knobs:
     ab_rounds: int = 4               # checks-cost
     ab_seconds: float = 10
     ab_warm_s: float = 10
+    foreign_spawns: int = 6          # foreign: ctl recycle cycles per series (a Spring Boot boot takes seconds)
+    foreign_starts: int = 6          # foreign: `java -jar` starts of the app alone
+    foreign_rounds: int = 2          # foreign: A/B rounds of throughput and of the recycle cost
+    foreign_warmup_s: float = 10     # foreign: wrk warm-up (Spring MVC's JIT warm-up takes longer than Netty's)
+    foreign_window_s: float = 40     # foreign: the measured window of the recycle cost
+    # foreign: --max-lifetime: 60 s scaled so that recycles fall in the window; long enough that the workers have
+    # had their warm-up before the first one even when a boot takes 20 s (a shorter one recycled cold workers)
+    foreign_lifetime_s: float = 30
+    foreign_lifetime_jitter_s: float = 2
+    foreign_archive_s: float = 180   # foreign: the longest wait for the app's AppCDS archive
 
 
 QUICK = dict(spawn_kills=2, settle_s=1, idle_s=2, pss_fresh_s=2, rounds=1, warmup_s=1, duration_s=2, dip_s=1,
              warmup_requests=2000, recycle_warmup_s=1, recycle_duration_s=3, reload_hups=1, reload_cap_s=60,
              cpu_settle_s=1, cpu_sample_s=3, look_s=0.5, mastercpu_workers=4, hostile_idle=200,
              hostile_slowloris=50, hostile_gap_s=1, hostile_requests=30, hostile_max_s=5, ab_rounds=2,
-             ab_seconds=2, ab_warm_s=1)
+             ab_seconds=2, ab_warm_s=1, foreign_spawns=2, foreign_starts=2, foreign_rounds=1, foreign_warmup_s=2,
+             foreign_window_s=8, foreign_lifetime_s=5, foreign_lifetime_jitter_s=1, foreign_archive_s=60)
 LEGACY_ENV = {"recycle_max_requests": "BENCH_MAX_REQUESTS", "recycle_jitter": "BENCH_MAX_REQUESTS_JITTER"}
 
 

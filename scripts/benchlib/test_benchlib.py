@@ -2,8 +2,10 @@
 Run: python3 -m unittest discover -s scripts/benchlib -t scripts"""
 import unittest
 
-from benchlib import hocon, stats, wrk
+from benchlib import hocon, knobs, stats, wrk
+from benchlib.logs import BenchError
 from benchlib.report import Report, row
+from benchlib.sections import foreign
 
 WRK_OUTPUT = """Running 2s test @ http://127.0.0.1:8080/
   2 threads and 64 connections
@@ -153,6 +155,82 @@ class ReportTest(unittest.TestCase):
 
     def test_empty_cells_print_as_one_space(self):
         self.assertEqual(row(["x", "", "", "y"]), "| x | | | y |")
+
+
+WORKER_ARGV = ["/usr/lib/jvm/java-17/bin/java", "-Ddrover.logging=worker", "-XX:+ExitOnOutOfMemoryError", "-Xmx256m",
+               "-javaagent:/tmp/drover-bench.x/home/agent/target/drover-agent.jar",
+               "-XX:SharedArchiveFile=/tmp/drover-bench.x/cds-cache/ab12.jsa", "-jar",
+               "/tmp/drover-bench.x/home/examples/jetty/target/jetty-example.jar", "--flag", "value"]
+
+
+class ForeignTest(unittest.TestCase):
+    def test_the_app_alone_runs_like_its_worker_without_the_agent_and_the_archive_on_its_own_port(self):
+        self.assertEqual(foreign.standalone_argv(WORKER_ARGV, "-Dport", 23456, "/x/app.jar"), [
+            "/usr/lib/jvm/java-17/bin/java", "-Ddrover.logging=worker", "-XX:+ExitOnOutOfMemoryError", "-Xmx256m",
+            "-Dport=23456", "-jar", "/x/app.jar", "--flag", "value"])
+
+    def test_a_worker_started_by_main_class_cannot_be_run_alone_with_java_jar(self):
+        with self.assertRaises(BenchError) as e:
+            foreign.standalone_argv(["java", "-cp", "a.jar", "Main"], "-Dport", 1, "a.jar")
+        self.assertIn("no -jar", str(e.exception))
+
+    def test_the_apps_come_from_the_environment_and_an_unknown_one_is_named(self):
+        self.assertEqual([a.name for a in foreign.apps({})], ["spring-boot", "jetty"])
+        self.assertEqual([a.name for a in foreign.apps({"BENCH_FOREIGN_APPS": "tomcat"})], ["tomcat"])
+        with self.assertRaises(ValueError) as e:
+            foreign.apps({"BENCH_FOREIGN_APPS": "jetty undertow"})
+        self.assertIn("'undertow'", str(e.exception))
+
+    def test_archive_outcome_from_the_masters_lines(self):
+        prefix = "2026-12-01 21:00:00.123 INFO  Cds - "
+        self.assertEqual(foreign.archive_outcome(prefix + "AppCDS archive /c/x.jsa is ready (31 MiB): workers ..."), "")
+        self.assertEqual(foreign.archive_outcome(prefix + "generation 1: workers use the AppCDS archive /c/x.jsa"), "")
+        self.assertEqual(foreign.archive_outcome(prefix + "generation 1: no AppCDS archive (the app is a fat jar)"),
+                         "the app is a fat jar")
+        self.assertEqual(foreign.archive_outcome(prefix + "the AppCDS training run for /c/x.jsa failed (exit 1); ..."),
+                         "the AppCDS training run for /c/x.jsa failed (exit 1); ...")
+        self.assertEqual(foreign.archive_outcome(None), "no AppCDS line from the master in time")
+
+    def test_failed_requests_are_socket_errors_plus_non_2xx(self):
+        self.assertEqual(foreign.failed(wrk.parse(WRK_OUTPUT)), 37)
+        self.assertEqual(foreign.failed(wrk.parse(WRK_CLEAN)), 0)
+
+    def test_the_recycle_cost_scales_linearly_to_one_recycle_per_worker_a_minute(self):
+        # 4 recycles in a 30 s window cost 8 %; one per worker a minute puts 1 recycle of 2 workers in 30 s: 2 %.
+        self.assertEqual(foreign.at_rate("0.92", 4, 2, 30), "0.980")
+        self.assertEqual(foreign.at_rate("1.02", 2, 2, 30), "1.010")
+        self.assertEqual(foreign.at_rate("0.92", 0, 2, 30), "n/a")
+        self.assertEqual(foreign.at_rate("n/a", 3, 2, 30), "n/a")
+
+
+    def test_the_report_of_an_app_without_an_archive_says_so_and_gives_the_ratios(self):
+        import types
+        from benchlib.cpu import CpuShare
+        from benchlib.sections.throughput import Run
+
+        def run(rps, errors=0):
+            return Run(wrk.WrkResult(rps=rps, requests=1000, errors=wrk.SocketErrors(read=errors)), CpuShare())
+        series = foreign.Spawns("with the AppCDS archive", plain=[900, 1100, 1000], pss_kb=[60 * 1024, 62 * 1024],
+                                archive="drover.app is a jar or main class")
+        res = foreign.AppResult(foreign.APPS["jetty"], with_cds=series, without_cds=series,
+                                alone=foreign.Alone([500, 520], 100 * 1024, ["java", "-jar", "x.jar"]))
+        res.throughput = {("A", 1): run(1000), ("B", 1): run(1500)}
+        res.recycle = {("A", 1): foreign.Recycling(run(1500)), ("B", 1): foreign.Recycling(run(1200, errors=3), 4, 5)}
+        b = types.SimpleNamespace(knobs=knobs.make(True), report=Report())
+        rows = {r[0]: r[1] for r in foreign.summary_rows(b, [res])}
+        self.assertEqual(rows["spawn → READY under Drover, with the AppCDS archive: median ms"],
+                         "no archive")
+        self.assertEqual(rows["spawn → READY under Drover, without an archive: median ms"], "1000 (n 3)")
+        self.assertEqual(rows["ratio: Drover without an archive ÷ alone"], "1.96")
+        self.assertEqual(rows["**ratio B/A**, median of the rounds' ratios"], "**1.5**")
+        self.assertEqual(rows["idle PSS per worker, with the archive: MB, mean of 2"], "no archive")
+        self.assertEqual(rows["ratio: worker (as Drover runs it by default) ÷ alone"], "0.61")
+        self.assertEqual(rows["recycles in B's measured windows (all rounds)"], 4)
+        self.assertEqual(rows["replacements spawned in B's measured windows (all rounds)"], 5)
+        self.assertEqual(rows["**ratio B/A** at that rate, median of the rounds' ratios"], "**0.8**")
+        self.assertEqual(rows["failed requests (socket errors + non-2xx), A / B, all rounds"], "0 / 3")
+        foreign.render(b, [res])
+        self.assertIn("| figure | jetty |", b.report.text())
 
 
 if __name__ == "__main__":
