@@ -54,7 +54,7 @@ final class JettyConnector implements DrivenConnector {
 
     @Override
     public int configuredPort() {
-        return (int) TomcatConnector.invoke(getPort, connector);
+        return (int) Members.invoke(getPort, connector);
     }
 
     @Override
@@ -65,7 +65,7 @@ final class JettyConnector implements DrivenConnector {
     /** Needed for Jetty: when fd 0 is not a listener it logs a warning and binds the configured port itself. */
     @Override
     public void verifyAdopted() {
-        Object listener = TomcatConnector.invoke(getTransport, connector);
+        Object listener = Members.invoke(getTransport, connector);
         Channel inherited = Fd0.inheritedChannel();
         if (listener == null || listener != inherited) {
             throw new ServerRefusedException(server + "'s connector (port " + configuredPort() + ") does not listen"
@@ -76,7 +76,7 @@ final class JettyConnector implements DrivenConnector {
 
     @Override
     public int connections() {
-        return ((Collection<?>) TomcatConnector.invoke(getConnectedEndPoints, connector)).size();
+        return ((Collection<?>) Members.invoke(getConnectedEndPoints, connector)).size();
     }
 
     /**
@@ -103,7 +103,7 @@ final class JettyConnector implements DrivenConnector {
         setAccepting.invoke(connector, false);
         listenerClosed = true;
         try {
-            ((Channel) TomcatConnector.invoke(getTransport, connector)).close();
+            ((Channel) Members.invoke(getTransport, connector)).close();
         } catch (java.io.IOException e) {
             throw new IllegalStateException("cannot close the worker's copy of the listener: " + e, e);
         }
@@ -155,7 +155,7 @@ final class JettyConnector implements DrivenConnector {
 
     private static String version(Class<?> connectorClass) {
         try {
-            Class<?> serverClass = TomcatConnector.classNamed("org.eclipse.jetty.server.Server", connectorClass);
+            Class<?> serverClass = Members.classNamed("org.eclipse.jetty.server.Server", connectorClass);
             return "Jetty " + serverClass.getMethod("getVersion").invoke(null);
         } catch (ReflectiveOperationException | RuntimeException e) {
             return "Jetty (version unknown)";

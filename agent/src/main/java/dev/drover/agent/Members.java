@@ -46,6 +46,24 @@ final class Members {
         }
     }
 
+    /** A class of the server's, from the class loader that loaded {@code neighbour} (the app's, not the agent's). */
+    static Class<?> classNamed(String name, Class<?> neighbour) {
+        try {
+            return Class.forName(name, false, neighbour.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new MissingMember("class " + name);
+        }
+    }
+
+    /** Calls a member looked up here; its own failure is the server's fault, not a checked condition. */
+    static Object invoke(Method method, Object target, Object... args) {
+        try {
+            return method.invoke(target, args);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("calling " + method + ": " + e.getCause(), e);
+        }
+    }
+
     /** A server member the agent relies on is missing (another version of the server). */
     static final class MissingMember extends RuntimeException {
         MissingMember(String member) {

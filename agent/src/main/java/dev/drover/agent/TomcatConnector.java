@@ -38,7 +38,7 @@ final class TomcatConnector implements DrivenConnector {
         Class<?> connectorClass = connector.getClass();
         setProperty = Members.method(connectorClass, "setProperty", String.class, String.class);
         getPort = Members.method(connectorClass, "getPort");
-        protocol = invoke(Members.method(connectorClass, "getProtocolHandler"), connector);
+        protocol = Members.invoke(Members.method(connectorClass, "getProtocolHandler"), connector);
         Class<?> protocolClass = protocol.getClass();
         setMaxKeepAliveRequests = Members.method(protocolClass, "setMaxKeepAliveRequests", int.class);
         getConnectionCount = Members.method(protocolClass, "getConnectionCount");
@@ -52,7 +52,8 @@ final class TomcatConnector implements DrivenConnector {
         getServerSocket = Members.method(endpointClass, "getServerSocket");
         running = Members.field(endpointClass, "running");
         acceptor = Members.field(endpointClass, "acceptor");
-        stopCalled = Members.field(classNamed("org.apache.tomcat.util.net.Acceptor", connectorClass), "stopCalled");
+        stopCalled = Members.field(Members.classNamed("org.apache.tomcat.util.net.Acceptor", connectorClass),
+                "stopCalled");
     }
 
     /** Looks up everything the agent needs of {@code connector}; refuses a Tomcat that lacks any of it. */
@@ -74,7 +75,7 @@ final class TomcatConnector implements DrivenConnector {
 
     @Override
     public int configuredPort() {
-        return (int) invoke(getPort, connector);
+        return (int) Members.invoke(getPort, connector);
     }
 
     @Override
@@ -84,7 +85,7 @@ final class TomcatConnector implements DrivenConnector {
 
     @Override
     public void verifyAdopted() {
-        Object listener = invoke(getServerSocket, endpoint);
+        Object listener = Members.invoke(getServerSocket, endpoint);
         Channel inherited = Fd0.inheritedChannel();
         if (listener == null || listener != inherited) {
             throw new ServerRefusedException(server + "'s connector (port " + configuredPort() + ") does not listen"
@@ -95,7 +96,7 @@ final class TomcatConnector implements DrivenConnector {
 
     @Override
     public int connections() {
-        return (int) Math.min(Integer.MAX_VALUE, (long) invoke(getConnectionCount, protocol));
+        return (int) Math.min(Integer.MAX_VALUE, (long) Members.invoke(getConnectionCount, protocol));
     }
 
     /**
@@ -168,7 +169,7 @@ final class TomcatConnector implements DrivenConnector {
     }
 
     private void closeListener() {
-        Object listener = invoke(getServerSocket, endpoint);
+        Object listener = Members.invoke(getServerSocket, endpoint);
         if (listener instanceof Channel) {
             try {
                 ((Channel) listener).close();
@@ -189,26 +190,11 @@ final class TomcatConnector implements DrivenConnector {
 
     private static String version(Class<?> connectorClass) {
         try {
-            Method info = classNamed("org.apache.catalina.util.ServerInfo", connectorClass).getMethod("getServerInfo");
+            Method info = Members.classNamed("org.apache.catalina.util.ServerInfo", connectorClass)
+                    .getMethod("getServerInfo");
             return ((String) info.invoke(null)).replace("Apache ", "").replace('/', ' ');
         } catch (ReflectiveOperationException | RuntimeException e) {
             return "Tomcat (version unknown)";
-        }
-    }
-
-    static Class<?> classNamed(String name, Class<?> neighbour) {
-        try {
-            return Class.forName(name, false, neighbour.getClassLoader());
-        } catch (ClassNotFoundException e) {
-            throw new Members.MissingMember("class " + name);
-        }
-    }
-
-    static Object invoke(Method method, Object target, Object... args) {
-        try {
-            return method.invoke(target, args);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("calling " + method + ": " + e.getCause(), e);
         }
     }
 

@@ -26,12 +26,12 @@ final class TomcatRequests {
         if (isAsync != null) {
             return;
         }
-        Class<?> coyoteRequest = TomcatConnector.classNamed("org.apache.coyote.Request", connectorClass);
+        Class<?> coyoteRequest = Members.classNamed("org.apache.coyote.Request", connectorClass);
         getNote = Members.method(coyoteRequest, "getNote", int.class);
-        Field note = Members.field(TomcatConnector.classNamed("org.apache.catalina.connector.CoyoteAdapter",
+        Field note = Members.field(Members.classNamed("org.apache.catalina.connector.CoyoteAdapter",
                 connectorClass), "ADAPTER_NOTES");
         adapterNote = (int) Members.get(note, null);
-        isAsync = Members.method(TomcatConnector.classNamed("org.apache.catalina.connector.Request", connectorClass),
+        isAsync = Members.method(Members.classNamed("org.apache.catalina.connector.Request", connectorClass),
                 "isAsync");
     }
 

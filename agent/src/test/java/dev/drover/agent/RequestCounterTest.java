@@ -128,8 +128,12 @@ class RequestCounterTest {
         assertTrue(counter.awaitIdle(System.nanoTime()));
         Runnable request = counter.begin();
         assertFalse(counter.awaitIdle(System.nanoTime() + 50_000_000L));
+        Thread waiter = Thread.currentThread();
         new Thread(() -> {
-            sleep(100);
+            // End the request once the test thread is parked in awaitIdle, so the wake-up is what is tested.
+            while (waiter.getState() != Thread.State.TIMED_WAITING && waiter.getState() != Thread.State.WAITING) {
+                Thread.onSpinWait();
+            }
             request.run();
         }).start();
         assertTrue(counter.awaitIdle(System.nanoTime() + 4_000_000_000L));
@@ -138,14 +142,6 @@ class RequestCounterTest {
     private static void await(CountDownLatch latch) {
         try {
             latch.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
