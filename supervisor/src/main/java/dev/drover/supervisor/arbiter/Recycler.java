@@ -150,10 +150,11 @@ final class Recycler {
         MemoryProjection p = w.projection();
         String over = policy.overHardLimit(reading) ? " is over drover.memory.hard-limit ("
                 : String.format(" growing %.0f MiB/s would be over drover.memory.hard-limit (", p.bytesPerSecond() / MIB);
-        String when = policy.overHardLimit(reading) ? "" : " before its next reading in "
-                + Arbiter.seconds(interval(w));
+        String when = policy.overHardLimit(reading) ? "" : " within " + Arbiter.seconds(interval(w).multipliedBy(2));
+        // Not vitals(): its PSS reading (smaps_rollup, 10-20 ms of a big JVM) would come before the SIGKILL.
         workers.killNow(w, RecycleReason.MEMORY_HARD, limits.metric().label() + " " + mib(reading) + over
-                + mib(limits.hardLimit()) + ")" + when + "; " + vitals(w, now));
+                + mib(limits.hardLimit()) + ")" + when + "; age " + Arbiter.seconds(Duration.ofNanos(now - w.spawnedAt()))
+                + ", " + w.requests() + " requests served, heap used " + mib(w.stats().heapUsed()));
     }
 
     /**
@@ -166,14 +167,16 @@ final class Recycler {
     }
 
     /**
-     * Whether RSS, at its rate, passes the hard limit before the next reading: stopping the worker at the reading
-     * over the limit would leave up to one period of growth (60 MiB at 600 MiB/s and 100 ms) above it. Only for
-     * RSS limits: the projection follows statm, and PSS or USS can be far below RSS.
+     * Whether RSS, at its rate, passes the hard limit within two reading periods: stopping the worker at the
+     * reading over the limit would leave up to one period of growth (60 MiB at 600 MiB/s and 100 ms) above it, and
+     * a loaded machine makes readings late and the growth faster than the window's rate (a heap that commits
+     * regions grows faster as it grows). Only for RSS limits: the projection follows statm, and PSS or USS can be
+     * far below RSS.
      */
     private boolean overHardByNextReading(WorkerHandle w) {
         MemoryLimits limits = policy.memory();
         return limits.hardLimit() > 0 && limits.metric() == MemoryLimits.Metric.RSS
-                && w.projection().nanosTo(limits.hardLimit()) < interval(w).toNanos();
+                && w.projection().nanosTo(limits.hardLimit()) < interval(w).multipliedBy(2).toNanos();
     }
 
     /**

@@ -60,7 +60,7 @@ final class WorkerHandle {
     private long rollupReadAt = Long.MIN_VALUE;
     /** Its latest statm readings, for its growth rate; and when it is to be read next. */
     private final MemoryProjection projection = new MemoryProjection();
-    private long nextReadingAt = Long.MIN_VALUE;
+    private long nextReadingAt;
     /** Its memory over its life, for a leak report. */
     private final MemorySeries series = new MemorySeries(MemorySeries.DEFAULT_PERIOD_MS);
 
@@ -92,6 +92,7 @@ final class WorkerHandle {
         this.withArchive = withArchive;
         this.app = app;
         this.lastReportAt = spawnedAt;
+        this.nextReadingAt = spawnedAt;
     }
 
     // ---- transitions --------------------------------------------------------------------------------------------

@@ -98,11 +98,15 @@ public final class MemoryProjection {
      * already, {@link #NEVER} if it is not growing or there are too few readings to tell.
      */
     public long nanosTo(long limit) {
+        return nanosTo(limit, MIN_READINGS_TO_PROJECT);
+    }
+
+    private long nanosTo(long limit, int minReadings) {
         if (size > 0 && latest() >= limit) {
             return 0;
         }
         double rate = bytesPerSecond();
-        if (size < MIN_READINGS_TO_PROJECT || rate <= 0) {
+        if (size < minReadings || rate <= 0) {
             return NEVER;
         }
         return (long) Math.min(NEVER, (limit - latest()) / rate * 1e9);
@@ -122,7 +126,8 @@ public final class MemoryProjection {
         if (limit <= 0 || size == 0) {
             return SLOW;
         }
-        boolean near = latest() >= limit * NEAR || nanosTo(limit) < NEAR_IN.toNanos();
+        // Two readings are enough to read faster: reading more often costs microseconds, not a recycle.
+        boolean near = latest() >= limit * NEAR || nanosTo(limit, 2) < NEAR_IN.toNanos();
         return near ? FAST : SLOW;
     }
 
