@@ -180,8 +180,11 @@ def report(args, wrk_out, samples, log, tmp):
             print("wrk:", line.strip())
     kills = len(re.findall(r"over drover\.memory\.hard-limit", log))
     softs = len(re.findall(r"over drover\.memory\.soft-limit", log))
+    projected = len(re.findall(r"due for recycling \(memory-projected\)", log))
+    drained = len(re.findall(r"recycled \(memory(-projected)?\): ", log))
     boots = [int(x) for x in re.findall(r"ready in (\d+) ms", log)]
-    print(f"recycles: hard-limit kills {kills}, soft (graceful) {softs}")
+    print(f"recycles: hard-limit kills {kills}, soft (graceful) {softs}, projected {projected}; "
+          f"drained (graceful, completed) {drained}")
     print(f"boot spawn->READY ms: {boots}")
     peak = max((r for s in samples.values() for _, r in s), default=0)
     over = sum(1 for s in samples.values() for _, r in s if r > hard)

@@ -88,7 +88,8 @@ public final class Arbiter {
     public int run() throws InterruptedException {
         start();
         while (true) {
-            long wait = Math.max(0, TimeUnit.NANOSECONDS.toMillis(nextTick - clock.getAsLong()));
+            long next = Math.min(nextTick, recycler.nextReadingAt());
+            long wait = Math.max(0, TimeUnit.NANOSECONDS.toMillis(next - clock.getAsLong()));
             if (turn(events.poll(wait, TimeUnit.MILLISECONDS))) {
                 return shutdown.exitCode();
             }
@@ -114,6 +115,8 @@ public final class Arbiter {
             tick();
             nextTick += TimeUnit.MILLISECONDS.toNanos(TICK_MS);
             changed = true;
+        } else if (recycler.readDue(clock.getAsLong())) {
+            changed = true; // a reading between ticks (a worker near its limits) marked or killed a worker
         }
         // What follows looks at every worker; a routine STATS (every worker, every second) changes nothing it
         // looks at, unless it made its worker due for recycling, so it waits for the next tick or event.
@@ -187,7 +190,10 @@ public final class Arbiter {
         }
     }
 
-    /** Gunicorn's murder_workers() and more: every deadline and reading, once a second. */
+    /**
+     * Gunicorn's murder_workers() and more: every deadline and reading, once a second. Workers near their memory
+     * limits are read more often, between ticks (Recycler.readDue).
+     */
     private void tick() {
         long now = clock.getAsLong();
         for (WorkerHandle w : List.copyOf(workers.all())) {
@@ -218,8 +224,7 @@ public final class Arbiter {
         long now = clock.getAsLong();
         Duration age = Duration.ofNanos(now - w.spawnedAt());
         boolean oom = !w.is(WorkerState.KILLED) && diedOfOutOfMemory(w, status, age);
-        if (w.recycleReason() == RecycleReason.MEMORY || w.recycleReason() == RecycleReason.MEMORY_HARD
-                || w.recycleReason() == RecycleReason.OOM) {
+        if (w.recycleReason() != null && w.recycleReason().memory()) {
             leaks.workerGone(w, now, generations.current().settings());
         }
         String how = ExitStatus.describe(status);
@@ -279,6 +284,10 @@ public final class Arbiter {
             }
         }
         if (shutdown.underway()) {
+            return;
+        }
+        if (oom && w.is(WorkerState.SERVING)) {
+            respawns.memoryExit(w.sinceReady(clock.getAsLong())); // no crash backoff, unless within its boot
             return;
         }
         RestartPolicy.Verdict verdict = respawns.unplannedExit(w.is(WorkerState.SERVING), age, status);

@@ -2,12 +2,16 @@ package dev.drover.supervisor.arbiter;
 
 import dev.drover.supervisor.config.MemoryLimits;
 import dev.drover.supervisor.os.ProcMemory;
+import dev.drover.supervisor.policy.BootTimes;
 import dev.drover.supervisor.policy.LivenessPolicy;
+import dev.drover.supervisor.policy.MemoryProjection;
 import dev.drover.supervisor.policy.RecyclePolicy;
 import dev.drover.supervisor.policy.RecycleReason;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,10 +30,18 @@ final class Recycler {
      * lines read fresh ones when they need them; limits on PSS/USS read them once RSS (always above) is over a limit.
      */
     static final long ROLLUP_PERIOD_MS = 60_000;
+    /**
+     * What a memory emergency plans for the old worker's drain beyond its requests: the final class histogram it
+     * takes for the leak report (0.2-1.0 s measured under a fast leak) and requests of a few ms.
+     */
+    static final Duration DRAIN_ESTIMATE = Duration.ofMillis(500);
 
     private final Workers workers;
     private RecyclePolicy policy;
     private LivenessPolicy liveness;
+    /** Spawn-to-READY times per generation, for the time a memory emergency's replacement needs. */
+    private final Map<Integer, BootTimes> bootTimes = new HashMap<>();
+    private int generation;
 
     Recycler(Workers workers) {
         this.workers = workers;
@@ -39,6 +51,8 @@ final class Recycler {
     void configure(Generation generation) {
         policy = generation.recyclePolicy();
         liveness = new LivenessPolicy(generation.settings().timeout(), generation.settings().bootTimeout());
+        this.generation = generation.number();
+        bootTimes.keySet().removeIf(n -> n < generation.number() - 1); // the one before stays: a reload may fall back
     }
 
     /** The per-tick steps for one worker. */
@@ -82,13 +96,41 @@ final class Recycler {
         }
     }
 
+    /**
+     * Between ticks: reads the memory of every worker whose next reading is due (those near their limits are read
+     * every 100 ms) and acts on it. Returns true if a worker was marked or killed, so the loop starts replacements.
+     */
+    boolean readDue(long now) {
+        boolean changed = false;
+        for (WorkerHandle w : List.copyOf(workers.all())) {
+            if (w.nextReadingAt() - now <= 0 && !w.is(WorkerState.KILLED)) {
+                RecycleReason before = w.recycleReason();
+                changed |= policeMemory(w, readMemory(w, now), now) || w.recycleReason() != before;
+            }
+        }
+        return changed;
+    }
+
+    /** When the next reading of any worker is due (monotonic ns); Long.MAX_VALUE if none is. */
+    long nextReadingAt() {
+        long next = Long.MAX_VALUE;
+        for (WorkerHandle w : workers.all()) {
+            if (!w.is(WorkerState.KILLED)) {
+                next = Math.min(next, w.nextReadingAt());
+            }
+        }
+        return next;
+    }
+
     /** Returns true if the worker was killed. */
     private boolean policeMemory(WorkerHandle w, long reading, long now) {
         MemoryLimits limits = policy.memory();
-        if (policy.overHardLimit(reading)) {
-            workers.killNow(w, RecycleReason.MEMORY_HARD, limits.metric().label() + " " + mib(reading)
-                    + " is over drover.memory.hard-limit (" + mib(limits.hardLimit()) + "); " + vitals(w, now));
+        if (policy.overHardLimit(reading) || overHardByNextReading(w)) {
+            killAtHardLimit(w, reading, now);
             return true;
+        }
+        if (limits.hardLimit() > 0 && w.is(WorkerState.SERVING)) {
+            projectToHardLimit(w, now);
         }
         long overSince = w.overSoftLimit(policy.overSoftLimit(reading), now);
         if (overSince != -1 && policy.softGraceExpired(overSince, now) && w.is(WorkerState.SERVING)) {
@@ -97,6 +139,80 @@ final class Recycler {
                     + Arbiter.seconds(Duration.ofNanos(now - overSince)), now);
         }
         return false;
+    }
+
+    /**
+     * The hard limit: SIGKILL now. The ceiling of issue 13 (Workers.ceiling: stop accepting, finish in-flight
+     * requests, SIGKILL at a deadline) takes this place, with the deadline of ceilingDeadline(w, reading).
+     */
+    private void killAtHardLimit(WorkerHandle w, long reading, long now) {
+        MemoryLimits limits = policy.memory();
+        MemoryProjection p = w.projection();
+        String over = policy.overHardLimit(reading) ? " is over drover.memory.hard-limit ("
+                : String.format(" growing %.0f MiB/s would be over drover.memory.hard-limit (", p.bytesPerSecond() / MIB);
+        String when = policy.overHardLimit(reading) ? "" : " within " + Arbiter.seconds(interval(w).multipliedBy(2));
+        // Not vitals(): its PSS reading (smaps_rollup, 10-20 ms of a big JVM) would come before the SIGKILL.
+        workers.killNow(w, RecycleReason.MEMORY_HARD, limits.metric().label() + " " + mib(reading) + over
+                + mib(limits.hardLimit()) + ")" + when + "; age " + Arbiter.seconds(Duration.ofNanos(now - w.spawnedAt()))
+                + ", " + w.requests() + " requests served, heap used " + mib(w.stats().heapUsed()));
+    }
+
+    /**
+     * How long a worker stopped at the hard limit may finish its requests before SIGKILL: the time its growth
+     * takes to use the headroom to 5 % over the limit, at least 100 ms, at most drover.graceful-timeout.
+     */
+    Duration ceilingDeadline(WorkerHandle w, long reading) {
+        return MemoryProjection.ceilingDeadline(reading, policy.memory().hardLimit(), w.projection().bytesPerSecond(),
+                workers.gracefulTimeout());
+    }
+
+    /**
+     * Whether RSS, at its rate, passes the hard limit within two reading periods: stopping the worker at the
+     * reading over the limit would leave up to one period of growth (60 MiB at 600 MiB/s and 100 ms) above it, and
+     * a loaded machine makes readings late and the growth faster than the window's rate (a heap that commits
+     * regions grows faster as it grows). Only for RSS limits: the projection follows statm, and PSS or USS can be
+     * far below RSS.
+     */
+    private boolean overHardByNextReading(WorkerHandle w) {
+        MemoryLimits limits = policy.memory();
+        return limits.hardLimit() > 0 && limits.metric() == MemoryLimits.Metric.RSS
+                && w.projection().nanosTo(limits.hardLimit()) < interval(w).multipliedBy(2).toNanos();
+    }
+
+    /**
+     * A memory emergency: at its rate the worker reaches the hard limit before a replacement could boot and the
+     * worker drain and exit; its replacement starts now, without waiting out drover.memory.soft-grace.
+     */
+    private void projectToHardLimit(WorkerHandle w, long now) {
+        MemoryProjection p = w.projection();
+        long hard = policy.memory().hardLimit();
+        Duration needed = MemoryProjection.needed(bootTime(), drainEstimate(w), interval(w));
+        if (!p.reachesBefore(hard, needed)) {
+            return;
+        }
+        String why = String.format("rss %s growing %.0f MiB/s reaches drover.memory.hard-limit (%s) in %s; a "
+                + "replacement needs ~%s: replacing now", mib(p.latest()), p.bytesPerSecond() / MIB, mib(hard),
+                Arbiter.seconds(Duration.ofNanos(p.nanosTo(hard))), Arbiter.seconds(needed));
+        if (w.markForEmergency(RecycleReason.MEMORY_PROJECTED, why, now)) {
+            log.warn("{} is due for recycling ({}): {}; {}; its replacement boots first, ahead of planned recycles",
+                    w, RecycleReason.MEMORY_PROJECTED.label(), why, vitals(w, now));
+        }
+    }
+
+    /** The p90 spawn-to-READY time of the generation replacements are spawned from. */
+    private Duration bootTime() {
+        BootTimes times = bootTimes.get(generation);
+        return times == null ? BootTimes.DEFAULT : times.p90();
+    }
+
+    /** The old worker's drain: the estimate plus its oldest request in flight (foreign workers report it). */
+    private Duration drainEstimate(WorkerHandle w) {
+        Duration drain = DRAIN_ESTIMATE.plusMillis(w.stats().requestStallMs());
+        return drain.compareTo(workers.gracefulTimeout()) > 0 ? workers.gracefulTimeout() : drain;
+    }
+
+    private Duration interval(WorkerHandle w) {
+        return w.projection().interval(policy.memory().softLimit(), policy.memory().hardLimit());
     }
 
     private void policeLimits(WorkerHandle w, long now) {
@@ -124,29 +240,39 @@ final class Recycler {
     }
 
     /**
-     * Starts replacements for marked workers, oldest mark first, while fewer than max-surge are booting. Workers of
-     * an older generation are due for the reload; while a reload's canary boots, it is the only replacement.
+     * Starts replacements for marked workers, memory emergencies first, then oldest mark first, while fewer than
+     * max-surge are booting. Workers of an older generation are due for the reload; while a reload's canary boots,
+     * it is the only planned replacement.
+     * <p>A memory emergency may take one slot more (max-surge + 1), also while a canary boots: waiting for a slot
+     * ends in a SIGKILL at the hard limit, the very loss the projection is there to avoid, while one JVM more for a
+     * few seconds is memory the leaking worker is about to give back. The canary rule still holds for what it
+     * protects (the old generation is replaced only once the new one has booted): the emergency's replacement
+     * is of the new generation and then counts as the canary, and planned marks wait for it as for any canary.
      */
     void startReplacements(int generation, int wanted, boolean canaryPending, long now) {
         markForReload(generation, wanted, now);
         List<WorkerHandle> all = workers.all();
-        long booting = canaryPending
-                ? all.stream().filter(w -> w.generation() == generation && w.is(WorkerState.BOOTING)).count()
-                : all.stream().filter(w -> w.replaces() != null && w.is(WorkerState.BOOTING)).count();
-        long limit = canaryPending ? 1 : policy.maxSurge();
+        long newBooting = all.stream().filter(w -> w.generation() == generation && w.is(WorkerState.BOOTING)).count();
+        long replacing = all.stream().filter(w -> w.replaces() != null && w.is(WorkerState.BOOTING)).count();
         List<WorkerHandle> due = all.stream().filter(w -> w.dueForReplacement() && w.id() <= wanted)
-                .sorted(Comparator.comparingLong(WorkerHandle::recycleMarkedAt)).toList();
+                .sorted(Comparator.comparing((WorkerHandle w) -> !w.recycleReason().emergency())
+                        .thenComparingLong(WorkerHandle::recycleMarkedAt)).toList();
         for (WorkerHandle old : due) {
-            if (booting >= limit) {
-                return;
+            boolean emergency = old.recycleReason().emergency();
+            long limit = emergency ? policy.maxSurge() + 1 : canaryPending ? 1 : policy.maxSurge();
+            if ((emergency || !canaryPending ? replacing : newBooting) >= limit) {
+                return; // emergencies come first: once one waits, everything after it waits too
             }
             WorkerHandle replacement = workers.spawnReplacement(old);
             if (replacement == null) {
                 return;
             }
-            booting++;
+            replacing++;
+            newBooting++;
             log.info("{} spawned to replace {} ({}); {} of {} replacement(s) booting", replacement, old,
-                    old.recycleReason().label(), booting, canaryPending ? "1 (the canary)" : "max-surge " + limit);
+                    old.recycleReason().label(), emergency || !canaryPending ? replacing : newBooting,
+                    emergency ? "max-surge " + policy.maxSurge() + " + 1 for a memory emergency"
+                            : canaryPending ? "1 (the canary)" : "max-surge " + limit);
         }
     }
 
@@ -161,6 +287,7 @@ final class Recycler {
 
     /** A worker became READY: if it is a replacement, the worker it replaces drains now. */
     void onReady(WorkerHandle w, long now) {
+        bootTimes.computeIfAbsent(w.generation(), n -> new BootTimes()).record(Duration.ofNanos(now - w.spawnedAt()));
         WorkerHandle old = w.replaces();
         if (old == null) {
             return;
@@ -176,11 +303,17 @@ final class Recycler {
     }
 
     /**
-     * Reads RSS every tick (statm, ~10 µs) and PSS/USS (smaps_rollup, 1-20 ms) only when the limits need them or
+     * Reads RSS at every reading (statm, ~10 µs; every tick, every 100 ms near the limits) and PSS/USS (smaps_rollup, 1-20 ms) only when the limits need them or
      * the status reading is older than ROLLUP_PERIOD_MS. Returns the reading the limits apply to.
      */
     private long readMemory(WorkerHandle w, long now) {
-        w.recordRss(w.process().rssBytes());
+        long rss = w.process().rssBytes();
+        if (rss >= 0) {
+            w.recordReading(rss, now);
+        } else {
+            w.recordRss(rss); // gone: its exit is on its way
+        }
+        w.scheduleReading(now + interval(w).toNanos());
         boolean needed = policy.needsRollup(w.rssBytes());
         if (needed) {
             readRollup(w, now);
@@ -226,6 +359,8 @@ final class Recycler {
                 + " requests served, rss " + mib(w.rssBytes()) + ", pss " + mib(w.pssBytes()) + ", heap used "
                 + mib(w.stats().heapUsed());
     }
+
+    private static final double MIB = 1048576.0;
 
     static String mib(long bytes) {
         return bytes < 0 ? "?" : String.format("%.1f MiB", bytes / 1048576.0);

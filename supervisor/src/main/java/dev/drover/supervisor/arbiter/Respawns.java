@@ -39,6 +39,16 @@ final class Respawns {
         }
     }
 
+    /**
+     * A worker killed at its hard limit, or dead of OutOfMemoryError: no backoff unless it got there within its
+     * boot (RestartPolicy.memoryExit). {@code sinceReady}: null if it never was READY.
+     */
+    void memoryExit(Duration sinceReady) {
+        if (!stopped) {
+            restarts.memoryExit(sinceReady, clock.getAsLong()).ifPresent(t -> notBefore = Math.max(notBefore, t));
+        }
+    }
+
     /** An exit nobody asked for; the verdict says whether the master must stop instead. */
     RestartPolicy.Verdict unplannedExit(boolean wasReady, Duration age, int status) {
         RestartPolicy.Verdict verdict = restarts.unplannedExit(wasReady, age, status, clock.getAsLong());
@@ -63,7 +73,7 @@ final class Respawns {
 
     /** How a kill's log line ends: when the replacement comes. */
     String replacementWhen() {
-        Duration delay = restarts.delay();
+        Duration delay = Duration.ofNanos(Math.max(0, notBefore - clock.getAsLong()));
         return delay.isZero() || stopped ? "a replacement starts now"
                 : "workers keep being killed young: the replacement starts in " + Arbiter.seconds(delay);
     }

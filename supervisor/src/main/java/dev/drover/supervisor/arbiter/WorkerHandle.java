@@ -4,9 +4,11 @@ import dev.drover.supervisor.control.WorkerLink;
 import dev.drover.supervisor.leaks.MemorySeries;
 import dev.drover.supervisor.os.Listener;
 import dev.drover.supervisor.os.WorkerProcess;
+import dev.drover.supervisor.policy.MemoryProjection;
 import dev.drover.supervisor.policy.RecyclePolicy;
 import dev.drover.supervisor.policy.RecycleReason;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -56,6 +58,9 @@ final class WorkerHandle {
     private long pssBytes;
     private long ussBytes;
     private long rollupReadAt = Long.MIN_VALUE;
+    /** Its latest statm readings, for its growth rate; and when it is to be read next. */
+    private final MemoryProjection projection = new MemoryProjection();
+    private long nextReadingAt;
     /** Its memory over its life, for a leak report. */
     private final MemorySeries series = new MemorySeries(MemorySeries.DEFAULT_PERIOD_MS);
 
@@ -87,6 +92,7 @@ final class WorkerHandle {
         this.withArchive = withArchive;
         this.app = app;
         this.lastReportAt = spawnedAt;
+        this.nextReadingAt = spawnedAt;
     }
 
     // ---- transitions --------------------------------------------------------------------------------------------
@@ -123,6 +129,21 @@ final class WorkerHandle {
     /** Due for a planned recycle; returns false if it already was (the first reason stands). */
     boolean markForRecycle(RecycleReason reason, String why, long now) {
         if (recycleReason != null) {
+            return false;
+        }
+        recycleReason = reason;
+        recycleWhy = why;
+        recycleMarkedAt = now;
+        return true;
+    }
+
+    /**
+     * A memory emergency: due for a recycle ahead of any planned one. A planned mark whose replacement has not
+     * started yet gives way (the emergency's replacement does its job too); one already being replaced goes on.
+     * Returns false if nothing changed.
+     */
+    boolean markForEmergency(RecycleReason reason, String why, long now) {
+        if (recycleReason != null && (recycleReason.emergency() || replacement != null)) {
             return false;
         }
         recycleReason = reason;
@@ -203,6 +224,16 @@ final class WorkerHandle {
         rssBytes = bytes;
     }
 
+    /** A statm reading at {@code now}, for the growth rate too. */
+    void recordReading(long bytes, long now) {
+        rssBytes = bytes;
+        projection.record(now, bytes);
+    }
+
+    void scheduleReading(long at) {
+        nextReadingAt = at;
+    }
+
     void recordRollup(long pss, long uss, long now) {
         pssBytes = pss;
         ussBytes = uss;
@@ -281,6 +312,11 @@ final class WorkerHandle {
         return readyAt;
     }
 
+    /** Time since its READY, or null if it has not been READY. */
+    Duration sinceReady(long now) {
+        return readyAt == -1 ? null : Duration.ofNanos(now - readyAt);
+    }
+
     long lastReportAt() {
         return lastReportAt;
     }
@@ -336,6 +372,14 @@ final class WorkerHandle {
 
     long ussBytes() {
         return ussBytes;
+    }
+
+    MemoryProjection projection() {
+        return projection;
+    }
+
+    long nextReadingAt() {
+        return nextReadingAt;
     }
 
     long rollupReadAt() {

@@ -191,7 +191,7 @@ final class Workers {
             LinkMessage.Builder drain = LinkMessage.of(LinkMessage.Type.DRAIN)
                     .put("reason", reason == null ? "stop" : reason.label());
             Path evidence = runtimeDir.resolve("evidence-" + w.pid() + ".json");
-            if (reason == RecycleReason.MEMORY && LinkMessage.isToken(evidence.toString())) {
+            if (reason != null && reason.memory() && LinkMessage.isToken(evidence.toString())) {
                 w.expectEvidence(evidence); // (a runtime directory with a space in its path gets no histogram)
                 drain.put("evidence", evidence.toString());
             }
@@ -220,9 +220,12 @@ final class Workers {
         count(reason);
     }
 
-    /** For the hard memory limit: no grace, no dump; the replacement starts at once. */
+    /**
+     * For the hard memory limit: no grace, no dump; the replacement starts at once, without crash backoff unless
+     * the worker got there within its boot (Respawns.memoryExit).
+     */
     void killNow(WorkerHandle w, RecycleReason reason, String why) {
-        respawns.forcedExit(age(w));
+        respawns.memoryExit(w.sinceReady(clock.getAsLong()));
         log.error("{} killed ({}): {}; SIGKILL; {}", w, reason.label(), why, respawns.replacementWhen());
         w.markKilled(reason, why, -1);
         count(reason);

@@ -8,6 +8,8 @@ public enum RecycleReason {
     MAX_REQUESTS("max-requests", true),
     MAX_LIFETIME("max-lifetime", true),
     MEMORY("memory", true),
+    /** The growth rate says the hard limit comes before a graceful recycle could finish: replaced at once. */
+    MEMORY_PROJECTED("memory-projected", true),
     RELOAD("reload", true),
     MANUAL("manual", true),
     MEMORY_HARD("memory-hard", false),
@@ -27,6 +29,22 @@ public enum RecycleReason {
 
     public String label() {
         return label;
+    }
+
+    /**
+     * A memory emergency: its replacement goes ahead of planned recycles, and may take one surge slot more than
+     * max-surge, because waiting for a slot ends in a SIGKILL at the hard limit.
+     */
+    public boolean emergency() {
+        return this == MEMORY_PROJECTED || this == MEMORY_HARD;
+    }
+
+    /**
+     * Memory made the worker go (a limit, an OutOfMemoryError): not a crash, so no crash backoff, except for a
+     * worker that gets there within its boot (RestartPolicy.memoryExit); and a leak report is written for it.
+     */
+    public boolean memory() {
+        return this == MEMORY || this == MEMORY_PROJECTED || this == MEMORY_HARD || this == OOM;
     }
 
     /** Planned recycles start the replacement first and never reduce the number of accepting workers. */

@@ -2,6 +2,7 @@ package dev.drover.supervisor.policy;
 
 import dev.drover.link.ExitCodes;
 import java.time.Duration;
+import java.util.OptionalLong;
 
 /**
  * Decides what an unplanned worker exit means: at startup, a worker that dies before READY stops the master
@@ -16,6 +17,8 @@ public final class RestartPolicy {
     public static final Duration FIRST_DELAY = Duration.ofMillis(500);
     /** ...up to this. */
     public static final Duration MAX_DELAY = Duration.ofSeconds(30);
+    /** A worker over its memory this soon after READY counts as one that cannot boot within its limits. */
+    public static final Duration MEMORY_BOOT_MARGIN = Duration.ofSeconds(1);
 
     /** What to do after an unplanned exit. */
     public record Verdict(boolean haltMaster, int exitCode, long respawnNotBefore) {
@@ -61,6 +64,23 @@ public final class RestartPolicy {
             consecutiveFailures = 0;
         }
         return now + delay().toNanos();
+    }
+
+    /**
+     * A worker left for memory (the hard limit, an OutOfMemoryError). That is the app's leak doing what the limits
+     * are for, not a failed start: backing off would leave slots empty while the other workers leak as fast (a fast
+     * leak killed young workers every second, and the doubling delay left no worker at all for seconds). Only a
+     * worker that gets there within {@link #MEMORY_BOOT_MARGIN} of its READY, or before it, feeds the backoff: then
+     * every replacement would do the same, and a recycle loop is the real risk. Returns the time before which the
+     * next worker must not spawn, or empty if this exit changes nothing.
+     * @param sinceReady time since its READY; null if it never was
+     */
+    public OptionalLong memoryExit(Duration sinceReady, long now) {
+        if (sinceReady != null && sinceReady.compareTo(MEMORY_BOOT_MARGIN) > 0) {
+            return OptionalLong.empty();
+        }
+        consecutiveFailures++;
+        return OptionalLong.of(now + delay().toNanos());
     }
 
     /** The wait before the next respawn: zero after a healthy life, else doubling from FIRST_DELAY to MAX_DELAY. */

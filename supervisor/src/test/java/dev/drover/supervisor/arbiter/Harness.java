@@ -250,8 +250,12 @@ final class Harness {
             signals.add("INT");
         }
 
+        /** How often the master read its statm. */
+        int rssReads;
+
         @Override
         public long rssBytes() {
+            rssReads++;
             return exited ? -1 : rss;
         }
 

@@ -57,4 +57,27 @@ class RestartPolicyTest {
         assertEquals(NOW, policy.forcedExit(Duration.ofMinutes(10), NOW), "a worker killed after a long life: at once");
         assertEquals(Duration.ZERO, policy.delay());
     }
+
+    @Test
+    void memoryExitsAfterTheBootDoNotBackOff() {
+        RestartPolicy policy = new RestartPolicy();
+        policy.workerReady();
+        for (int i = 0; i < 5; i++) {
+            assertTrue(policy.memoryExit(Duration.ofMillis(1500), NOW).isEmpty(), "killed 1.5 s after READY");
+        }
+        assertEquals(Duration.ZERO, policy.delay());
+    }
+
+    @Test
+    void memoryExitsWithinTheBootBackOffLikeCrashes() {
+        RestartPolicy policy = new RestartPolicy();
+        policy.workerReady();
+        assertEquals(NOW + Duration.ofMillis(500).toNanos(), policy.memoryExit(Duration.ofMillis(800), NOW).getAsLong());
+        assertEquals(NOW + Duration.ofMillis(1000).toNanos(),
+                policy.memoryExit(RestartPolicy.MEMORY_BOOT_MARGIN, NOW).getAsLong(), "1 s after READY: still the boot");
+        assertEquals(NOW + Duration.ofMillis(2000).toNanos(), policy.memoryExit(null, NOW).getAsLong(),
+                "never READY");
+        assertTrue(policy.memoryExit(Duration.ofSeconds(3), NOW).isEmpty(), "a later one changes nothing...");
+        assertEquals(Duration.ofMillis(2000), policy.delay(), "...not even the backoff so far");
+    }
 }

@@ -1,0 +1,163 @@
+package dev.drover.supervisor.policy;
+
+import java.time.Duration;
+
+/**
+ * One worker's recent memory readings and what they foretell: how fast it grows, when it reaches a limit, and how
+ * often it should be read. Pure: readings and time (monotonic ns) come in as arguments.
+ * <p>The rate is the least-squares slope over the last {@link #WINDOW} of readings, floored at 0: one reading that a
+ * GC lowered moves a fitted line much less than it moves the difference of the last two readings, and a worker whose
+ * memory shrinks is not going to reach any limit.
+ */
+public final class MemoryProjection {
+
+    /** How far back the rate looks: long enough to smooth one GC, short enough to follow a leak that starts. */
+    public static final Duration WINDOW = Duration.ofSeconds(2);
+    /** The reading period of a worker far from its limits (statm costs ~10 µs; the arbiter's tick). */
+    public static final Duration SLOW = Duration.ofSeconds(1);
+    /**
+     * ...and of one near them: at 600 MiB/s of growth a reading 100 ms late is 60 MiB late, a tenth of a 600M limit.
+     */
+    public static final Duration FAST = Duration.ofMillis(100);
+    /** Read fast from this share of the soft limit (or of the hard one, without a soft limit)... */
+    static final double NEAR = 0.8;
+    /** ...or when the rate reaches it within this. */
+    static final Duration NEAR_IN = Duration.ofSeconds(5);
+    /** Fewer readings than this make no projection: the first seconds of a JVM are its heap settling. */
+    static final int MIN_READINGS_TO_PROJECT = 3;
+    /** A projection that never arrives. */
+    public static final long NEVER = Long.MAX_VALUE;
+
+    /** Room for a full window of fast readings, with slack for a late loop. */
+    private static final int CAPACITY = 32;
+    private final long[] times = new long[CAPACITY];
+    private final long[] bytes = new long[CAPACITY];
+    private int first;
+    private int size;
+
+    /** A reading of {@code value} bytes at {@code now}; readings older than the window fall out. */
+    public void record(long now, long value) {
+        if (size == CAPACITY) {
+            drop();
+        }
+        int at = (first + size) % CAPACITY;
+        times[at] = now;
+        bytes[at] = value;
+        size++;
+        while (size > 1 && now - times[first] > WINDOW.toNanos()) {
+            drop();
+        }
+    }
+
+    private void drop() {
+        first = (first + 1) % CAPACITY;
+        size--;
+    }
+
+    /** The latest reading, or -1 before any. */
+    public long latest() {
+        return size == 0 ? -1 : bytes[(first + size - 1) % CAPACITY];
+    }
+
+    public int readings() {
+        return size;
+    }
+
+    /** Growth in bytes per second over the window: the least-squares slope, at least 0; 0 with fewer than two. */
+    public double bytesPerSecond() {
+        if (size < 2) {
+            return 0;
+        }
+        double meanT = 0;
+        double meanB = 0;
+        for (int i = 0; i < size; i++) {
+            meanT += seconds(i) / size;
+            meanB += (double) bytes[index(i)] / size;
+        }
+        double covariance = 0;
+        double variance = 0;
+        for (int i = 0; i < size; i++) {
+            double dt = seconds(i) - meanT;
+            covariance += dt * (bytes[index(i)] - meanB);
+            variance += dt * dt;
+        }
+        return variance == 0 ? 0 : Math.max(0, covariance / variance);
+    }
+
+    private int index(int i) {
+        return (first + i) % CAPACITY;
+    }
+
+    /** Seconds since the oldest reading in the window (small numbers keep the sums exact). */
+    private double seconds(int i) {
+        return (times[index(i)] - times[first]) / 1e9;
+    }
+
+    /**
+     * Nanoseconds from the latest reading until memory reaches {@code limit} at the current rate: 0 if it is there
+     * already, {@link #NEVER} if it is not growing or there are too few readings to tell.
+     */
+    public long nanosTo(long limit) {
+        return nanosTo(limit, MIN_READINGS_TO_PROJECT);
+    }
+
+    private long nanosTo(long limit, int minReadings) {
+        if (size > 0 && latest() >= limit) {
+            return 0;
+        }
+        double rate = bytesPerSecond();
+        if (size < minReadings || rate <= 0) {
+            return NEVER;
+        }
+        return (long) Math.min(NEVER, (limit - latest()) / rate * 1e9);
+    }
+
+    /** Whether memory reaches {@code limit} (a positive number of bytes) sooner than {@code needed}. */
+    public boolean reachesBefore(long limit, Duration needed) {
+        return nanosTo(limit) < needed.toNanos();
+    }
+
+    /**
+     * How soon to read again: {@link #FAST} near the soft limit (over {@link #NEAR} of it, over it, or reaching it
+     * within {@link #NEAR_IN}), else {@link #SLOW}; the hard limit stands in for a soft one that is not set (0).
+     */
+    public Duration interval(long softLimit, long hardLimit) {
+        long limit = softLimit > 0 ? softLimit : hardLimit;
+        if (limit <= 0 || size == 0) {
+            return SLOW;
+        }
+        // Two readings are enough to read faster: reading more often costs microseconds, not a recycle.
+        boolean near = latest() >= limit * NEAR || nanosTo(limit, 2) < NEAR_IN.toNanos();
+        return near ? FAST : SLOW;
+    }
+
+    /**
+     * How long a replacement takes to make this worker's exit graceful, from now: the replacement's boot, the old
+     * worker's drain and its JVM's exit, plus a margin of a quarter of that and two reading periods (the decision
+     * itself can come one period late, and the exit is seen one period late).
+     */
+    public static Duration needed(Duration boot, Duration drain, Duration interval) {
+        Duration work = boot.plus(drain).plus(EXIT);
+        return work.plus(work.dividedBy(4)).plus(interval.multipliedBy(2));
+    }
+
+    /** A JVM's exit after its drain (0.4-0.7 s measured for a worker of a few hundred MiB). */
+    public static final Duration EXIT = Duration.ofMillis(500);
+
+    /**
+     * The time a worker stopped at its hard limit may get to finish its requests before SIGKILL: what it takes to
+     * grow from {@code bytes} to 5 % over the limit at {@code bytesPerSecond}, at least 100 ms (in-flight requests
+     * of a few ms finish in that), at most {@code gracefulTimeout}.
+     */
+    public static Duration ceilingDeadline(long bytes, long hardLimit, double bytesPerSecond,
+                                           Duration gracefulTimeout) {
+        double headroom = hardLimit * CEILING_TOLERANCE - bytes;
+        long nanos = bytesPerSecond <= 0 ? gracefulTimeout.toNanos()
+                : (long) Math.min(gracefulTimeout.toNanos(), Math.max(0, headroom) / bytesPerSecond * 1e9);
+        return Duration.ofNanos(Math.max(MIN_CEILING.toNanos(), Math.min(nanos, gracefulTimeout.toNanos())));
+    }
+
+    /** How far over the hard limit a worker may be seen while it finishes its requests. */
+    public static final double CEILING_TOLERANCE = 1.05;
+    private static final Duration MIN_CEILING = Duration.ofMillis(100);
+}

@@ -1,0 +1,171 @@
+package dev.drover.supervisor.arbiter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.drover.link.LinkMessage;
+import dev.drover.supervisor.arbiter.Harness.FakeProcess;
+import dev.drover.supervisor.policy.RecycleReason;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The master's memory policy with fake workers and a fake clock: readings every 100 ms near the limits, the
+ * memory-projected recycle, its place in the surge, and no crash backoff for memory exits.
+ */
+@Timeout(value = 10, unit = TimeUnit.SECONDS)
+class MemoryEmergencyTest {
+
+    private static final long MIB = 1 << 20;
+    private static final Duration STEP = Duration.ofMillis(100);
+
+    /** Grows {@code p} by {@code mibPerStep} every 100 ms until {@code done}, at most {@code steps} times. */
+    private static void leak(Harness h, FakeProcess p, long mibPerStep, int steps, BooleanSupplier done) {
+        for (int i = 0; i < steps && !done.getAsBoolean(); i++) {
+            p.rss += mibPerStep * MIB;
+            h.advance(STEP);
+        }
+    }
+
+    private static WorkerHandle handle(Harness h, FakeProcess p) {
+        return h.workers().stream().filter(w -> w.pid() == p.pid).findFirst().orElseThrow();
+    }
+
+    @Test
+    void aWorkerNearItsSoftLimitIsReadEvery100MsAndOneFarFromItOnlyAtTicks() throws Exception {
+        Harness h = new Harness(Map.of("workers", 2, "memory.soft-limit", "300M", "memory.hard-limit", "600M"));
+        h.settle();
+        FakeProcess near = h.alive().get(0);
+        FakeProcess far = h.alive().get(1);
+        near.rss = 280 * MIB;
+        h.tick();
+        int nearBefore = near.rssReads;
+        int farBefore = far.rssReads;
+        for (int i = 0; i < 9; i++) { // 0.9 s: no tick
+            h.advance(STEP);
+        }
+        assertTrue(near.rssReads - nearBefore >= 8, "near the soft limit: " + (near.rssReads - nearBefore));
+        assertEquals(0, far.rssReads - farBefore, "far from it: read at ticks only");
+    }
+
+    @Test
+    void aFastLeakIsReplacedAtOnceAndDrainsGracefully() throws Exception {
+        Harness h = new Harness(Map.of("workers", 2, "memory.soft-limit", "300M", "memory.hard-limit", "600M"));
+        h.settle();
+        FakeProcess leaky = h.alive().get(0);
+        leaky.rss = 200 * MIB;
+        h.tick();
+        leak(h, leaky, 16, 40, () -> h.spawned.size() == 3); // 160 MiB/s
+        assertEquals(3, h.spawned.size(), "a replacement was spawned");
+        WorkerHandle old = handle(h, leaky);
+        assertEquals(RecycleReason.MEMORY_PROJECTED, old.recycleReason());
+        assertTrue(leaky.rss < 450 * MIB, "replaced early, not waiting out soft-grace: " + leaky.rss / MIB);
+        assertTrue(old.recycleWhy().contains("growing 160 MiB/s reaches drover.memory.hard-limit (600.0 MiB) in"),
+                old.recycleWhy());
+        h.boot(h.last());
+        LinkMessage drain = leaky.link.sent.stream().filter(m -> m.type() == LinkMessage.Type.DRAIN).findFirst()
+                .orElseThrow();
+        assertEquals("memory-projected", drain.fields().get("reason"));
+        assertTrue(drain.fields().containsKey("evidence"), "its class histogram, for the leak report");
+        h.exit(leaky, 0);
+        assertEquals(0, leaky.count("KILL"));
+        assertEquals(1, h.arbiterWorkers().recycles(RecycleReason.MEMORY_PROJECTED));
+        assertEquals(0, h.arbiterWorkers().recycles(RecycleReason.MEMORY_HARD));
+    }
+
+    @Test
+    void aSlowLeakWaitsForTheSoftLimitAsBefore() throws Exception {
+        Harness h = new Harness(Map.of("workers", 1, "memory.soft-limit", "300M", "memory.hard-limit", "600M"));
+        h.settle();
+        FakeProcess leaky = h.last();
+        leaky.rss = 250 * MIB;
+        leak(h, leaky, 1, 100, () -> h.spawned.size() == 2); // 10 MiB/s
+        assertEquals(2, h.spawned.size());
+        assertEquals(RecycleReason.MEMORY, handle(h, leaky).recycleReason());
+    }
+
+    @Test
+    void anEmergencyGoesAheadOfPlannedRecyclesAndMayTakeOneSlotMore() throws Exception {
+        Harness h = new Harness(Map.of("workers", 3, "max-requests", 5, "max-surge", 1,
+                "memory.soft-limit", "300M", "memory.hard-limit", "600M"));
+        h.settle();
+        FakeProcess first = h.alive().get(0);
+        FakeProcess second = h.alive().get(1);
+        FakeProcess leaky = h.alive().get(2);
+        h.stats(first, 5, 0);
+        h.stats(second, 5, 0);
+        assertEquals(4, h.spawned.size(), "max-surge 1: one planned replacement boots, the other waits");
+        leaky.rss = 250 * MIB;
+        h.tick();
+        leak(h, leaky, 20, 30, () -> h.spawned.size() == 5);
+        assertEquals(5, h.spawned.size(), "the emergency took a slot beyond max-surge");
+        assertEquals(leaky.pid, h.workers().get(h.workers().size() - 1).replaces().pid());
+        assertNull(handle(h, second).replacement(), "the planned recycle still waits");
+        assertEquals(0, leaky.count("KILL"));
+    }
+
+    @Test
+    void anEmergencyOverridesAPlannedMarkStillWaitingForItsSlot() throws Exception {
+        Harness h = new Harness(Map.of("workers", 2, "max-requests", 5, "max-surge", 1,
+                "memory.soft-limit", "300M", "memory.hard-limit", "600M"));
+        h.settle();
+        FakeProcess first = h.alive().get(0);
+        FakeProcess leaky = h.alive().get(1);
+        h.stats(first, 5, 0);
+        h.stats(leaky, 5, 0); // marked for max-requests, waits for the slot
+        assertEquals(3, h.spawned.size());
+        leaky.rss = 250 * MIB;
+        h.tick();
+        leak(h, leaky, 20, 30, () -> h.spawned.size() == 4);
+        assertEquals(RecycleReason.MEMORY_PROJECTED, handle(h, leaky).recycleReason());
+        assertEquals(leaky.pid, h.workers().get(h.workers().size() - 1).replaces().pid());
+    }
+
+    @Test
+    void theHardLimitStopsAWorkerBeforeItsReadingsPassIt() throws Exception {
+        Harness h = new Harness(Map.of("workers", 1, "memory.hard-limit", "600M"));
+        h.settle();
+        FakeProcess leaky = h.last();
+        leaky.rss = 300 * MIB;
+        h.tick();
+        leak(h, leaky, 40, 30, () -> leaky.count("KILL") > 0); // 400 MiB/s
+        assertEquals(1, leaky.count("KILL"));
+        assertTrue(leaky.rss <= 600 * MIB, "killed at " + leaky.rss / MIB + " MiB");
+        assertEquals(RecycleReason.MEMORY_HARD, handle(h, leaky).recycleReason());
+    }
+
+    @Test
+    void hardLimitKillsAfterTheBootDoNotSlowRespawnsDown() throws Exception {
+        Harness h = new Harness(Map.of("workers", 1, "memory.hard-limit", "100M"));
+        h.settle();
+        for (int round = 1; round <= 4; round++) {
+            FakeProcess big = h.last();
+            h.tick();
+            h.tick(); // 2 s after its READY: past its boot
+            big.rss = 200 << 20;
+            h.tick();
+            assertEquals(1, big.count("KILL"));
+            h.exit(big, 128 + 9);
+            assertEquals(round + 1, h.spawned.size(), "replaced at once, round " + round);
+            h.boot(h.last());
+        }
+        assertEquals(4, h.arbiterWorkers().recycles(RecycleReason.MEMORY_HARD));
+    }
+
+    @Test
+    void aWorkerDeadOfOutOfMemoryErrorLongAfterItsBootIsRespawnedAtOnce() throws Exception {
+        Harness h = new Harness(Map.of("workers", 1));
+        h.settle();
+        h.tick();
+        h.tick();
+        h.last().tail = java.util.List.of("Terminating due to java.lang.OutOfMemoryError: Java heap space");
+        h.exit(h.last(), 3);
+        assertEquals(2, h.spawned.size(), "no backoff");
+        assertEquals(1, h.arbiterWorkers().recycles(RecycleReason.OOM));
+    }
+}
