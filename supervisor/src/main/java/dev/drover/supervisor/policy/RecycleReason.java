@@ -15,7 +15,9 @@ public enum RecycleReason {
     BOOT_TIMEOUT("boot-timeout", false),
     CRASH("crash", false),
     /** The JVM ended itself on an OutOfMemoryError (-XX:+ExitOnOutOfMemoryError, which Drover sets). */
-    OOM("oom", false);
+    OOM("oom", false),
+    /** The kernel's OOM killer killed it at memory.max of its own cgroup (cgroup v2 delegated: os/Cgroups). */
+    MEMORY_OOM_KILL("memory-oom-kill", false);
 
     private final String label;
     private final boolean planned;
