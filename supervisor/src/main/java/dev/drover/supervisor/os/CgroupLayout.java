@@ -11,7 +11,11 @@ import java.util.Optional;
  * cgroup v1 memory directory, each the path the kernel lists joined to the mount point that shows it. Parsing only:
  * whether Drover may use them is {@link Cgroups}'s question.
  */
-public record CgroupLayout(Kind kind, Optional<Path> v2, Optional<Path> v1Memory, String memoryLine) {
+public record CgroupLayout(Kind kind, Optional<Dir> v2, Optional<Dir> v1Memory, String memoryLine) {
+
+    /** A cgroup's directory, and the mount point of its hierarchy (where a walk up the tree ends). */
+    public record Dir(Path path, Path mount) {
+    }
 
     /** How the machine mounts cgroups; this one is HYBRID (memory on v1, a v2 tree offering only hugetlb). */
     public enum Kind { V2, HYBRID, V1, NONE }
@@ -34,8 +38,8 @@ public record CgroupLayout(Kind kind, Optional<Path> v2, Optional<Path> v1Memory
         List<Mount> mounts = mountinfo.lines().map(Mount::parse).flatMap(Optional::stream).toList();
         Optional<String> v1Line = procSelfCgroup.lines().filter(l -> controllers(l).contains("memory")).findFirst();
         Optional<String> v2Line = procSelfCgroup.lines().filter(l -> l.startsWith("0::")).findFirst();
-        Optional<Path> v2 = v2Line.flatMap(l -> join(mounts, "cgroup2", "", path(l), root));
-        Optional<Path> v1 = v1Line.flatMap(l -> join(mounts, "cgroup", "memory", path(l), root));
+        Optional<Dir> v2 = v2Line.flatMap(l -> join(mounts, "cgroup2", "", path(l), root));
+        Optional<Dir> v1 = v1Line.flatMap(l -> join(mounts, "cgroup", "memory", path(l), root));
         Kind kind = v1Line.isPresent() ? (v2Line.isPresent() ? Kind.HYBRID : Kind.V1)
                 : v2Line.isPresent() ? Kind.V2 : Kind.NONE;
         return new CgroupLayout(kind, v2, v1, v1Line.or(() -> v2Line).orElse(""));
@@ -55,7 +59,7 @@ public record CgroupLayout(Kind kind, Optional<Path> v2, Optional<Path> v1Memory
      * shows) is the longest prefix of the path, plus the rest. In a container with its own cgroup namespace both are
      * "/"; a bind mount of a sub-tree shows it at its own root.
      */
-    private static Optional<Path> join(List<Mount> mounts, String type, String controller, String path, Path root) {
+    private static Optional<Dir> join(List<Mount> mounts, String type, String controller, String path, Path root) {
         Mount best = null;
         for (Mount m : mounts) {
             boolean fits = m.type().equals(type) && (controller.isEmpty() || m.superOptions().contains(controller))
@@ -67,7 +71,7 @@ public record CgroupLayout(Kind kind, Optional<Path> v2, Optional<Path> v1Memory
         }
         String rest = path.substring(best.root().equals("/") ? 0 : best.root().length()).replaceFirst("^/+", "");
         Path mountPoint = root.resolve(best.mountPoint().replaceFirst("^/+", ""));
-        return Optional.of(rest.isEmpty() ? mountPoint : mountPoint.resolve(rest));
+        return Optional.of(new Dir(rest.isEmpty() ? mountPoint : mountPoint.resolve(rest), mountPoint));
     }
 
     private static boolean under(String path, String mountRoot) {

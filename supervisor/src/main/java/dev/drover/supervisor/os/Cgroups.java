@@ -52,7 +52,7 @@ public final class Cgroups implements AutoCloseable {
         if (refusal.isPresent()) {
             return new Setup(Optional.empty(), refusal.get());
         }
-        Cgroups cgroups = new Cgroups(layout.v2().orElseThrow(), pid);
+        Cgroups cgroups = new Cgroups(layout.v2().orElseThrow().path(), pid);
         try {
             cgroups.build();
             return new Setup(Optional.of(cgroups), "");
@@ -69,14 +69,14 @@ public final class Cgroups implements AutoCloseable {
      */
     static Optional<String> refusal(CgroupLayout layout, long pid) {
         String where = "(/proc/self/cgroup: " + layout.memoryLine() + ")";
-        if (layout.v2().isEmpty()) {
-            return Optional.of(switch (layout.kind()) {
-                case NONE -> "no cgroups in /proc/self/cgroup";
-                case V2 -> "cgroup v2 is not mounted where this process sees it " + where;
-                default -> "cgroup v2 not delegated " + where + ": the memory controller is on cgroup v1";
-            });
+        if (layout.v1Memory().isPresent() || layout.kind() == CgroupLayout.Kind.V1) {
+            return Optional.of("cgroup v2 not delegated " + where + ": the memory controller is on cgroup v1");
         }
-        Path own = layout.v2().get();
+        if (layout.v2().isEmpty()) {
+            return Optional.of(layout.kind() == CgroupLayout.Kind.NONE ? "no cgroups in /proc/self/cgroup"
+                    : "cgroup v2 is not mounted where this process sees it " + where);
+        }
+        Path own = layout.v2().get().path();
         String controllers = readOrEmpty(own.resolve("cgroup.controllers"));
         if (!List.of(controllers.split("\\s+")).contains("memory")) {
             return Optional.of("cgroup v2 not delegated " + where + ": " + own.resolve("cgroup.controllers")

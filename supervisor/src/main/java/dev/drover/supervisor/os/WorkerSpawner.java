@@ -4,6 +4,7 @@ import dev.drover.logging.DroverLogConfigurator;
 import dev.drover.supervisor.config.AppClasspath;
 import dev.drover.supervisor.config.AppKind;
 import dev.drover.supervisor.config.Settings;
+import dev.drover.supervisor.config.WorkerMemory;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.unix.Socket;
 import java.io.File;
@@ -281,6 +282,7 @@ public final class WorkerSpawner {
         List<String> command = new ArrayList<>();
         command.add(java.toString());
         command.addAll(BUILT_IN_OPTIONS);
+        command.addAll(WorkerMemory.guards(settings.memory().hardLimit(), settings.workerJvmOptions()));
         command.addAll(settings.workerJvmOptions());
         return command;
     }
