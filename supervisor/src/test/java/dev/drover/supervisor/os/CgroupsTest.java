@@ -79,7 +79,7 @@ class CgroupsTest {
         assertTrue(cgroup.remove());
         assertFalse(Files.exists(cgroup.dir()));
 
-        // A cgroup that had a kill before the worker was started in it counts only the kills after.
+        // The counter as the kernel writes it, absent lines as 0; a fresh cgroup has no kill to report.
         WorkerCgroup next = cgroups.create(3, 1, 300 * MIB);
         assertEquals(0, WorkerCgroup.eventCount("oom_kill 0\n", "oom_kill"));
         assertEquals(2, WorkerCgroup.eventCount("oom 2\noom_kill 2\n", "oom_kill"));
