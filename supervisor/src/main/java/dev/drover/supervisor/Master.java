@@ -20,6 +20,8 @@ import dev.drover.supervisor.config.PathErrors;
 import dev.drover.supervisor.os.PidFile;
 import dev.drover.supervisor.os.Posix;
 import dev.drover.supervisor.os.PrivateDirectory;
+import dev.drover.supervisor.os.CgroupLayout;
+import dev.drover.supervisor.os.Cgroups;
 import dev.drover.supervisor.os.ProcessSpawner;
 import dev.drover.supervisor.os.RuntimeDirectory;
 import dev.drover.supervisor.os.Signals;
@@ -78,6 +80,7 @@ public final class Master {
             openLogFile(settings.logFile().get(), settings);
         }
         CapacityCheck.warnings(settings).forEach(log::warn);
+        Optional<Cgroups> cgroups = workerCgroups(settings, pid);
         log.info(OpenFiles.raiseToHard());
         Posix.preload(); // jnr's load overlaps the binds; the control socket's bind needs it
         if (settings.foreign()) {
@@ -96,7 +99,7 @@ public final class Master {
         }
         Path linkSocket = runtimeDir.resolve("link.sock");
         Arbiter arbiter = new Arbiter(settings, bound, sockets(listeners), reloader,
-                new ProcessSpawner(new WorkerSpawner(linkSocket, NettyNative.extract(runtimeDir))), runtimeDir,
+                new ProcessSpawner(new WorkerSpawner(linkSocket, NettyNative.extract(runtimeDir), cgroups)), runtimeDir,
                 System::nanoTime);
         Path controlPath = settings.controlSocketPath().orElse(runtimeDir.resolve("control.sock"));
         teardown.push(openControl(controlPath, arbiter, settings));
@@ -106,6 +109,26 @@ public final class Master {
                 String.join(", ", bound.stream().map(Listener::display).toList()), settings.workers(),
                 settings.app(), controlPath);
         return arbiter;
+    }
+
+    /**
+     * Per-worker cgroups (the kernel's memory ceiling) when a hard limit is set and drover.memory.cgroups is auto;
+     * where they cannot be had, one line says why, and the limits are enforced by sampling alone.
+     */
+    private Optional<Cgroups> workerCgroups(Settings settings, long pid) {
+        if (settings.memory().hardLimit() <= 0 || !settings.memory().cgroups()) {
+            return Optional.empty();
+        }
+        Cgroups.Setup setup = Cgroups.setUp(CgroupLayout.read(Cgroups.fsRoot()), pid);
+        if (setup.cgroups().isEmpty()) {
+            log.warn("{}; drover.memory limits are enforced by sampling only (drover.memory.cgroups = off "
+                    + "drops this line)", setup.why());
+            return Optional.empty();
+        }
+        teardown.push(setup.cgroups().get());
+        log.info("each worker runs in a cgroup of its own under {}: memory.high = drover.memory.hard-limit, "
+                + "memory.max = 110 % of it", setup.cgroups().get().base());
+        return setup.cgroups();
     }
 
     /** The arbiter's view of the listening sockets: binds for a reload fail as configuration errors. */

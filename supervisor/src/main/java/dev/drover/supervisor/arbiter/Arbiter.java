@@ -223,7 +223,8 @@ public final class Arbiter {
         control.onWorkerGone(w);
         long now = clock.getAsLong();
         Duration age = Duration.ofNanos(now - w.spawnedAt());
-        boolean oom = !w.is(WorkerState.KILLED) && diedOfOutOfMemory(w, status, age);
+        boolean oom = !w.is(WorkerState.KILLED)
+                && (diedOfOutOfMemory(w, status, age) || killedByKernelOom(w, status, age));
         if (w.recycleReason() != null && w.recycleReason().memory()) {
             leaks.workerGone(w, now, generations.current().settings());
         }
@@ -260,6 +261,24 @@ public final class Arbiter {
             workers.count(RecycleReason.OOM);
         }
         w.diedOf(RecycleReason.OOM, what);
+        return true;
+    }
+
+    /**
+     * If the kernel's OOM killer killed {@code w} at memory.max of its own cgroup (a SIGKILL Drover did not send, and
+     * the cgroup's oom_kill count went up): as {@link #diedOfOutOfMemory}, with reason memory-oom-kill.
+     */
+    private boolean killedByKernelOom(WorkerHandle w, int status, Duration age) {
+        Optional<String> what = status == 128 + 9 ? w.process().kernelOomKill() : Optional.empty();
+        if (what.isEmpty()) {
+            return false;
+        }
+        log.error("{} was killed by the kernel's OOM killer after {} as {}, {} request(s) served: {}; recycled: {}", w,
+                seconds(age), w.state().label(), w.requests(), what.get(), RecycleReason.MEMORY_OOM_KILL.label());
+        if (!w.is(WorkerState.DRAINING)) {
+            workers.count(RecycleReason.MEMORY_OOM_KILL);
+        }
+        w.diedOf(RecycleReason.MEMORY_OOM_KILL, "the kernel's OOM kill: " + what.get());
         return true;
     }
 

@@ -73,6 +73,7 @@ final class Leaks {
             case MEMORY_HARD -> "killed at once at the hard limit (drover.memory.hard-limit), with no time to take one";
             case OOM -> "the worker died of " + w.recycleWhy() + " (the JVM exits on it: -XX:+ExitOnOutOfMemoryError),"
                     + " with no time to take one";
+            case MEMORY_OOM_KILL -> "killed by the kernel at memory.max of its cgroup, with no time to take one";
             default -> "the worker exited without writing it (see its log lines above)";
         };
         long createdAt = System.currentTimeMillis();

@@ -3,19 +3,25 @@ package dev.drover.supervisor.config;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
- * Warns (never refuses) about settings that are probably mistakes: more workers than the machine's memory can
- * hold. A warning names the key, the value, its origin and the arithmetic, so the operator can judge it.
+ * Warns (never refuses) about settings that are probably mistakes: more workers than the machine's (or the
+ * container's) memory can hold, at rest or during recycles; a heap limit above the hard limit. A warning names the
+ * key, the value, its origin and the arithmetic, so the operator can judge it.
  */
 public final class CapacityCheck {
 
     private CapacityCheck() {
     }
 
-    /** The warnings for this machine; none if its memory cannot be read. */
+    /** The warnings for this machine; the memory ones none if its memory cannot be read. */
     public static List<String> warnings(Settings settings) {
-        return MachineMemory.read().map(memory -> warnings(settings, memory)).orElse(List.of());
+        List<String> warnings = new ArrayList<>(MachineMemory.read().map(memory -> warnings(settings, memory))
+                .orElse(List.of()));
+        heapAboveHardLimit(settings, MachineMemory.read().map(MachineMemory::total).orElse(0L))
+                .ifPresent(warnings::add);
+        return warnings;
     }
 
     /**
@@ -38,8 +44,55 @@ public final class CapacityCheck {
                     + Sizes.human(memory.available()) + " is available (" + memory.availableSource() + "); at most "
                     + fit + " fit (probably a mistake: fewer workers, a smaller -Xmx, or a lower "
                     + "drover.memory.hard-limit)" + (memory.onOom().isEmpty() ? "" : "; " + memory.onOom()));
+        } else {
+            duringRecycles(settings, memory, perWorker).ifPresent(warnings::add);
         }
         return warnings;
+    }
+
+    /**
+     * A planned recycle starts the replacement before the old worker drains: for that while, max-surge workers more
+     * than drover.workers hold memory. Only the hard limit bounds what they may hold, so only it is counted here.
+     */
+    static Optional<String> duringRecycles(Settings settings, MachineMemory memory, PerWorker perWorker) {
+        int surge = settings.recycle().maxSurge();
+        long hard = settings.memory().hardLimit();
+        double needed = (double) (settings.workers() + surge) * perWorker.bytes() + MASTER;
+        if (hard <= 0 || needed <= memory.available()) {
+            return Optional.empty();
+        }
+        return Optional.of("drover.max-surge = " + surge + " (" + settings.origin("max-surge") + "): during recycles "
+                + "(workers + max-surge) x drover.memory.hard-limit + the master = (" + settings.workers() + " + "
+                + surge + ") x " + Sizes.human(hard) + " + ~" + Sizes.human(MASTER) + " = "
+                + Sizes.human((long) Math.min(needed, Long.MAX_VALUE)) + ", above the " + Sizes.human(memory.available())
+                + " available (" + memory.availableSource() + ")" + (memory.onOom().isEmpty() ? "" : "; "
+                + memory.onOom()) + " (fewer workers or a lower drover.memory.hard-limit keep it apart)");
+    }
+
+    /**
+     * The heap limit a worker JVM gets (its -Xmx, or the JVM's default share of {@code machineTotal}) plus what it
+     * needs beside the heap, when that is above drover.memory.hard-limit. The heap then is no ceiling of its own: G1
+     * grows it, and RSS, up to -Xmx under garbage alone, and the worker is recycled or killed for memory it would
+     * have given back at the next collection.
+     */
+    static Optional<String> heapAboveHardLimit(Settings settings, long machineTotal) {
+        long hard = settings.memory().hardLimit();
+        List<String> options = settings.workerJvmOptions();
+        OptionalLong xmx = WorkerMemory.maxHeap(options);
+        long heap = xmx.orElse((long) (machineTotal * WorkerMemory.maxRamPercent(options) / 100));
+        if (hard <= 0 || heap + WorkerMemory.NON_HEAP <= hard) {
+            return Optional.empty();
+        }
+        String what = xmx.isPresent() ? "-Xmx" + Sizes.jvm(heap) + " in drover.worker-jvm-options ("
+                + settings.origin("worker-jvm-options") + ")" : "no -Xmx in drover.worker-jvm-options: the JVM's "
+                + "default heap limit is " + Sizes.human(heap);
+        long fits = Math.max(hard - WorkerMemory.NON_HEAP, WorkerMemory.MIB);
+        return Optional.of(what + ", plus ~" + Sizes.human(WorkerMemory.NON_HEAP) + " a JVM needs beside its heap, "
+                + "is above drover.memory.hard-limit = " + Sizes.human(hard) + " (" + settings.origin(
+                "memory.hard-limit") + "): the heap may grow past the limit under garbage alone, and workers are "
+                + "recycled for memory a collection would have freed; give the workers -Xmx" + Sizes.jvm(fits
+                / WorkerMemory.MIB * WorkerMemory.MIB) + " or less (hard limit - ~" + Sizes.human(
+                WorkerMemory.NON_HEAP) + "), or raise the hard limit");
     }
 
     /** What one worker may come to, and how that was worked out. */

@@ -1,5 +1,6 @@
 package dev.drover.supervisor.config;
 
+import dev.drover.supervisor.os.CgroupLayout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,19 +25,22 @@ public record MachineMemory(long available, String availableSource, long total, 
 
     /** This machine's figures, or empty where /proc/meminfo cannot be read (then nothing is warned about). */
     public static Optional<MachineMemory> read() {
-        return read(Path.of("/proc"), Path.of("/sys/fs/cgroup"));
+        return read(Path.of("/"));
     }
 
-    /** As {@link #read()}, from {@code proc} (for meminfo and self/cgroup) and the cgroup mount {@code cgroupRoot}. */
-    static Optional<MachineMemory> read(Path proc, Path cgroupRoot) {
+    /**
+     * As {@link #read()}, with {@code root} standing for "/": proc/meminfo, proc/self/cgroup, proc/self/mountinfo and
+     * the mount points it names are read under it.
+     */
+    static Optional<MachineMemory> read(Path root) {
         try {
-            List<String> meminfo = Files.readAllLines(proc.resolve("meminfo"));
+            List<String> meminfo = Files.readAllLines(root.resolve("proc/meminfo"));
             OptionalLong available = meminfoField(meminfo, "MemAvailable:");
             OptionalLong total = meminfoField(meminfo, "MemTotal:");
             if (available.isEmpty() || total.isEmpty()) {
                 return Optional.empty();
             }
-            Optional<CgroupLimit> cgroup = cgroupLimit(Files.readAllLines(proc.resolve("self/cgroup")), cgroupRoot);
+            Optional<CgroupLimit> cgroup = cgroupLimit(CgroupLayout.read(root));
             if (cgroup.isPresent() && cgroup.get().bytes() < available.getAsLong()) {
                 CgroupLimit c = cgroup.get();
                 return Optional.of(new MachineMemory(c.bytes(), c.source(), Math.min(c.bytes(), total.getAsLong()),
@@ -64,36 +68,27 @@ public record MachineMemory(long available, String availableSource, long total, 
     }
 
     /**
-     * The lowest limit from this process's cgroup up to the mount's root: v1's if /proc/self/cgroup has a memory
-     * controller line ("N:...memory...:PATH", mounted at ROOT/memory), else v2's from the unified line ("0::PATH").
-     * v1 first: a hybrid machine lists both, and a controller bound to a v1 hierarchy is absent from v2's.
+     * The lowest limit from this process's cgroup up to its mount's root: v1's if the memory controller is on a v1
+     * hierarchy (a hybrid machine lists both, and a controller bound to v1 is absent from v2), else v2's.
      */
-    static Optional<CgroupLimit> cgroupLimit(List<String> procSelfCgroup, Path cgroupRoot) {
-        for (String line : procSelfCgroup) {
-            String[] fields = line.split(":", 3);
-            if (fields.length == 3 && List.of(fields[1].split(",")).contains("memory")) {
-                return lowest(cgroupRoot.resolve("memory"), fields[2], "memory.limit_in_bytes", false);
-            }
+    static Optional<CgroupLimit> cgroupLimit(CgroupLayout layout) {
+        if (layout.v1Memory().isPresent()) {
+            return lowest(layout.v1Memory().get(), "memory.limit_in_bytes", false);
         }
-        for (String line : procSelfCgroup) {
-            if (line.startsWith("0::")) {
-                return lowest(cgroupRoot, line.substring(3), "memory.max", true);
-            }
-        }
-        return Optional.empty();
+        return layout.v2().flatMap(dir -> lowest(dir, "memory.max", true));
     }
 
-    private static Optional<CgroupLimit> lowest(Path root, String own, String file, boolean v2) {
+    private static Optional<CgroupLimit> lowest(CgroupLayout.Dir own, String file, boolean v2) {
         OptionalLong lowest = OptionalLong.empty();
         boolean oomGroup = false;
         // In a container with its own cgroup namespace the path is "/" and the limit sits at the mount's root.
-        for (Path dir = root.resolve(own.replaceFirst("^/", "")).normalize(); dir != null && dir.startsWith(root);
-             dir = dir.getParent()) {
+        Path root = own.mount();
+        for (Path dir = own.path().normalize(); dir != null && dir.startsWith(root); dir = dir.getParent()) {
             OptionalLong limit = limit(dir.resolve(file));
             if (limit.isPresent() && (lowest.isEmpty() || limit.getAsLong() < lowest.getAsLong())) {
                 lowest = limit;
             }
-            oomGroup |= v2 && read(dir.resolve("memory.oom.group")).equals("1");
+            oomGroup |= v2 && text(dir.resolve("memory.oom.group")).equals("1");
         }
         if (lowest.isEmpty()) {
             return Optional.empty();
@@ -108,12 +103,13 @@ public record MachineMemory(long available, String availableSource, long total, 
                         + " Kubernetes sets it) kills every process of it at once: the master and all workers"
                 : "if the cgroup runs out, the kernel's OOM killer kills a process within it: a worker (replaced) or"
                         + " the master (and with it every worker); under Kubernetes, which sets memory.oom.group = 1,"
-                        + " the whole container at once";
+                        + " the whole container at once; under systemd, whose default OOMPolicy=stop stops the unit"
+                        + " after one OOM kill in it, the whole service";
     }
 
     private static OptionalLong limit(Path file) {
         try {
-            String text = read(file);
+            String text = text(file);
             long value = text.equals("max") || text.isEmpty() ? UNLIMITED : Long.parseLong(text);
             return value >= UNLIMITED ? OptionalLong.empty() : OptionalLong.of(value);
         } catch (NumberFormatException e) {
@@ -122,7 +118,7 @@ public record MachineMemory(long available, String availableSource, long total, 
     }
 
     /** The file's trimmed text, or "" where it is absent (the root has no memory.max) or unreadable. */
-    private static String read(Path file) {
+    private static String text(Path file) {
         try {
             return Files.readString(file).trim();
         } catch (IOException e) {

@@ -195,7 +195,11 @@ final class SettingsReader {
             problem("memory.hard-limit", "not above memory.soft-limit (" + soft + " bytes)",
                     "a hard limit above the soft limit, or 0 (off)");
         }
-        return new MemoryLimits(metric, soft, duration("memory.soft-grace"), hard);
+        String cgroups = text("memory.cgroups", false).stream().findFirst().orElse("");
+        if (!cgroups.equals("auto") && !cgroups.equals("off")) {
+            problem("memory.cgroups", "unknown value", "auto or off");
+        }
+        return new MemoryLimits(metric, soft, duration("memory.soft-grace"), hard, !cgroups.equals("off"));
     }
 
     /**

@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
  * What one worker JVM needs in memory, read from its options: the least it runs in (the floor under
  * memory.soft-limit and memory.hard-limit) and the most its heap may take (for the capacity warning).
  */
-final class WorkerMemory {
+public final class WorkerMemory {
 
     static final long MIB = 1L << 20;
     /**
@@ -20,8 +20,18 @@ final class WorkerMemory {
      * app needs at least this much: a limit below it kills or recycles every worker at READY or soon after.
      */
     static final long BASE = 80 * MIB;
+    /**
+     * What a worker JVM is expected to take beside its heap, for the warning about -Xmx near the hard limit: the
+     * sample app's workers peaked ~75 MiB above -Xmx1g under a fast leak (docs/memory-ceiling.md), and an app with
+     * many classes (Spring Boot) needs several times its metaspace and code cache; twice the sample's figure.
+     */
+    static final long NON_HEAP = 150 * MIB;
     /** The JVM's default MaxRAMPercentage: without -Xmx, the heap may grow to a quarter of the machine's memory. */
     static final int DEFAULT_MAX_RAM_PERCENT = 25;
+
+    /** The least the derived bounds give direct memory and metaspace, whatever the hard limit: see {@link #guards}. */
+    static final long MIN_DIRECT = 64 * MIB;
+    static final long MIN_METASPACE = 128 * MIB;
 
     private static final Pattern SIZE = Pattern.compile("(\\d+)([kKmMgGtT]?)");
 
@@ -51,6 +61,29 @@ final class WorkerMemory {
         return floor > initialHeap(options).orElse(0)
                 ? base + ", plus the " + xms + " that -XX:+AlwaysPreTouch makes resident at start"
                 : "the initial heap " + xms + ": the heap never shrinks below it and fills before it is collected";
+    }
+
+    /**
+     * The JVM's own bounds outside the heap that a hard limit implies, for whichever of them {@code options} leave
+     * unset: -XX:MaxDirectMemorySize (the JVM's default is -Xmx: as much again as the heap) and -XX:MaxMetaspaceSize
+     * (unbounded by default), each a quarter of the hard limit. A leak of direct buffers or of class loaders then ends
+     * in an OutOfMemoryError that names it ("Direct buffer memory", "Metaspace"), recycled as reason oom with a leak
+     * report, before it alone can take a worker to the hard limit, where the heap histogram would not show it; a
+     * quarter each leaves the heap at least half. The floors keep a low limit from starving a server: Netty's pooled
+     * buffers take a few 4 MiB chunks per arena, and a framework app's metaspace runs to tens of MiB.
+     */
+    public static List<String> guards(long hardLimit, List<String> options) {
+        if (hardLimit <= 0) {
+            return List.of();
+        }
+        List<String> guards = new java.util.ArrayList<>();
+        if (options.stream().noneMatch(o -> o.startsWith("-XX:MaxDirectMemorySize="))) {
+            guards.add("-XX:MaxDirectMemorySize=" + Sizes.jvm(Math.max(hardLimit / 4 / MIB * MIB, MIN_DIRECT)));
+        }
+        if (options.stream().noneMatch(o -> o.startsWith("-XX:MaxMetaspaceSize="))) {
+            guards.add("-XX:MaxMetaspaceSize=" + Sizes.jvm(Math.max(hardLimit / 4 / MIB * MIB, MIN_METASPACE)));
+        }
+        return guards;
     }
 
     /** -Xms (or -XX:InitialHeapSize): the last one wins, as in the JVM. */

@@ -1,6 +1,7 @@
 package dev.drover.supervisor.os;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,26 +17,45 @@ final class ChildProcess implements WorkerProcess {
     private static final Logger log = LoggerFactory.getLogger(ChildProcess.class);
 
     private final Process process;
+    /** The worker's own cgroup (cgroup v2 delegated), removed at release. */
+    private final Optional<WorkerCgroup> cgroup;
+    /** What the kernel's OOM killer did in that cgroup, read as the exit was reported. */
+    private volatile Optional<String> oomKill = Optional.empty();
     private String name;
     private WorkerOutput output;
     /** Null if the kernel has no pidfd_open, or the process had exited before it could be opened. */
     private Pidfd pidfd;
 
-    private ChildProcess(Process process, Pidfd pidfd) {
+    private ChildProcess(Process process, Pidfd pidfd, Optional<WorkerCgroup> cgroup) {
         this.process = process;
+        this.cgroup = cgroup;
         this.name = "pid " + process.pid();
         this.pidfd = pidfd;
     }
 
     /** Takes a just-started process in hand: its pidfd is opened at once, before anything else can happen. */
     static ChildProcess adopt(Process process) {
-        return new ChildProcess(process, openPidfd(process, "pid " + process.pid()));
+        return adopt(process, Optional.empty());
     }
 
+    /** As {@link #adopt(Process)}, for a worker started inside its own {@code cgroup}. */
+    static ChildProcess adopt(Process process, Optional<WorkerCgroup> cgroup) {
+        return new ChildProcess(process, openPidfd(process, "pid " + process.pid()), cgroup);
+    }
+
+    /** memory.events is read before the exit is reported, so that the arbiter finds the verdict when it looks. */
     @Override
     public synchronized void follow(String name, IntConsumer onExit) {
         this.name = name;
-        this.output = WorkerOutput.follow(process, name, onExit);
+        this.output = WorkerOutput.follow(process, name, status -> {
+            oomKill = cgroup.flatMap(WorkerCgroup::oomKill);
+            onExit.accept(status);
+        });
+    }
+
+    @Override
+    public Optional<String> kernelOomKill() {
+        return oomKill;
     }
 
     /**
@@ -137,6 +157,9 @@ final class ChildProcess implements WorkerProcess {
         if (pidfd != null) {
             pidfd.close();
             pidfd = null;
+        }
+        if (cgroup.isPresent() && !cgroup.get().remove()) {
+            log.debug("{}: cannot remove its cgroup {} yet; the master's exit tries again", name, cgroup.get());
         }
     }
 }

@@ -15,7 +15,8 @@ public final class ProcessSpawner implements Spawner {
 
     @Override
     public WorkerProcess spawn(WorkerSpawner.Spec spec, Settings settings) throws IOException {
-        return ChildProcess.adopt(spawner.spawn(spec, settings));
+        WorkerSpawner.Started started = spawner.spawn(spec, settings);
+        return ChildProcess.adopt(started.process(), started.cgroup());
     }
 
     @Override

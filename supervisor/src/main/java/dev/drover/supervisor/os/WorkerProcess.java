@@ -47,6 +47,14 @@ public interface WorkerProcess {
     /** Its last lines of output; complete once its exit was reported. */
     List<String> outputTail();
 
+    /**
+     * After its exit: if the kernel's OOM killer killed it in its own cgroup (memory.max), what happened, in words;
+     * empty if it was not, or it has no cgroup of its own.
+     */
+    default java.util.Optional<String> kernelOomKill() {
+        return java.util.Optional.empty();
+    }
+
     /** It has exited and the master forgets it: whatever the master holds for it (its pidfd) is released. */
     void release();
 }

@@ -4,6 +4,7 @@ import dev.drover.logging.DroverLogConfigurator;
 import dev.drover.supervisor.config.AppClasspath;
 import dev.drover.supervisor.config.AppKind;
 import dev.drover.supervisor.config.Settings;
+import dev.drover.supervisor.config.WorkerMemory;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.unix.Socket;
 import java.io.File;
@@ -15,6 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Starts worker JVMs with ProcessBuilder: the JDK closes every fd the master holds and reaps the child itself
@@ -24,6 +27,8 @@ import java.util.Optional;
  * a contract with dev.drover.worker.runtime.WorkerEnv (and, for a foreign worker, with dev.drover.agent).
  */
 public final class WorkerSpawner {
+
+    private static final Logger log = LoggerFactory.getLogger(WorkerSpawner.class);
 
     public static final String MAIN_CLASS = "dev.drover.worker.runtime.WorkerMain";
     public static final String TRAINING_CLASS = "dev.drover.worker.runtime.TrainingMain";
@@ -61,9 +66,19 @@ public final class WorkerSpawner {
             // -XX:-ExitOnOutOfMemoryError there turns it off.
             "-XX:+ExitOnOutOfMemoryError");
 
+    /**
+     * Starts a worker inside its cgroup: the shell writes its own pid to cgroup.procs ($1) and execs the JVM in its
+     * place, so the JVM keeps the pid the JDK started (and signals, reaps and pidfds name it), keeps fd 0 (a foreign
+     * worker's listener: the shell never reads it) and touches its first page already charged to the worker's
+     * cgroup, where a move after boot would leave everything touched so far charged to the master's. If the write
+     * fails the shell exits 2 with its own message on the worker's output, and no JVM starts outside the cgroup.
+     */
+    static final String JOIN_CGROUP = "echo $$ > \"$1\" && shift && exec \"$@\"";
+
     private final Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     private final Path linkSocket;
     private final Optional<Path> nettyNative;
+    private final Optional<Cgroups> cgroups;
 
     /** The master's private runtime directory: where the link socket is. */
     public Path runtimeDir() {
@@ -72,11 +87,56 @@ public final class WorkerSpawner {
 
     /** {@code nettyNative}: the master's copy of Netty's native library (NettyNative), if it has one. */
     public WorkerSpawner(Path linkSocket, Optional<Path> nettyNative) {
-        this.linkSocket = linkSocket;
-        this.nettyNative = nettyNative;
+        this(linkSocket, nettyNative, Optional.empty());
     }
 
-    public Process spawn(Spec spec, Settings settings) throws IOException {
+    /** {@code cgroups}: where each worker with a hard limit gets its own cgroup (cgroup v2 delegated), if anywhere. */
+    public WorkerSpawner(Path linkSocket, Optional<Path> nettyNative, Optional<Cgroups> cgroups) {
+        this.linkSocket = linkSocket;
+        this.nettyNative = nettyNative;
+        this.cgroups = cgroups;
+    }
+
+    /** A started worker, and the cgroup it runs in if it has one of its own. */
+    public record Started(Process process, Optional<WorkerCgroup> cgroup) {
+    }
+
+    /**
+     * Starts a worker; with per-worker cgroups and a hard limit, inside a new cgroup of its own. A cgroup that cannot
+     * be made is a warning, and the worker starts without one (sampling still enforces the limits).
+     */
+    public Started spawn(Spec spec, Settings settings) throws IOException {
+        Optional<WorkerCgroup> cgroup = cgroupFor(spec, settings);
+        try {
+            return new Started(start(spec, settings, cgroup), cgroup);
+        } catch (IOException | RuntimeException e) {
+            cgroup.ifPresent(WorkerCgroup::remove);
+            throw e;
+        }
+    }
+
+    private Optional<WorkerCgroup> cgroupFor(Spec spec, Settings settings) {
+        long hard = settings.memory().hardLimit();
+        if (cgroups.isEmpty() || hard <= 0) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(cgroups.get().create(spec.id(), spec.generation(), hard));
+        } catch (IOException e) {
+            log.warn("worker {} (gen {}) starts without a cgroup of its own: {}; its hard limit is enforced by "
+                    + "sampling only", spec.id(), spec.generation(), e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /** {@code command} run by the cgroup-joining shell ({@link #JOIN_CGROUP}). */
+    static List<String> joiningCgroup(Path procs, List<String> command) {
+        List<String> wrapped = new ArrayList<>(List.of("/bin/sh", "-c", JOIN_CGROUP, "sh", procs.toString()));
+        wrapped.addAll(command);
+        return wrapped;
+    }
+
+    private Process start(Spec spec, Settings settings, Optional<WorkerCgroup> cgroup) throws IOException {
         List<String> command = jvm(settings);
         if (settings.foreign()) {
             command.add("-javaagent:" + AppClasspath.agentJar());
@@ -85,7 +145,8 @@ public final class WorkerSpawner {
         spec.cdsArchive().ifPresent(archive -> command.add("-XX:SharedArchiveFile=" + archive));
         command.addAll(settings.foreign() ? foreignApp(settings, spec.runJar()) : List.of("-cp",
                 AppClasspath.workerClasspath(settings), MAIN_CLASS));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        ProcessBuilder builder = new ProcessBuilder(cgroup.map(c -> joiningCgroup(c.procs(), command)).orElse(command))
+                .redirectErrorStream(true);
         environment(builder.environment(), spec, settings);
         if (!settings.foreign()) {
             return builder.start();
@@ -221,6 +282,7 @@ public final class WorkerSpawner {
         List<String> command = new ArrayList<>();
         command.add(java.toString());
         command.addAll(BUILT_IN_OPTIONS);
+        command.addAll(WorkerMemory.guards(settings.memory().hardLimit(), settings.workerJvmOptions()));
         command.addAll(settings.workerJvmOptions());
         return command;
     }

@@ -17,7 +17,9 @@ public enum RecycleReason {
     BOOT_TIMEOUT("boot-timeout", false),
     CRASH("crash", false),
     /** The JVM ended itself on an OutOfMemoryError (-XX:+ExitOnOutOfMemoryError, which Drover sets). */
-    OOM("oom", false);
+    OOM("oom", false),
+    /** The kernel's OOM killer killed it at memory.max of its own cgroup (cgroup v2 delegated: os/Cgroups). */
+    MEMORY_OOM_KILL("memory-oom-kill", false);
 
     private final String label;
     private final boolean planned;
@@ -44,7 +46,8 @@ public enum RecycleReason {
      * worker that gets there within its boot (RestartPolicy.memoryExit); and a leak report is written for it.
      */
     public boolean memory() {
-        return this == MEMORY || this == MEMORY_PROJECTED || this == MEMORY_HARD || this == OOM;
+        return this == MEMORY || this == MEMORY_PROJECTED || this == MEMORY_HARD || this == OOM
+                || this == MEMORY_OOM_KILL;
     }
 
     /** Planned recycles start the replacement first and never reduce the number of accepting workers. */

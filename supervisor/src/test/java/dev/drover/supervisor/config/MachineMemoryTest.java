@@ -12,7 +12,10 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The memory figures against a fake /proc and /sys/fs/cgroup, cgroup v2 and v1. */
+/**
+ * The memory figures against a fake root: proc/meminfo, proc/self/cgroup, a mountinfo that mounts cgroup v1's memory
+ * hierarchy at /cgroup/memory and cgroup v2 at /cgroup, and the files under them; cgroup v2 and v1.
+ */
 class MachineMemoryTest {
 
     private static final long MIB = 1L << 20;
@@ -20,11 +23,14 @@ class MachineMemoryTest {
     @TempDir
     Path dir;
 
-    private Path proc(String selfCgroup) throws IOException {
+    static final String MOUNTINFO = "30 23 0:26 / /cgroup rw,nosuid - cgroup2 cgroup2 rw\n"
+            + "35 31 0:32 / /cgroup/memory rw,relatime - cgroup cgroup rw,memory\n";
+
+    private void proc(String selfCgroup) throws IOException {
         Path proc = dir.resolve("proc");
         write(proc.resolve("meminfo"), "MemTotal:       8388608 kB\nMemAvailable:   4194304 kB\n");
         write(proc.resolve("self/cgroup"), selfCgroup);
-        return proc;
+        write(proc.resolve("self/mountinfo"), MOUNTINFO);
     }
 
     private static void write(Path file, String text) throws IOException {
@@ -33,13 +39,13 @@ class MachineMemoryTest {
     }
 
     private MachineMemory read(String selfCgroup, Map<String, String> cgroupFiles) throws IOException {
-        Path proc = proc(selfCgroup);
+        proc(selfCgroup);
         Path cgroup = dir.resolve("cgroup");
         Files.createDirectories(cgroup);
         for (var e : cgroupFiles.entrySet()) {
             write(cgroup.resolve(e.getKey()), e.getValue() + "\n");
         }
-        return MachineMemory.read(proc, cgroup).orElseThrow();
+        return MachineMemory.read(dir).orElseThrow();
     }
 
     @Test
@@ -89,7 +95,17 @@ class MachineMemoryTest {
     @Test
     void noCgroupLineOrNoProcIsHandled() throws Exception {
         assertEquals(4096 * MIB, read("", Map.of()).available());
-        assertEquals(Optional.empty(), MachineMemory.read(dir.resolve("no-proc"), dir.resolve("no-cgroup")));
+        assertEquals(Optional.empty(), MachineMemory.read(dir.resolve("no-root")));
+    }
+
+    @Test
+    void theCgroupPathIsJoinedToTheMountThatShowsIt() throws Exception {
+        // A bind mount of a sub-tree: the mount's root is /kubepods/pod1, shown at /cgroup; the path is below it.
+        proc("0::/kubepods/pod1/ctr\n");
+        write(dir.resolve("proc/self/mountinfo"), "30 23 0:26 /kubepods/pod1 /cgroup rw - cgroup2 cgroup2 rw\n");
+        write(dir.resolve("cgroup/memory.max"), Long.toString(1024 * MIB));
+        write(dir.resolve("cgroup/ctr/memory.max"), Long.toString(768 * MIB));
+        assertEquals(768 * MIB, MachineMemory.read(dir).orElseThrow().available());
     }
 
     @Test
@@ -101,5 +117,8 @@ class MachineMemoryTest {
         assertTrue(warning.endsWith("lower drover.memory.hard-limit); if the cgroup runs out, the kernel's OOM killer "
                 + "acts within it, and with memory.oom.group = 1 (as Kubernetes sets it) kills every process of it at "
                 + "once: the master and all workers"), warning);
+        MachineMemory noGroup = read("0::/\n", Map.of("memory.max", Long.toString(512 * MIB), "memory.oom.group", "0"));
+        assertTrue(noGroup.onOom().endsWith("under systemd, whose default OOMPolicy=stop stops the unit after one OOM "
+                + "kill in it, the whole service"), noGroup.onOom());
     }
 }
