@@ -158,6 +158,9 @@ final class WorkerLifecycle implements MasterLink.Listener {
         if (requestStall >= 0) {
             stats.put("request_stall_ms", requestStall);
         }
+        if (serving.requestTimes() != null) {
+            serving.requestTimes().addTo(stats);
+        }
         link.accept(stats.build());
     }
 
