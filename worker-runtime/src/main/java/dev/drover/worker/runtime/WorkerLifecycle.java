@@ -281,6 +281,7 @@ final class WorkerLifecycle implements MasterLink.Listener {
 
     /** Once no connection is left: finish when the leak evidence is written, or too late. */
     private void drained() {
+        reportStats(); // the last counts: the master keeps them for this worker's slot (/metrics)
         if (evidence == null || evidence.isDone()) {
             onFinished.run();
             return;
