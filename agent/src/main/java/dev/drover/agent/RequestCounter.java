@@ -6,6 +6,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -23,6 +24,8 @@ final class RequestCounter {
     /** The smallest count a pending action waits for: the request path takes the lock only when it reaches it. */
     private volatile long nextAction = Long.MAX_VALUE;
     private final Object idleSignal = new Object();
+    /** Told the duration of each counted request as it ends (the worker's request-duration histogram); or null. */
+    private volatile LongConsumer durations;
 
     RequestCounter(LongSupplier nanoClock) {
         this.nanoClock = nanoClock;
@@ -33,9 +36,10 @@ final class RequestCounter {
      * only in flight, not counted.
      */
     InFlight begin() {
-        InFlight request = new InFlight(nanoClock.getAsLong());
+        boolean warmUp = warmingUp;
+        InFlight request = new InFlight(nanoClock.getAsLong(), !warmUp);
         inflight.add(request);
-        if (warmingUp) {
+        if (warmUp) {
             warmUps.incrementAndGet();
             return request;
         }
@@ -48,6 +52,11 @@ final class RequestCounter {
 
     long requests() {
         return begun.get();
+    }
+
+    /** From now on, {@code listener} gets the duration in nanoseconds of every counted request that ends. */
+    void timeRequests(LongConsumer listener) {
+        durations = listener;
     }
 
     /**
@@ -133,15 +142,21 @@ final class RequestCounter {
     /** One request in flight; {@link #run()} ends it, once, however many paths reach the end. */
     final class InFlight implements Runnable {
         private final long startedNanos;
+        private final boolean counted;
         private final AtomicBoolean ended = new AtomicBoolean();
 
-        private InFlight(long startedNanos) {
+        private InFlight(long startedNanos, boolean counted) {
             this.startedNanos = startedNanos;
+            this.counted = counted;
         }
 
         @Override
         public void run() {
             if (ended.compareAndSet(false, true)) {
+                LongConsumer listener = durations;
+                if (listener != null && counted) {
+                    listener.accept(nanoClock.getAsLong() - startedNanos);
+                }
                 inflight.remove(this);
                 if (inflight.isEmpty()) {
                     synchronized (idleSignal) {

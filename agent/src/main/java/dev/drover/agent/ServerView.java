@@ -46,6 +46,14 @@ public final class ServerView {
         return STATE.requests.requests();
     }
 
+    /**
+     * From now on, {@code listener} is told the duration (nanoseconds, begin to completion) of every request counted
+     * in {@link #requests()}, on the request's thread: it must be quick.
+     */
+    public static void timeRequests(java.util.function.LongConsumer listener) {
+        STATE.requests.timeRequests(listener);
+    }
+
     /** Requests begun and not yet completed (asynchronous ones until their completion). */
     public static int inflight() {
         return STATE.requests.inflight();

@@ -24,7 +24,9 @@ public final class LinkMessage {
          * worker → master, every tick: {@code requests}, {@code inflight}, {@code connections}, {@code loop_stall_ms},
          * {@code gc_ms}, {@code heap_used}, and the memory breakdown {@code heap_live}, {@code metaspace},
          * {@code classes}, {@code direct}, {@code threads}. A foreign worker adds {@code request_stall_ms}, the age of
-         * its oldest request in flight (0 when none is); its {@code loop_stall_ms} is always 0.
+         * its oldest request in flight (0 when none is); its {@code loop_stall_ms} is always 0. Unless measuring is
+         * off ({@link RequestTimes#ENABLED}): {@code req_buckets}, {@code req_sum_us}, {@code req_status}, the worker's
+         * cumulative request durations and status classes ({@link RequestTimes}; numbers joined by '/').
          */
         STATS,
         /**

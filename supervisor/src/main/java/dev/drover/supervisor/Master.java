@@ -5,6 +5,8 @@ import dev.drover.supervisor.arbiter.Arbiter;
 import dev.drover.supervisor.arbiter.Command;
 import dev.drover.supervisor.arbiter.Event;
 import dev.drover.supervisor.config.BindAddress;
+import dev.drover.supervisor.metrics.HealthRequests;
+import dev.drover.supervisor.metrics.MetricsServer;
 import dev.drover.supervisor.config.CapacityCheck;
 import dev.drover.supervisor.config.ConfigError;
 import dev.drover.supervisor.config.Settings;
@@ -101,6 +103,9 @@ public final class Master {
         Arbiter arbiter = new Arbiter(settings, bound, sockets(listeners), reloader,
                 new ProcessSpawner(new WorkerSpawner(linkSocket, NettyNative.extract(runtimeDir), cgroups)), runtimeDir,
                 System::nanoTime);
+        if (settings.metrics().bind().isPresent()) {
+            teardown.push(openMetrics(settings, arbiter));
+        }
         Path controlPath = settings.controlSocketPath().orElse(runtimeDir.resolve("control.sock"));
         teardown.push(openControl(controlPath, arbiter, settings));
         teardown.push(WorkerLinkServer.bind(linkSocket, io, linkEvents(arbiter)));
@@ -258,7 +263,8 @@ public final class Master {
 
     private static ControlServer openControl(Path path, Arbiter arbiter, Settings settings) throws ConfigError {
         try {
-            return ControlServer.open(path, (command, reply) -> arbiter.post(new Event.ControlRequest(command, reply)));
+            return ControlServer.open(path, new HealthRequests(arbiter.board(), System::nanoTime,
+                    (command, reply) -> arbiter.post(new Event.ControlRequest(command, reply))));
         } catch (IOException e) {
             if (settings.controlSocketPath().isEmpty()) {
                 throw new IllegalStateException("cannot open the control socket in the master's runtime directory: "
@@ -268,6 +274,20 @@ public final class Master {
             throw refusal(key, key.equals("pidfile") ? settings.pidfile().get() : path, settings,
                     e instanceof PrivateDirectory.Unsafe ? "the control socket's directory" : "", e,
                     "a path where this user can create a socket");
+        }
+    }
+
+    /** /metrics, /healthz, /readyz on metrics.bind, on an event loop of their own. */
+    private static MetricsServer openMetrics(Settings settings, Arbiter arbiter) throws ConfigError {
+        BindAddress address = settings.metrics().bind().get();
+        try {
+            MetricsServer server = MetricsServer.open(address, arbiter.board(), System::nanoTime);
+            log.info("metrics on {}: /metrics, /healthz, /readyz", server.display());
+            return server;
+        } catch (IOException e) {
+            throw ConfigError.of("drover.metrics.bind", address.toString(), settings.origin("metrics.bind"),
+                    "cannot listen there: " + e.getMessage(), "an address this host can listen on, not in use by "
+                    + "another process or by drover.bind");
         }
     }
 

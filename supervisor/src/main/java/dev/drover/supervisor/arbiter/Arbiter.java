@@ -2,11 +2,14 @@ package dev.drover.supervisor.arbiter;
 
 import dev.drover.link.ExitCodes;
 import dev.drover.link.LinkMessage;
+import dev.drover.link.RequestTimes;
 import dev.drover.supervisor.config.BindAddress;
 import dev.drover.supervisor.config.ConfigError;
 import dev.drover.supervisor.config.Settings;
 import dev.drover.supervisor.control.WorkerLink;
 import dev.drover.supervisor.leaks.MemorySeries;
+import dev.drover.supervisor.metrics.MasterTallies;
+import dev.drover.supervisor.metrics.SnapshotBoard;
 import dev.drover.supervisor.os.ExitStatus;
 import dev.drover.supervisor.os.Listener;
 import dev.drover.supervisor.os.OutOfMemoryExit;
@@ -62,6 +65,8 @@ public final class Arbiter {
     private final Generations generations;
     private final Control control;
     private final Leaks leaks = new Leaks();
+    private final MasterTallies tallies = new MasterTallies();
+    private final SnapshotPublisher publisher;
 
     private long nextTick;
 
@@ -75,8 +80,14 @@ public final class Arbiter {
         this.shutdown = new Shutdown(workers, respawns, clock);
         this.recycler = new Recycler(workers);
         this.generations = new Generations(workers, recycler, cds, shutdown, sockets, reloader, clock,
-                new Generation(1, settings, bound));
+                new Generation(1, settings, bound), tallies);
         this.control = new Control(workers, generations, recycler, leaks, shutdown, clock);
+        this.publisher = new SnapshotPublisher(workers, generations, shutdown, leaks, tallies);
+    }
+
+    /** Where the latest snapshot of the master is published, for /metrics, the health checks and `ctl health`. */
+    public SnapshotBoard board() {
+        return publisher.board();
     }
 
     /** Where signal handlers, Netty handlers and reader threads post; it never blocks. */
@@ -100,6 +111,7 @@ public final class Arbiter {
     void start() {
         nextTick = clock.getAsLong();
         cds.prepare(generations.current());
+        publisher.publish(nextTick);
     }
 
     /**
@@ -123,11 +135,9 @@ public final class Arbiter {
         if (!changed && !(event instanceof Event.LinkReceived r && markedDue(r.link()))) {
             return false;
         }
-        if (shutdown.underway()) {
-            return stopped();
-        }
-        manageWorkers();
-        return false;
+        boolean stopped = shutdown.underway() ? stopped() : manageWorkers();
+        publisher.publish(clock.getAsLong());
+        return stopped;
     }
 
     /** For tests: every event already queued, one turn each, without waiting; returns whether the master stopped. */
@@ -149,13 +159,14 @@ public final class Arbiter {
     }
 
     /** Gunicorn's manage_workers(): the count, the replacements, the reload's progress, and AppCDS when idle. */
-    private void manageWorkers() {
+    private boolean manageWorkers() {
         generations.retireExtraWorkers();
         recycler.startReplacements(generations.current().number(), generations.wanted(),
                 generations.canaryPending(), clock.getAsLong());
         keepWorkerCount();
         generations.finishRollout();
         cds.trainWhenIdle(workers.anyBooting());
+        return false;
     }
 
     /** A STATS message: it only updates its worker's readings, unless it makes the worker due (see markedDue). */
@@ -222,6 +233,10 @@ public final class Arbiter {
         workers.forget(w);
         control.onWorkerGone(w);
         long now = clock.getAsLong();
+        tallies.workerExited(w.pid());
+        if (w.is(WorkerState.DRAINING) && w.drainStartedAt() != -1) {
+            tallies.drained((now - w.drainStartedAt()) / 1e9);
+        }
         Duration age = Duration.ofNanos(now - w.spawnedAt());
         boolean oom = !w.is(WorkerState.KILLED)
                 && (diedOfOutOfMemory(w, status, age) || killedByKernelOom(w, status, age));
@@ -284,6 +299,9 @@ public final class Arbiter {
 
     private void onUnplannedExit(WorkerHandle w, String how, int status, Duration age, boolean oom) {
         boolean bootTimeout = w.is(WorkerState.KILLED);
+        if (w.readyAt() == -1) {
+            tallies.failedBoot();
+        }
         if (!bootTimeout && status == ExitCodes.UNSUPPORTED_SERVER) {
             how = "Drover cannot drive its server: " + unsupportedServerReason(w);
             if (w.generation() == 1 && !generations.isCanary(w) && !shutdown.underway()) {
@@ -397,6 +415,7 @@ public final class Arbiter {
             return;
         }
         w.markServing();
+        tallies.booted((now - w.spawnedAt()) / 1e9);
         respawns.workerReady();
         if (generations.canaryPending() && w.generation() == generations.current().number()) {
             generations.canaryPassed(w);
@@ -430,6 +449,7 @@ public final class Arbiter {
         w.recordStats(stats, new MemorySeries.Sample(w.ageMs(now), stats.requests(), w.rssBytes(),
                 m.number("heap_live", -1), m.number("metaspace", -1), m.number("classes", -1),
                 m.number("direct", -1), m.number("threads", -1)), now);
+        tallies.workerStats(w.id(), w.pid(), RequestTimes.read(m), m.number("heap_live", -1));
         recycler.onStats(w, now);
     }
 

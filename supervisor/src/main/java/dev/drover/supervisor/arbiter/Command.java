@@ -37,6 +37,9 @@ public enum Command {
     SNAPSHOT("snapshot ID", null, "worker ID's memory now, and it goes on serving: the classes holding the most live "
             + "heap (a full GC), live heap, metaspace and classes, direct buffers, threads, and what grew since its "
             + "baseline; --json prints JSON"),
+    HEALTH("health", null, "liveness and readiness, as /healthz and /readyz judge them (answered without waiting for the "
+            + "master's loop): exit 0 ready, 1 alive but not ready (stopping, or fewer than metrics.ready-min-workers "
+            + "serving), 3 not alive (its loop stuck, or the master cannot be reached)"),
     HEAPDUMP("heapdump ID PATH", null, "worker ID writes a heap dump of its live objects (.hprof, for Eclipse MAT or "
             + "VisualVM) to PATH, absolute, on the worker's host; it pauses while it writes, then goes on serving");
 

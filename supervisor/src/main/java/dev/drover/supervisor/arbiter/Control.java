@@ -227,7 +227,7 @@ final class Control {
             case RECYCLE -> generations().recycle(argument, source);
             case REOPEN_LOGS -> reopenLogs(source);
             case PAUSE -> generations().pause(source);
-            case STATUS, LEAKS, LEAK, SNAPSHOT, HEAPDUMP ->
+            case STATUS, LEAKS, LEAK, SNAPSHOT, HEAPDUMP, HEALTH ->
                     throw new IllegalStateException(command.usage() + " is answered, not executed");
         };
     }

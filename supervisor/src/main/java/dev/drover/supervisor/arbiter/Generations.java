@@ -4,6 +4,7 @@ import dev.drover.supervisor.config.BindAddress;
 import dev.drover.supervisor.config.ConfigError;
 import dev.drover.supervisor.config.Settings;
 import dev.drover.supervisor.control.Json;
+import dev.drover.supervisor.metrics.MasterTallies;
 import dev.drover.supervisor.os.Listener;
 import dev.drover.supervisor.policy.RecycleReason;
 import java.util.ArrayList;
@@ -33,6 +34,8 @@ final class Generations {
     private final Arbiter.Sockets sockets;
     private final Arbiter.Reloader reloader;
     private final LongSupplier clock;
+    /** Where reload outcomes are counted (/metrics). */
+    private final MasterTallies tallies;
 
     /** The newest generation: new workers are spawned with it. */
     private Generation current;
@@ -50,7 +53,8 @@ final class Generations {
     }
 
     Generations(Workers workers, Recycler recycler, Cds cds, Shutdown shutdown, Arbiter.Sockets sockets,
-                Arbiter.Reloader reloader, LongSupplier clock, Generation first) {
+                Arbiter.Reloader reloader, LongSupplier clock, Generation first, MasterTallies tallies) {
+        this.tallies = tallies;
         this.workers = workers;
         this.recycler = recycler;
         this.cds = cds;
@@ -114,6 +118,7 @@ final class Generations {
             bound = sockets.acquire(next);
         } catch (ConfigError e) {
             log.error("{}: reload refused, nothing changed:\n  {}", source, String.join("\n  ", e.problems()));
+            tallies.reload("refused");
             throw new Control.Refused("reload refused, nothing changed: " + String.join("; ", e.problems()));
         }
         for (WorkerHandle w : List.copyOf(workers.all())) {
@@ -190,6 +195,7 @@ final class Generations {
                 + " could not boot (" + how + "); generation " + fallback.number() + " keeps serving, nothing changed.";
         List<String> tail = canary.process().outputTail();
         log.error("{} The canary's last output:\n  {}", abandoned, String.join("\n  ", tail));
+        tallies.reload("abandoned");
         answerWaiters(Json.write(Map.of("error", abandoned + " Its last output:\n  " + String.join("\n  ",
                 tail.subList(Math.max(0, tail.size() - CANARY_LINES_ANSWERED), tail.size())))));
         for (WorkerHandle w : List.copyOf(workers.all())) {
@@ -216,6 +222,7 @@ final class Generations {
             String complete = "reload to generation " + current.number() + " complete: " + targetWorkers
                     + " worker(s) serving";
             log.info(complete);
+            tallies.reload("complete");
             answerWaiters(Json.write(Map.of("ok", complete)));
         }
     }

@@ -28,6 +28,7 @@ final class Leaks {
 
     private static final Logger log = LoggerFactory.getLogger(Leaks.class);
 
+    private final java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
     private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "drover-leak-reports");
         t.setDaemon(true);
@@ -57,6 +58,11 @@ final class Leaks {
                         "cannot read the leak reports in " + reports.dir() + ": " + e)));
             }
         });
+    }
+
+    /** Leak reports written since the master started (/metrics). */
+    long written() {
+        return written.get();
     }
 
     /** On the arbiter thread: a worker recycled for memory, or dead of OutOfMemoryError, has exited ({@code settings}: the current ones). */
@@ -89,6 +95,7 @@ final class Leaks {
                 LeakReport report = LeakReport.build(createdAt, worker, limit, series, baselineAfter, parsed,
                         noEvidence, earlier);
                 Path text = reports.write(report);
+                written.incrementAndGet();
                 log.warn(report.summary(text.toString()));
             } catch (Exception e) {
                 log.warn("cannot write the leak report of {} to {}: {}", "worker " + worker.id() + " (pid "

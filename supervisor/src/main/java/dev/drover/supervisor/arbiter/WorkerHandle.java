@@ -38,6 +38,8 @@ final class WorkerHandle {
     private long lastReportAt;
     /** When the master sends SIGKILL if the worker is still there; -1 = no deadline. */
     private long killAt = -1;
+    /** When it was told to drain; -1 = it was not (/metrics' drain durations). */
+    private long drainStartedAt = -1;
     private boolean killSent;
 
     /** Why this worker is being replaced, once it is; null while it is not. */
@@ -117,6 +119,14 @@ final class WorkerHandle {
         recycleReason = reason;
         recycleWhy = why;
         killAt = deadline;
+    }
+
+    void drainStartedAt(long now) {
+        drainStartedAt = now;
+    }
+
+    long drainStartedAt() {
+        return drainStartedAt;
     }
 
     /** Returns true the first time only: SIGKILL is sent once. */

@@ -200,6 +200,7 @@ final class Workers {
             w.process().terminate(); // booting: the worker's TERM handler exits (it has nothing in flight)
         }
         w.startDraining(clock.getAsLong() + gracefulTimeout().toNanos());
+        w.drainStartedAt(clock.getAsLong());
     }
 
     /** A quick stop: INT, and SIGKILL when the stop's deadline passes. */

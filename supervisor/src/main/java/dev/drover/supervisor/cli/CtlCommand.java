@@ -10,6 +10,7 @@ import dev.drover.supervisor.config.ConfigError;
 import dev.drover.supervisor.config.ConfigLoader;
 import dev.drover.supervisor.config.ConfigSources;
 import dev.drover.supervisor.config.Settings;
+import dev.drover.supervisor.metrics.Health;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -28,13 +29,14 @@ import picocli.CommandLine.Parameters;
 
 /** `drover ctl COMMAND`: sends one command to a running master over its control socket and prints the answer. */
 @Command(name = "ctl", mixinStandardHelpOptions = true,
-        description = "Talk to a running master. Commands: status [--json], reload, stop [--quick], incr, decr, "
+        description = "Talk to a running master. Commands: status [--json], health [--json], reload, stop [--quick], incr, decr, "
                 + "scale N, recycle ID, reopen-logs, pause, leaks [REPORT] [--json], snapshot ID [--json], "
                 + "heapdump ID PATH. See docs/signals.md.",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:done (reload: the new generation is serving)", "1:the master could not be reached",
             "2:refused or failed, nothing changed (reload: invalid configuration, or its canary could not boot)",
-            "3:the outcome is not known yet (reload: its canary is still booting; see status)"})
+            "3:the outcome is not known yet (reload: its canary is still booting; see status)",
+            "health: 0 ready, 1 alive but not ready, 3 not alive (stuck, or not reachable)"})
 public final class CtlCommand implements Callable<Integer> {
 
     /** Exit code of a command whose outcome is not known yet: a reload whose canary is still booting. */
@@ -80,12 +82,13 @@ public final class CtlCommand implements Callable<Integer> {
             return ExitCodes.USAGE;
         }
         String answer;
+        boolean health = command.equals("health");
         try {
             answer = ask(path.get(), command);
         } catch (IOException e) {
             System.err.println("drover ctl: cannot reach the master at " + path.get() + ": " + e.getMessage()
                     + " (is it running?)");
-            return ExitCodes.INTERNAL_ERROR;
+            return health ? Health.EXIT_NOT_ALIVE : ExitCodes.INTERNAL_ERROR;
         }
         if (answer.isEmpty()) {
             System.err.println("drover ctl: the master at " + path.get() + " closed the connection without an answer "
@@ -100,6 +103,9 @@ public final class CtlCommand implements Callable<Integer> {
         if (reply.hasPath("pending")) {
             System.err.println("drover ctl: " + reply.getString("pending"));
             return PENDING;
+        }
+        if (reply.hasPath("health")) {
+            return health(reply.getConfig("health"), answer);
         }
         if (json) {
             System.out.println(reply.hasPath("report") ? reply.getValue("report").render(ConfigRenderOptions.concise())
@@ -116,6 +122,13 @@ public final class CtlCommand implements Callable<Integer> {
             System.out.println(StatusTable.render(reply));
         }
         return ExitCodes.OK;
+    }
+
+    /** `ctl health`: its line (or JSON), and an exit code an exec probe can act on (see Health). */
+    private int health(Config health, String answer) {
+        System.out.println(json ? answer : health.getString("reason"));
+        return health.getBoolean("ready") ? Health.EXIT_READY
+                : health.getBoolean("alive") ? Health.EXIT_NOT_READY : Health.EXIT_NOT_ALIVE;
     }
 
     private Optional<Path> socketPath() throws ConfigError {

@@ -71,6 +71,9 @@ public final class DroverCommand implements Callable<Integer> {
     @Option(names = "--warmup-requests", paramLabel = "N", description = "Requests each new worker runs against itself before READY (0 = off).")
     String warmupRequests;
 
+    @Option(names = "--metrics-bind", paramLabel = "ADDRESS", description = "Serve /metrics, /healthz and /readyz here (HOST:PORT or unix:PATH).")
+    String metricsBind;
+
     @Option(names = "--max-surge", paramLabel = "N", description = "How many replacements may boot at once during recycles.")
     String maxSurge;
 
@@ -172,6 +175,7 @@ public final class DroverCommand implements Callable<Integer> {
         add(flags, "max-requests-jitter", maxRequestsJitter, "flag --max-requests-jitter");
         add(flags, "max-lifetime", maxLifetime, "flag --max-lifetime");
         add(flags, "max-surge", maxSurge, "flag --max-surge");
+        add(flags, "metrics.bind", metricsBind, "flag --metrics-bind");
         add(flags, "warmup.requests", warmupRequests, "flag --warmup-requests");
         add(flags, "timeout", timeout, "flag -t/--timeout");
         add(flags, "boot-timeout", bootTimeout, "flag --boot-timeout");

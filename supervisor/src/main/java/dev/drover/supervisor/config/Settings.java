@@ -30,13 +30,14 @@ public record Settings(
         Duration bootTimeout,
         Optional<Path> configFile,
         Map<String, String> origins,
-        HttpSettings http) {
+        HttpSettings http,
+        MetricsSettings metrics) {
 
     /** The same settings with the app's kind decided (AppCheck loads a class to tell a DroverApp from a main class). */
     public Settings withAppKind(AppKind kind) {
         return new Settings(bind, backlog, workers, app, kind, appArgs, classpath, workerJvmOptions, gracefulTimeout,
                 pidfile, controlSocket, logFile, unixSocketMode, recycle, memory, cds, warmup, leakReports, timeout,
-                bootTimeout, configFile, origins, http);
+                bootTimeout, configFile, origins, http, metrics);
     }
 
     /** Whether the app is a jar or a main class, run with its own server through Drover's agent. */

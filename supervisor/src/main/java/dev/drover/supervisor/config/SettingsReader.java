@@ -62,7 +62,8 @@ final class SettingsReader {
                 positiveDuration("boot-timeout"),
                 file,
                 origins(),
-                httpSettings());
+                httpSettings(),
+                metricsSettings());
         if (!problems.isEmpty()) {
             throw new ConfigError(problems);
         }
@@ -320,6 +321,31 @@ final class SettingsReader {
             problem("bind", "no address to listen on", "at least one address: " + BindAddress.EXPECTED);
         }
         return addresses;
+    }
+
+    /**
+     * metrics.bind: a TCP address or a Unix socket, never one the service listens on (scrapers and probes would
+     * reach a worker, and the service's clients the metrics).
+     */
+    private MetricsSettings metricsSettings() {
+        int readyMin = wholeNumber("metrics.ready-min-workers", 1);
+        String text = text("metrics.bind", false).stream().findFirst().orElse("").trim();
+        if (text.isEmpty()) {
+            return new MetricsSettings(Optional.empty(), readyMin);
+        }
+        BindAddress address = BindAddress.parse(text);
+        String expected = "\"\" (off), HOST:PORT, [IPv6]:PORT or unix:PATH, not one of drover.bind's addresses";
+        if (address == null || address instanceof BindAddress.Fd) {
+            problem("metrics.bind", "not an address the master can listen on", expected);
+        } else if (!isAnyPort(address) && config.hasPath("bind") && text("bind", true).stream()
+                .map(BindAddress::parse).anyMatch(address::equals)) {
+            problem("metrics.bind", "the service's own address (drover.bind, " + origin("bind") + ")", expected);
+        }
+        return new MetricsSettings(Optional.ofNullable(address), readyMin);
+    }
+
+    private static boolean isAnyPort(BindAddress address) {
+        return address instanceof BindAddress.Tcp tcp && tcp.port() == 0;
     }
 
     private int fileMode(String key) {

@@ -45,6 +45,21 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void metricsBindIsOffByDefaultAndNeverTheServicesOwnAddress() throws Exception {
+        assertEquals(Optional.empty(), load(Optional.empty(), Map.of(), APP).metrics().bind());
+        Path conf = file("drover {", "  bind = [\"127.0.0.1:9100\"]", "  metrics.bind = \"127.0.0.1:9100\"", "}");
+        String problem = problem(Optional.of(conf), Map.of(), APP);
+        assertTrue(problem.contains("drover.metrics.bind"), problem);
+        assertTrue(problem.contains(conf + ":3"), problem);
+        assertTrue(problem.contains("the service's own address"), problem);
+        Settings unix = load(Optional.empty(), Map.of(), APP,
+                new ConfigSources.Flag("drover.metrics.bind", "unix:/tmp/m.sock", "flag --metrics-bind"));
+        assertEquals(Optional.of(new BindAddress.Unix(Path.of("/tmp/m.sock"))), unix.metrics().bind());
+        assertTrue(problem(Optional.empty(), Map.of(), APP, new ConfigSources.Flag("drover.metrics.bind", "fd://3",
+                "flag --metrics-bind")).contains("flag --metrics-bind"));
+    }
+
+    @Test
     void fileThenEnvironmentThenFlagsWin() throws Exception {
         Path conf = file("drover {", "  workers = 3", "  backlog = 100", "  graceful-timeout = 10s", "}");
         Settings fromFile = load(Optional.of(conf), Map.of(), APP);

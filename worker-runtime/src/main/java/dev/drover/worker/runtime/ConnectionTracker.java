@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import dev.drover.link.RequestTimes;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -46,6 +47,8 @@ final class ConnectionTracker {
     private final AtomicReference<Runnable> onIdle = new AtomicReference<>();
     private final ChannelHandler acceptHandler = new Accepted();
     private long requestLimit;
+    /** Durations and status classes for the STATS message (RequestTimes.ENABLED: the cost can be measured). */
+    private final RequestTimes times = new RequestTimes();
     private Runnable onLimit = () -> { };
 
     /**
@@ -59,6 +62,10 @@ final class ConnectionTracker {
 
     long requests() {
         return requests.get();
+    }
+
+    RequestTimes times() {
+        return times;
     }
 
     int inflight() {
@@ -147,6 +154,10 @@ final class ConnectionTracker {
     /** Per-connection state: one keep-alive decision per request received and not yet answered (pipelining). */
     private static final class Connection {
         final ArrayDeque<Boolean> pending = new ArrayDeque<>();
+        /** When each pending request was read (System.nanoTime), while RequestTimes.ENABLED. */
+        final ArrayDeque<Long> started = new ArrayDeque<>();
+        /** The status of the response being written. */
+        int status;
     }
 
     private final class PerConnection extends ChannelDuplexHandler {
@@ -167,6 +178,9 @@ final class ConnectionTracker {
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (msg instanceof FullHttpRequest request) {
                 c.pending.add(HttpUtil.isKeepAlive(request));
+                if (RequestTimes.ENABLED) {
+                    c.started.add(System.nanoTime());
+                }
                 inflight.incrementAndGet();
             }
             ctx.fireChannelRead(msg);
@@ -176,11 +190,14 @@ final class ConnectionTracker {
         public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
             if (msg instanceof HttpResponse response && !c.pending.isEmpty()) {
                 HttpUtil.setKeepAlive(response, c.pending.peek() && !draining);
+                c.status = response.status().code();
             }
             if (msg instanceof LastHttpContent && !c.pending.isEmpty()) {
                 boolean keepAlive = c.pending.poll() && !draining;
                 promise = promise.unvoid();
-                promise.addListener(f -> answered());
+                Long started = c.started.poll();
+                int status = c.status;
+                promise.addListener(f -> answered(started, status));
                 ctx.write(msg, promise);
                 if (!keepAlive) {
                     promise.addListener(ChannelFutureListener.CLOSE);
@@ -190,7 +207,10 @@ final class ConnectionTracker {
             ctx.write(msg, promise);
         }
 
-        private void answered() {
+        private void answered(Long started, int status) {
+            if (started != null) {
+                times.record(System.nanoTime() - started, status);
+            }
             inflight.decrementAndGet();
             if (requests.incrementAndGet() == requestLimit) {
                 onLimit.run();
@@ -202,6 +222,7 @@ final class ConnectionTracker {
             // Requests the client abandoned will never be answered: they are no longer in flight.
             inflight.addAndGet(-c.pending.size());
             c.pending.clear();
+            c.started.clear();
             open.remove(ctx.channel());
             checkIdle();
             ctx.fireChannelInactive();

@@ -1,6 +1,7 @@
 package dev.drover.worker.runtime;
 
 import dev.drover.agent.ServerView;
+import dev.drover.link.RequestTimes;
 
 /**
  * {@link Serving} by the app's own server (Tomcat or Jetty), through the agent's {@link ServerView}. Only a foreign
@@ -9,6 +10,14 @@ import dev.drover.agent.ServerView;
 final class ForeignServing implements Serving {
 
     private static final LazyLogging.Log log = LazyLogging.Log.of(ForeignServing.class);
+    private final RequestTimes times = RequestTimes.ENABLED ? new RequestTimes() : null;
+
+    ForeignServing() {
+        if (times != null) {
+            RequestTimes recorder = times;
+            ServerView.timeRequests(nanos -> recorder.record(nanos, 0));
+        }
+    }
 
     @Override
     public long requests() {
@@ -34,6 +43,12 @@ final class ForeignServing implements Serving {
     @Override
     public long requestStallMillis() {
         return ServerView.oldestInflightMillis();
+    }
+
+    /** The agent measures each request from its begin to its completion; the status is not read (yet). */
+    @Override
+    public RequestTimes requestTimes() {
+        return times;
     }
 
     @Override

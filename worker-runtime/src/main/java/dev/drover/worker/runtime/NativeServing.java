@@ -1,5 +1,7 @@
 package dev.drover.worker.runtime;
 
+import dev.drover.link.RequestTimes;
+
 /** {@link Serving} by Drover's own HTTP server: the native worker's listeners, connections and event loops. */
 final class NativeServing implements Serving {
 
@@ -37,6 +39,11 @@ final class NativeServing implements Serving {
     @Override
     public long requestStallMillis() {
         return -1;
+    }
+
+    @Override
+    public RequestTimes requestTimes() {
+        return RequestTimes.ENABLED ? tracker.times() : null;
     }
 
     @Override

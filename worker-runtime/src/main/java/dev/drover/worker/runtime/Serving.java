@@ -1,5 +1,7 @@
 package dev.drover.worker.runtime;
 
+import dev.drover.link.RequestTimes;
+
 /**
  * How a worker serves, as far as its reports and its drain need to know: Drover's own HTTP server in a native
  * worker ({@link NativeServing}), the app's Tomcat or Jetty seen through the agent in a foreign one
@@ -21,6 +23,11 @@ interface Serving {
 
     /** Age in ms of the oldest request in flight (0 when none is), or -1 when this kind of worker does not tell. */
     long requestStallMillis();
+
+    /** Request durations and status classes, or null where they are not measured (RequestTimes.ENABLED false). */
+    default RequestTimes requestTimes() {
+        return null;
+    }
 
     /** Runs {@code action} once when the {@code count}-th request is reached; called before the first accept. */
     void notifyAtRequest(long count, Runnable action);

@@ -158,6 +158,9 @@ final class WorkerLifecycle implements MasterLink.Listener {
         if (requestStall >= 0) {
             stats.put("request_stall_ms", requestStall);
         }
+        if (serving.requestTimes() != null) {
+            serving.requestTimes().addTo(stats);
+        }
         link.accept(stats.build());
     }
 
@@ -278,6 +281,7 @@ final class WorkerLifecycle implements MasterLink.Listener {
 
     /** Once no connection is left: finish when the leak evidence is written, or too late. */
     private void drained() {
+        reportStats(); // the last counts: the master keeps them for this worker's slot (/metrics)
         if (evidence == null || evidence.isDone()) {
             onFinished.run();
             return;
