@@ -25,11 +25,17 @@ import dev.drover.supervisor.os.RuntimeDirectory;
 import dev.drover.supervisor.os.Signals;
 import dev.drover.supervisor.os.StdinSocket;
 import dev.drover.supervisor.os.WorkerSpawner;
+import dev.drover.supervisor.systemd.NotifySocket;
+import dev.drover.supervisor.systemd.SocketActivation;
+import dev.drover.supervisor.systemd.SystemdEnvironment;
+import dev.drover.supervisor.systemd.SystemdNotifier;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -98,6 +104,7 @@ public final class Master {
         Arbiter arbiter = new Arbiter(settings, bound, sockets(listeners), reloader,
                 new ProcessSpawner(new WorkerSpawner(linkSocket, NettyNative.extract(runtimeDir))), runtimeDir,
                 System::nanoTime);
+        talkToSystemd(arbiter, pid);
         Path controlPath = settings.controlSocketPath().orElse(runtimeDir.resolve("control.sock"));
         teardown.push(openControl(controlPath, arbiter, settings));
         teardown.push(WorkerLinkServer.bind(linkSocket, io, linkEvents(arbiter)));
@@ -106,6 +113,33 @@ public final class Master {
                 String.join(", ", bound.stream().map(Listener::display).toList()), settings.workers(),
                 settings.app(), controlPath);
         return arbiter;
+    }
+
+    /**
+     * Under systemd: sd_notify messages if NOTIFY_SOCKET is set, and a word on passed sockets that are not ours.
+     * Then systemd's variables leave the process's environment (the workers' is scrubbed apart: WorkerSpawner).
+     */
+    private void talkToSystemd(Arbiter arbiter, long pid) {
+        Map<String, String> env = System.getenv();
+        SocketActivation.read(env, pid).ignored().ifPresent(log::warn);
+        String address = env.get("NOTIFY_SOCKET");
+        if (address != null && !address.isEmpty()) {
+            try {
+                NotifySocket socket = NotifySocket.open(address);
+                teardown.push(socket);
+                Duration watchdog = SystemdNotifier.watchdogInterval(env, pid);
+                arbiter.addLifecycleListener(new SystemdNotifier(socket::send, pid, watchdog,
+                        () -> System.nanoTime() / 1000, System.nanoTime()));
+                log.info("notifying systemd on {}{}", address, watchdog.isZero() ? ""
+                        : "; watchdog ping every " + watchdog.toMillis() + " ms (half of WATCHDOG_USEC)");
+            } catch (IOException | RuntimeException e) {
+                log.warn("cannot open a socket to notify systemd on NOTIFY_SOCKET={}: {}; going on without "
+                        + "(a Type=notify unit will time out waiting for READY=1)", address, e.toString());
+            }
+        }
+        if (SystemdEnvironment.NAMES.stream().anyMatch(env::containsKey)) {
+            SystemdEnvironment.unsetInProcess();
+        }
     }
 
     /** The arbiter's view of the listening sockets: binds for a reload fail as configuration errors. */

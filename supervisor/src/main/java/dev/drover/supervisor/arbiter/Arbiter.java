@@ -62,6 +62,7 @@ public final class Arbiter {
     private final Generations generations;
     private final Control control;
     private final Leaks leaks = new Leaks();
+    private final LifecycleListener.All lifecycle = new LifecycleListener.All();
 
     private long nextTick;
 
@@ -75,7 +76,8 @@ public final class Arbiter {
         this.shutdown = new Shutdown(workers, respawns, clock);
         this.recycler = new Recycler(workers);
         this.generations = new Generations(workers, recycler, cds, shutdown, sockets, reloader, clock,
-                new Generation(1, settings, bound));
+                new Generation(1, settings, bound), lifecycle);
+        shutdown.onBegin(lifecycle::stopping);
         this.control = new Control(workers, generations, recycler, leaks, shutdown, clock);
     }
 
@@ -84,11 +86,18 @@ public final class Arbiter {
         events.offer(event);
     }
 
+    /** Adds an observer of the master's life (systemd, metrics); before {@link #run}. */
+    public void addLifecycleListener(LifecycleListener listener) {
+        lifecycle.add(listener);
+    }
+
     /** Runs until the master stops; returns the master's exit code. */
     public int run() throws InterruptedException {
         start();
         while (true) {
-            long wait = Math.max(0, TimeUnit.NANOSECONDS.toMillis(nextTick - clock.getAsLong()));
+            long now = clock.getAsLong();
+            long wait = Math.max(0, TimeUnit.NANOSECONDS.toMillis(Math.min(nextTick - now,
+                    lifecycle.nanosUntilDue(now))));
             if (turn(events.poll(wait, TimeUnit.MILLISECONDS))) {
                 return shutdown.exitCode();
             }
@@ -106,6 +115,7 @@ public final class Arbiter {
      * as they should be. Returns true once the master has stopped and its last worker is gone.
      */
     boolean turn(Event event) {
+        lifecycle.loopTurned(clock.getAsLong());
         boolean changed = event != null && !isRoutine(event);
         if (event != null) {
             handle(event);
@@ -124,6 +134,8 @@ public final class Arbiter {
             return stopped();
         }
         manageWorkers();
+        lifecycle.workersChanged((int) workers.all().stream().filter(w -> w.is(WorkerState.SERVING)).count(),
+                generations.wanted(), generations.current().number());
         return false;
     }
 

@@ -33,6 +33,7 @@ final class Generations {
     private final Arbiter.Sockets sockets;
     private final Arbiter.Reloader reloader;
     private final LongSupplier clock;
+    private final LifecycleListener lifecycle;
 
     /** The newest generation: new workers are spawned with it. */
     private Generation current;
@@ -50,7 +51,7 @@ final class Generations {
     }
 
     Generations(Workers workers, Recycler recycler, Cds cds, Shutdown shutdown, Arbiter.Sockets sockets,
-                Arbiter.Reloader reloader, LongSupplier clock, Generation first) {
+                Arbiter.Reloader reloader, LongSupplier clock, Generation first, LifecycleListener lifecycle) {
         this.workers = workers;
         this.recycler = recycler;
         this.cds = cds;
@@ -58,6 +59,7 @@ final class Generations {
         this.sockets = sockets;
         this.reloader = reloader;
         this.clock = clock;
+        this.lifecycle = lifecycle;
         this.targetWorkers = first.settings().workers();
         spawnFrom(first);
         shutdown.onBegin(why -> abandonWaiters("the master is stopping (" + why + ")"));
@@ -107,6 +109,7 @@ final class Generations {
      */
     String reload(String source) throws Control.Refused {
         refuseWhileStopping(source);
+        lifecycle.reloadStarted();
         Settings next;
         List<Listener> bound;
         try {
@@ -114,6 +117,8 @@ final class Generations {
             bound = sockets.acquire(next);
         } catch (ConfigError e) {
             log.error("{}: reload refused, nothing changed:\n  {}", source, String.join("\n  ", e.problems()));
+            lifecycle.reloadEnded(LifecycleListener.ReloadOutcome.REFUSED, "reload refused, nothing changed: "
+                    + String.join("; ", e.problems()));
             throw new Control.Refused("reload refused, nothing changed: " + String.join("; ", e.problems()));
         }
         for (WorkerHandle w : List.copyOf(workers.all())) {
@@ -190,6 +195,7 @@ final class Generations {
                 + " could not boot (" + how + "); generation " + fallback.number() + " keeps serving, nothing changed.";
         List<String> tail = canary.process().outputTail();
         log.error("{} The canary's last output:\n  {}", abandoned, String.join("\n  ", tail));
+        lifecycle.reloadEnded(LifecycleListener.ReloadOutcome.ABANDONED, abandoned);
         answerWaiters(Json.write(Map.of("error", abandoned + " Its last output:\n  " + String.join("\n  ",
                 tail.subList(Math.max(0, tail.size() - CANARY_LINES_ANSWERED), tail.size())))));
         for (WorkerHandle w : List.copyOf(workers.all())) {
@@ -216,6 +222,7 @@ final class Generations {
             String complete = "reload to generation " + current.number() + " complete: " + targetWorkers
                     + " worker(s) serving";
             log.info(complete);
+            lifecycle.reloadEnded(LifecycleListener.ReloadOutcome.COMPLETE, complete);
             answerWaiters(Json.write(Map.of("ok", complete)));
         }
     }

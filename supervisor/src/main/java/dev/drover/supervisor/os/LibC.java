@@ -27,6 +27,12 @@ public final class LibC {
 
         @SaveError
         long syscall(long number, long arg1, long arg2, long arg3, long arg4);
+
+        int unsetenv(String name);
+
+        /** Reads an int option; {@code length} holds 4 going in. */
+        @SaveError
+        int getsockopt(int fd, int level, int option, int[] value, int[] length);
     }
 
     public static final int SIGHUP = 1;
