@@ -60,6 +60,7 @@ class SocketActivationIT {
         try (NotifyReceiver receiver = NotifyReceiver.bind(notify);
              DroverProcess drover = DroverProcess.start(activate(List.of("-l", "127.0.0.1:" + port, "--fdname=http"),
                      List.of("NOTIFY_SOCKET=" + notify, "WATCHDOG_USEC=10000000"), List.of("-c", conf.toString())))) {
+            drover.awaitLine("Listening on 127.0.0.1:" + port, Duration.ofSeconds(10));
             // The first connection makes systemd-socket-activate exec the master; it waits in the backlog meanwhile.
             assertEquals(200, Http.get(port, "/").status(), drover.output());
             assertEquals(port, drover.awaitServing(2, Duration.ofSeconds(60)));
@@ -101,6 +102,7 @@ class SocketActivationIT {
         int port = freePort();
         try (DroverProcess drover = DroverProcess.start(activate(List.of("--datagram", "-l", "127.0.0.1:" + port),
                 List.of(), List.of("-w", "1", "dev.drover.sample.SampleApp")))) {
+            drover.awaitLine("Listening on 127.0.0.1:" + port, Duration.ofSeconds(10));
             try (DatagramSocket udp = new DatagramSocket()) {
                 udp.send(new DatagramPacket(new byte[] {1}, 1, InetAddress.getLoopbackAddress(), port));
             }
