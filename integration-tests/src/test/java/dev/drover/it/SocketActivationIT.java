@@ -113,4 +113,25 @@ class SocketActivationIT {
             assertTrue(!drover.spawnedAnyWorker(), drover.output());
         }
     }
+
+    /** fd://N that is a stream socket nobody called listen(2) on: the same check as for a passed socket. */
+    @Test
+    @Timeout(value = 1, unit = TimeUnit.MINUTES)
+    void anInheritedSocketThatIsNotListeningIsRefusedWithExitCode2() throws Exception {
+        Path script = dir.resolve("unbound.py");
+        Files.writeString(script, String.join("\n",
+                "import os, socket, sys",
+                "s = socket.socket()",
+                "s.set_inheritable(True)",
+                "os.execv(sys.argv[1], [sys.argv[1], '-b', 'fd://%d' % s.fileno(), 'dev.drover.sample.SampleApp'])",
+                ""));
+        try (DroverProcess drover = DroverProcess.start(new ProcessBuilder("python3", script.toString(),
+                DroverProcess.LAUNCHER.toString()))) {
+            assertEquals(2, drover.awaitExit(Duration.ofSeconds(30)), drover.output());
+            assertTrue(drover.output().matches("(?s).*drover\\.bind = fd://\\d+ \\(command-line flag -b/--bind\\): "
+                    + "fd \\d+ is a stream socket that is not listening \\(not bound, or listen\\(2\\) was never "
+                    + "called on it\\).*"), drover.output());
+            assertTrue(!drover.spawnedAnyWorker(), drover.output());
+        }
+    }
 }

@@ -194,7 +194,9 @@ public final class Master {
             bound = listeners.acquire(settings.bind(), settings.backlog(), settings.unixSocketMode());
         } catch (Listeners.BindFailure e) {
             throw ConfigError.of("drover.bind", e.address.toString(), settings.origin("bind"), e.getMessage(),
-                    "an address this host can listen on, not in use by another process");
+                    e.address instanceof BindAddress.Fd ? "a listening TCP or Unix stream socket, passed to the "
+                    + "master under that fd number" : "an address this host can listen on, not in use by another "
+                    + "process");
         }
         for (Listener listener : bound) {
             // Only an inherited fd://N can turn out to be a Unix socket here; AppCheck refused unix:PATH already.
