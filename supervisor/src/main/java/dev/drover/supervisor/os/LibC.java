@@ -8,8 +8,8 @@ import jnr.ffi.annotations.SaveError;
  * jnr-posix). signal(): jnr-posix only installs a Java callback as the handler, and the master needs to put back
  * SIG_DFL, a constant, for a signal it inherited ignored. syscall(): pidfd_open and pidfd_send_signal (Pidfd),
  * which neither jnr-posix nor the JDK offer. getsockopt(): what an inherited fd is (InheritedSocket); unsetenv():
- * systemd's variables out of the master's own environment (SystemdEnvironment). Loaded on first use: jnr's first call costs ~0.5 s
- * (docs/platform-notes.md §3), so Posix.preload starts it early.
+ * systemd's variables out of the master's own environment (SystemdEnvironment). Loaded on first use: jnr's first
+ * call costs ~0.5 s (docs/platform-notes.md §3), so Posix.preload starts it early.
  */
 public final class LibC {
 
