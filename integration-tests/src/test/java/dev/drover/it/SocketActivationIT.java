@@ -65,8 +65,8 @@ class SocketActivationIT {
             assertEquals(200, Http.get(port, "/").status(), drover.output());
             assertEquals(port, drover.awaitServing(2, Duration.ofSeconds(60)));
             // systemd-socket-activate execs the launcher, which execs the JVM: the pid we started is the master's.
-            assertEquals(drover.pid(), Long.parseLong(drover.awaitLine("master (\\d+) listening on", Duration.ofSeconds(5))
-                    .group(1)));
+            long master = Long.parseLong(drover.awaitLine("master (\\d+) listening on", Duration.ofSeconds(5)).group(1));
+            assertEquals(drover.pid(), master);
             receiver.await("READY=1", 0, t -> t.startsWith("READY=1"), Duration.ofSeconds(30));
 
             try (Load load = Load.start(port, "/", 2, 2, 5)) {

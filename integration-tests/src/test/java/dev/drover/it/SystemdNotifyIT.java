@@ -52,8 +52,8 @@ class SystemdNotifyIT {
              DroverProcess drover = DroverProcess.start(List.of("-c", conf.toString()),
                      Map.of("NOTIFY_SOCKET", socket))) {
             receiver.await("READY=1", 0, t -> t.startsWith("READY=1"), Duration.ofSeconds(60));
-            assertEquals(List.of("READY=1\nSTATUS=1 worker(s) serving (1 wanted), generation 1\nMAINPID=" + drover.pid()),
-                    stateMessages(receiver));
+            assertEquals(List.of("READY=1\nSTATUS=1 worker(s) serving (1 wanted), generation 1\nMAINPID="
+                    + drover.pid()), stateMessages(receiver));
 
             long beforeHup = System.nanoTime() / 1000;
             ReloadIT.signal(drover, "HUP");

@@ -30,8 +30,9 @@ public record SocketActivation(List<Passed> sockets, Optional<String> ignored) {
         }
         if (listenPid == null || !listenPid.equals(Long.toString(pid))) {
             // A parent that did not unset them after its own activation: the sockets are not ours to take.
-            return ignoring("LISTEN_FDS=" + fds + " is for pid " + (listenPid == null ? "(LISTEN_PID unset)" : listenPid)
-                    + ", not this master (pid " + pid + "): the passed sockets are ignored");
+            String forPid = listenPid == null ? "(LISTEN_PID unset)" : listenPid;
+            return ignoring("LISTEN_FDS=" + fds + " is for pid " + forPid + ", not this master (pid " + pid
+                    + "): the passed sockets are ignored");
         }
         int count;
         try {

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 /** drover.bind and the sockets systemd passed (LISTEN_FDS): by name, by default, and refused names. */
 class SystemdBindTest {
 
-    private static final ConfigSources.Flag APP = new ConfigSources.Flag("drover.app", "dev.example.App", "argument APP");
+    private static final ConfigSources.Flag APP = new ConfigSources.Flag("drover.app", "dev.example.App",
+            "argument APP");
     private static final String OUR_PID = Long.toString(ProcessHandle.current().pid());
     private static final Map<String, String> TWO_PASSED = Map.of("LISTEN_FDS", "2", "LISTEN_PID", OUR_PID,
             "LISTEN_FDNAMES", "http:admin");
