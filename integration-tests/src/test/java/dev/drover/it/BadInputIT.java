@@ -68,7 +68,7 @@ class BadInputIT {
     void malformedBindAddressAndBadDuration() throws Exception {
         assertRefused(drover(Map.of(), "-b", "localhost:99999", "dev.drover.sample.SampleApp"),
                 "drover.bind = [\"localhost:99999\"] (command-line flag -b/--bind): malformed address \"localhost:99999\" "
-                        + "(expected: HOST:PORT, [IPv6]:PORT, HOST, unix:PATH or fd://N");
+                        + "(expected: HOST:PORT, [IPv6]:PORT, HOST, unix:PATH, fd://N or systemd:NAME");
         assertRefused(drover(Map.of(), "--graceful-timeout", "5 parsecs", "dev.drover.sample.SampleApp"),
                 "drover.graceful-timeout = \"5 parsecs\" (command-line flag --graceful-timeout): not a duration");
     }

@@ -29,11 +29,17 @@ import dev.drover.supervisor.os.RuntimeDirectory;
 import dev.drover.supervisor.os.Signals;
 import dev.drover.supervisor.os.StdinSocket;
 import dev.drover.supervisor.os.WorkerSpawner;
+import dev.drover.supervisor.systemd.NotifySocket;
+import dev.drover.supervisor.systemd.SocketActivation;
+import dev.drover.supervisor.systemd.SystemdEnvironment;
+import dev.drover.supervisor.systemd.SystemdNotifier;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -106,6 +112,7 @@ public final class Master {
         if (settings.metrics().bind().isPresent()) {
             teardown.push(openMetrics(settings, arbiter));
         }
+        talkToSystemd(arbiter, pid);
         Path controlPath = settings.controlSocketPath().orElse(runtimeDir.resolve("control.sock"));
         teardown.push(openControl(controlPath, arbiter, settings));
         teardown.push(WorkerLinkServer.bind(linkSocket, io, linkEvents(arbiter)));
@@ -134,6 +141,33 @@ public final class Master {
         log.info("each worker runs in a cgroup of its own under {}: memory.high = drover.memory.hard-limit, "
                 + "memory.max = 110 % of it", setup.cgroups().get().base());
         return setup.cgroups();
+    }
+
+    /**
+     * Under systemd: sd_notify messages if NOTIFY_SOCKET is set, and a word on passed sockets that are not ours.
+     * Then systemd's variables leave the process's environment (the workers' is scrubbed apart: WorkerSpawner).
+     */
+    private void talkToSystemd(Arbiter arbiter, long pid) {
+        Map<String, String> env = System.getenv();
+        SocketActivation.read(env, pid).ignored().ifPresent(log::warn);
+        String address = env.get("NOTIFY_SOCKET");
+        if (address != null && !address.isEmpty()) {
+            try {
+                NotifySocket socket = NotifySocket.open(address);
+                teardown.push(socket);
+                Duration watchdog = SystemdNotifier.watchdogInterval(env, pid);
+                arbiter.addLifecycleListener(new SystemdNotifier(socket::send, pid, watchdog,
+                        () -> System.nanoTime() / 1000, System.nanoTime()));
+                log.info("notifying systemd on {}{}", address, watchdog.isZero() ? ""
+                        : "; watchdog ping every " + watchdog.toMillis() + " ms (half of WATCHDOG_USEC)");
+            } catch (IOException | RuntimeException e) {
+                log.warn("cannot open a socket to notify systemd on NOTIFY_SOCKET={}: {}; going on without "
+                        + "(a Type=notify unit will time out waiting for READY=1)", address, e.toString());
+            }
+        }
+        if (SystemdEnvironment.NAMES.stream().anyMatch(env::containsKey)) {
+            SystemdEnvironment.unsetInProcess();
+        }
     }
 
     /** The arbiter's view of the listening sockets: binds for a reload fail as configuration errors. */
@@ -188,7 +222,9 @@ public final class Master {
             bound = listeners.acquire(settings.bind(), settings.backlog(), settings.unixSocketMode());
         } catch (Listeners.BindFailure e) {
             throw ConfigError.of("drover.bind", e.address.toString(), settings.origin("bind"), e.getMessage(),
-                    "an address this host can listen on, not in use by another process");
+                    e.address instanceof BindAddress.Fd ? "a listening TCP or Unix stream socket, passed to the "
+                    + "master under that fd number" : "an address this host can listen on, not in use by another "
+                    + "process");
         }
         for (Listener listener : bound) {
             // Only an inherited fd://N can turn out to be a Unix socket here; AppCheck refused unix:PATH already.

@@ -67,6 +67,7 @@ public final class Arbiter {
     private final Leaks leaks = new Leaks();
     private final MasterTallies tallies = new MasterTallies();
     private final SnapshotPublisher publisher;
+    private final LifecycleListener.All lifecycle = new LifecycleListener.All();
 
     private long nextTick;
 
@@ -80,7 +81,8 @@ public final class Arbiter {
         this.shutdown = new Shutdown(workers, respawns, clock);
         this.recycler = new Recycler(workers);
         this.generations = new Generations(workers, recycler, cds, shutdown, sockets, reloader, clock,
-                new Generation(1, settings, bound), tallies);
+                new Generation(1, settings, bound), tallies, lifecycle);
+        shutdown.onBegin(lifecycle::stopping);
         this.control = new Control(workers, generations, recycler, leaks, shutdown, clock);
         this.publisher = new SnapshotPublisher(workers, generations, shutdown, leaks, tallies);
     }
@@ -95,12 +97,18 @@ public final class Arbiter {
         events.offer(event);
     }
 
+    /** Adds an observer of the master's life (systemd, metrics); before {@link #run}. */
+    public void addLifecycleListener(LifecycleListener listener) {
+        lifecycle.add(listener);
+    }
+
     /** Runs until the master stops; returns the master's exit code. */
     public int run() throws InterruptedException {
         start();
         while (true) {
+            long now = clock.getAsLong();
             long next = Math.min(nextTick, recycler.nextReadingAt());
-            long wait = Math.max(0, TimeUnit.NANOSECONDS.toMillis(next - clock.getAsLong()));
+            long wait = Math.max(0, TimeUnit.NANOSECONDS.toMillis(Math.min(next - now, lifecycle.nanosUntilDue(now))));
             if (turn(events.poll(wait, TimeUnit.MILLISECONDS))) {
                 return shutdown.exitCode();
             }
@@ -119,6 +127,7 @@ public final class Arbiter {
      * as they should be. Returns true once the master has stopped and its last worker is gone.
      */
     boolean turn(Event event) {
+        lifecycle.loopTurned(clock.getAsLong());
         boolean changed = event != null && !isRoutine(event);
         if (event != null) {
             handle(event);
@@ -135,9 +144,16 @@ public final class Arbiter {
         if (!changed && !(event instanceof Event.LinkReceived r && markedDue(r.link()))) {
             return false;
         }
-        boolean stopped = shutdown.underway() ? stopped() : manageWorkers();
+        if (shutdown.underway()) {
+            boolean stopped = stopped();
+            publisher.publish(clock.getAsLong());
+            return stopped;
+        }
+        manageWorkers();
+        lifecycle.workersChanged((int) workers.all().stream().filter(w -> w.is(WorkerState.SERVING)).count(),
+                generations.wanted(), generations.current().number());
         publisher.publish(clock.getAsLong());
-        return stopped;
+        return false;
     }
 
     /** For tests: every event already queued, one turn each, without waiting; returns whether the master stopped. */

@@ -36,6 +36,7 @@ final class Generations {
     private final LongSupplier clock;
     /** Where reload outcomes are counted (/metrics). */
     private final MasterTallies tallies;
+    private final LifecycleListener lifecycle;
 
     /** The newest generation: new workers are spawned with it. */
     private Generation current;
@@ -53,8 +54,10 @@ final class Generations {
     }
 
     Generations(Workers workers, Recycler recycler, Cds cds, Shutdown shutdown, Arbiter.Sockets sockets,
-                Arbiter.Reloader reloader, LongSupplier clock, Generation first, MasterTallies tallies) {
+                Arbiter.Reloader reloader, LongSupplier clock, Generation first, MasterTallies tallies,
+                LifecycleListener lifecycle) {
         this.tallies = tallies;
+        this.lifecycle = lifecycle;
         this.workers = workers;
         this.recycler = recycler;
         this.cds = cds;
@@ -111,6 +114,7 @@ final class Generations {
      */
     String reload(String source) throws Control.Refused {
         refuseWhileStopping(source);
+        lifecycle.reloadStarted();
         Settings next;
         List<Listener> bound;
         try {
@@ -119,6 +123,8 @@ final class Generations {
         } catch (ConfigError e) {
             log.error("{}: reload refused, nothing changed:\n  {}", source, String.join("\n  ", e.problems()));
             tallies.reload("refused");
+            lifecycle.reloadEnded(LifecycleListener.ReloadOutcome.REFUSED, "reload refused, nothing changed: "
+                    + String.join("; ", e.problems()));
             throw new Control.Refused("reload refused, nothing changed: " + String.join("; ", e.problems()));
         }
         for (WorkerHandle w : List.copyOf(workers.all())) {
@@ -196,6 +202,7 @@ final class Generations {
         List<String> tail = canary.process().outputTail();
         log.error("{} The canary's last output:\n  {}", abandoned, String.join("\n  ", tail));
         tallies.reload("abandoned");
+        lifecycle.reloadEnded(LifecycleListener.ReloadOutcome.ABANDONED, abandoned);
         answerWaiters(Json.write(Map.of("error", abandoned + " Its last output:\n  " + String.join("\n  ",
                 tail.subList(Math.max(0, tail.size() - CANARY_LINES_ANSWERED), tail.size())))));
         for (WorkerHandle w : List.copyOf(workers.all())) {
@@ -223,6 +230,7 @@ final class Generations {
                     + " worker(s) serving";
             log.info(complete);
             tallies.reload("complete");
+            lifecycle.reloadEnded(LifecycleListener.ReloadOutcome.COMPLETE, complete);
             answerWaiters(Json.write(Map.of("ok", complete)));
         }
     }

@@ -10,7 +10,10 @@ public sealed interface BindAddress {
     /** Gunicorn's port when an address names only a host. */
     int DEFAULT_PORT = 8000;
 
-    String EXPECTED = "HOST:PORT, [IPv6]:PORT, HOST, unix:PATH or fd://N, with PORT in 0..65535";
+    String EXPECTED = "HOST:PORT, [IPv6]:PORT, HOST, unix:PATH, fd://N or systemd:NAME, with PORT in 0..65535";
+
+    /** A socket systemd passed, by its name (FileDescriptorName=, LISTEN_FDNAMES): resolved by SettingsReader. */
+    String SYSTEMD_PREFIX = "systemd:";
 
     record Tcp(String host, int port) implements BindAddress {
         @Override

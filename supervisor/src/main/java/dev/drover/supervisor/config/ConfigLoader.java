@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValueType;
 import java.util.ArrayList;
+import dev.drover.supervisor.systemd.SocketActivation;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -44,7 +45,8 @@ public final class ConfigLoader {
         if (!problems.isEmpty()) {
             throw new ConfigError(problems);
         }
-        return new SettingsReader(merged.getConfig(ROOT), reference.getConfig(ROOT), sources.file()).read();
+        return new SettingsReader(merged.getConfig(ROOT), reference.getConfig(ROOT), sources.file(),
+                SocketActivation.read(sources.environment(), ProcessHandle.current().pid())).read();
     }
 
     /**

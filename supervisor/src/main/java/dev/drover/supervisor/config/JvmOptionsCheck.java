@@ -1,5 +1,6 @@
 package dev.drover.supervisor.config;
 
+import dev.drover.supervisor.systemd.SystemdEnvironment;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -39,7 +40,9 @@ final class JvmOptionsCheck {
         command.add("-XX:-AlwaysPreTouch");
         command.add("-version");
         try {
-            Process java = new ProcessBuilder(command).redirectErrorStream(true).start();
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+            SystemdEnvironment.scrub(builder.environment());
+            Process java = builder.start();
             java.getOutputStream().close();
             // Read on the side: options that print a lot (-XX:+PrintFlagsFinal) would otherwise fill the pipe.
             CompletableFuture<byte[]> output = CompletableFuture.supplyAsync(() -> readAll(java));

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigOrigin;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
+import dev.drover.supervisor.systemd.SocketActivation;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,17 +19,21 @@ import java.util.Optional;
 final class SettingsReader {
 
     static final ConfigRenderOptions CONCISE = ConfigRenderOptions.concise();
+    private static final String DEFAULT_ORIGIN = "the default in reference.conf";
 
     private final Config config;
     private final Optional<Path> file;
     private final List<String> problems = new ArrayList<>();
 
     private final Config defaults;
+    private final SocketActivation activation;
 
-    SettingsReader(Config droverSection, Config referenceSection, Optional<Path> file) {
+    /** {@code activation}: the sockets systemd passed, which {@code bind} may name, and takes by default. */
+    SettingsReader(Config droverSection, Config referenceSection, Optional<Path> file, SocketActivation activation) {
         this.config = droverSection;
         this.defaults = referenceSection;
         this.file = file;
+        this.activation = activation;
     }
 
     Settings read() throws ConfigError {
@@ -82,7 +87,7 @@ final class SettingsReader {
     private String origin(String key) {
         ConfigValue value = config.getValue(key);
         if (defaults.hasPath(key) && defaults.getValue(key).origin().description().equals(value.origin().description())) {
-            return "the default in reference.conf";
+            return DEFAULT_ORIGIN;
         }
         return origin(value.origin());
     }
@@ -90,6 +95,9 @@ final class SettingsReader {
     private java.util.Map<String, String> origins() {
         java.util.Map<String, String> origins = new java.util.TreeMap<>();
         config.entrySet().forEach(e -> origins.put(e.getKey(), origin(e.getKey())));
+        if (bindsPassedSockets()) {
+            origins.put("bind", "LISTEN_FDS (the sockets systemd passed; drover.bind is not set)");
+        }
         return java.util.Map.copyOf(origins);
     }
 
@@ -307,9 +315,20 @@ final class SettingsReader {
         return List.copyOf(args);
     }
 
+    /**
+     * The addresses to listen on. Left at its default while systemd passed sockets, bind means those sockets, all of
+     * them (as in Gunicorn): a socket unit then decides where the service listens.
+     */
     private List<BindAddress> bindAddresses() {
+        if (bindsPassedSockets()) {
+            return activation.sockets().stream().map(p -> (BindAddress) new BindAddress.Fd(p.fd())).toList();
+        }
         List<BindAddress> addresses = new ArrayList<>();
         for (String text : text("bind", true)) {
+            if (text.trim().startsWith(BindAddress.SYSTEMD_PREFIX)) {
+                addresses.addAll(passedSockets(text.trim().substring(BindAddress.SYSTEMD_PREFIX.length())));
+                continue;
+            }
             BindAddress address = BindAddress.parse(text);
             if (address == null) {
                 problem("bind", "malformed address \"" + text + "\"", BindAddress.EXPECTED);
@@ -346,6 +365,22 @@ final class SettingsReader {
 
     private static boolean isAnyPort(BindAddress address) {
         return address instanceof BindAddress.Tcp tcp && tcp.port() == 0;
+    }
+
+    private boolean bindsPassedSockets() {
+        return origin("bind").equals(DEFAULT_ORIGIN) && !activation.sockets().isEmpty();
+    }
+
+    /** systemd:NAME: every socket systemd passed under that name. */
+    private List<BindAddress> passedSockets(String name) {
+        List<SocketActivation.Passed> named = activation.named(name);
+        if (named.isEmpty()) {
+            problem("bind", "systemd passed no socket named \"" + name + "\" (passed: " + activation.describe()
+                    + activation.ignored().map(why -> "; " + why).orElse("") + ")", "the name of a passed socket "
+                    + "(FileDescriptorName= in the socket unit, its unit name by default; --fdname= of "
+                    + "systemd-socket-activate), with the master started by systemd for that socket unit");
+        }
+        return named.stream().map(p -> (BindAddress) new BindAddress.Fd(p.fd())).toList();
     }
 
     private int fileMode(String key) {

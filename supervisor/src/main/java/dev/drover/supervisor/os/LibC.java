@@ -7,8 +7,9 @@ import jnr.ffi.annotations.SaveError;
  * The libc calls jnr-posix lacks or gets wrong, bound with jnr-ffi (everything else is in Posix, through
  * jnr-posix). signal(): jnr-posix only installs a Java callback as the handler, and the master needs to put back
  * SIG_DFL, a constant, for a signal it inherited ignored. syscall(): pidfd_open and pidfd_send_signal (Pidfd),
- * which neither jnr-posix nor the JDK offer. Loaded on first use: jnr's first call costs ~0.5 s
- * (docs/platform-notes.md §3), so Posix.preload starts it early.
+ * which neither jnr-posix nor the JDK offer. getsockopt(): what an inherited fd is (InheritedSocket); unsetenv():
+ * systemd's variables out of the master's own environment (SystemdEnvironment). Loaded on first use: jnr's first
+ * call costs ~0.5 s (docs/platform-notes.md §3), so Posix.preload starts it early.
  */
 public final class LibC {
 
@@ -27,6 +28,12 @@ public final class LibC {
 
         @SaveError
         long syscall(long number, long arg1, long arg2, long arg3, long arg4);
+
+        int unsetenv(String name);
+
+        /** Reads an int option; {@code length} holds 4 going in. */
+        @SaveError
+        int getsockopt(int fd, int level, int option, int[] value, int[] length);
     }
 
     public static final int SIGHUP = 1;

@@ -73,11 +73,15 @@ public final class Listeners implements AutoCloseable {
         return result;
     }
 
-    /** Closes every listener whose address no generation in use still binds. */
+    /**
+     * Closes every listener whose address no generation in use still binds, except inherited ones: their fd number,
+     * once closed, could be reused by any file the master opens, and a later reload naming fd://N again would take
+     * that file for the socket. An inherited socket stays open until the master stops.
+     */
     public void releaseAllBut(Set<BindAddress> inUse) {
         for (var it = bound.values().iterator(); it.hasNext(); ) {
             Listener listener = it.next();
-            if (!inUse.contains(listener.address())) {
+            if (!inUse.contains(listener.address()) && !(listener.address() instanceof BindAddress.Fd)) {
                 closeOne(listener);
                 it.remove();
             }
@@ -159,33 +163,21 @@ public final class Listeners implements AutoCloseable {
 
     /** fd://N: a listening socket inherited from whoever started the master (systemd, a parent supervisor). */
     private static Listener adopt(BindAddress.Fd address, EventLoopGroup group) throws BindFailure {
-        String target;
+        String kind;
         try {
-            target = Files.readSymbolicLink(Path.of("/proc/self/fd/" + address.fd())).toString();
-        } catch (IOException e) {
-            throw new BindFailure(address, "fd " + address.fd() + " is not open in the master");
+            kind = InheritedSocket.kind(address.fd());
+        } catch (InheritedSocket.Unusable e) {
+            throw new BindFailure(address, e.getMessage());
         }
-        if (!target.startsWith("socket:[")) {
-            throw new BindFailure(address, "fd " + address.fd() + " is " + target + ", not a socket");
-        }
-        boolean unix = isUnixSocketInode(target.substring("socket:[".length(), target.length() - 1));
-        Channel ch = unix ? new EpollServerDomainSocketChannel(address.fd(), true) : new EpollServerSocketChannel(address.fd());
+        Channel ch = kind.equals("unix") ? new EpollServerDomainSocketChannel(address.fd(), true)
+                : new EpollServerSocketChannel(address.fd());
         ch.config().setAutoRead(false);
         try {
             group.register(ch).sync();
         } catch (Exception e) {
             throw new BindFailure(address, "cannot adopt fd " + address.fd() + ": " + e.getMessage());
         }
-        return new Listener(address, unix ? "unix" : "tcp", ch, Optional.empty());
-    }
-
-    private static boolean isUnixSocketInode(String inode) {
-        try {
-            return Files.readAllLines(Path.of("/proc/self/net/unix")).stream().skip(1)
-                    .map(line -> line.trim().split("\\s+")).anyMatch(f -> f.length > 6 && f[6].equals(inode));
-        } catch (IOException e) {
-            return false;
-        }
+        return new Listener(address, kind, ch, Optional.empty());
     }
 
     /** Closes the master's copies and removes the socket files it created. */

@@ -5,6 +5,7 @@ import dev.drover.supervisor.config.AppClasspath;
 import dev.drover.supervisor.config.AppKind;
 import dev.drover.supervisor.config.Settings;
 import dev.drover.supervisor.config.WorkerMemory;
+import dev.drover.supervisor.systemd.SystemdEnvironment;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.unix.Socket;
 import java.io.File;
@@ -182,6 +183,7 @@ public final class WorkerSpawner {
     }
 
     private void environment(Map<String, String> env, Spec spec, Settings settings) {
+        SystemdEnvironment.scrub(env);
         env.put("DROVER_INTERNAL_ID", Integer.toString(spec.id()));
         env.put("DROVER_INTERNAL_GENERATION", Integer.toString(spec.generation()));
         env.put("DROVER_INTERNAL_SECRET", spec.secret());
@@ -236,7 +238,9 @@ public final class WorkerSpawner {
         command.add(TRAINING_CLASS);
         command.add(settings.app());
         settings.configFile().ifPresent(f -> command.add(f.toAbsolutePath().toString()));
-        return new ProcessBuilder(command).redirectErrorStream(true).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        SystemdEnvironment.scrub(builder.environment());
+        return builder.start();
     }
 
     /**
@@ -247,6 +251,7 @@ public final class WorkerSpawner {
      * the run is not a worker.
      */
     private Process trainForeign(ProcessBuilder builder, Settings settings) throws IOException {
+        SystemdEnvironment.scrub(builder.environment());
         builder.environment().put("DROVER_INTERNAL_TRAINING", "1");
         builder.environment().put("DROVER_INTERNAL_APP", settings.app());
         // The agent runs the warm-up before it exits, as a worker does before READY: the request path's classes
@@ -270,8 +275,10 @@ public final class WorkerSpawner {
     public Process extract(Path fatJar, Path destination) throws IOException {
         List<String> command = List.of(java.toString(), "-Djarmode=tools", "-jar", fatJar.toString(), "extract",
                 "--destination", destination.toString());
-        return new ProcessBuilder(command).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(
-                new File("/dev/null"))).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        SystemdEnvironment.scrub(builder.environment());
+        return builder.start();
     }
 
     /**
