@@ -24,10 +24,12 @@ import dev.drover.supervisor.os.Posix;
 import dev.drover.supervisor.os.PrivateDirectory;
 import dev.drover.supervisor.os.CgroupLayout;
 import dev.drover.supervisor.os.Cgroups;
+import dev.drover.supervisor.os.Credentials;
 import dev.drover.supervisor.os.ProcessSpawner;
 import dev.drover.supervisor.os.RuntimeDirectory;
 import dev.drover.supervisor.os.Signals;
 import dev.drover.supervisor.os.StdinSocket;
+import dev.drover.supervisor.os.WorkerDirectory;
 import dev.drover.supervisor.os.WorkerSpawner;
 import dev.drover.supervisor.systemd.NotifySocket;
 import dev.drover.supervisor.systemd.SocketActivation;
@@ -84,6 +86,7 @@ public final class Master {
 
     private Arbiter setUp(Settings settings) throws ConfigError, InterruptedException {
         long pid = ProcessHandle.current().pid();
+        Optional<Credentials> workersUser = Credentials.resolve(settings);
         if (settings.logFile().isPresent()) {
             openLogFile(settings.logFile().get(), settings);
         }
@@ -97,6 +100,7 @@ public final class Master {
         Path runtimeDir = runtimeDirectory();
         teardown.push(() -> RuntimeDirectory.delete(runtimeDir));
         verifyStateDirectories(settings);
+        WorkerDirectory workerDir = workerDirectory(runtimeDir, workersUser);
         EventLoopGroup io = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         teardown.push(() -> io.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS));
         Listeners listeners = new Listeners(io);
@@ -105,10 +109,10 @@ public final class Master {
         if (settings.pidfile().isPresent()) {
             teardown.push(writePidfile(settings.pidfile().get(), pid, settings));
         }
-        Path linkSocket = runtimeDir.resolve("link.sock");
-        Arbiter arbiter = new Arbiter(settings, bound, sockets(listeners), reloader,
-                new ProcessSpawner(new WorkerSpawner(linkSocket, NettyNative.extract(runtimeDir), cgroups)), runtimeDir,
-                System::nanoTime);
+        Path linkSocket = workerDir.path().resolve("link.sock");
+        Arbiter arbiter = new Arbiter(settings, bound, sockets(listeners), reloader, new ProcessSpawner(
+                new WorkerSpawner(workerDir, linkSocket, NettyNative.extract(workerDir.path()), cgroups)),
+                workerDir.path(), System::nanoTime);
         if (settings.metrics().bind().isPresent()) {
             teardown.push(openMetrics(settings, arbiter));
         }
@@ -116,6 +120,7 @@ public final class Master {
         Path controlPath = settings.controlSocketPath().orElse(runtimeDir.resolve("control.sock"));
         teardown.push(openControl(controlPath, arbiter, settings));
         teardown.push(WorkerLinkServer.bind(linkSocket, io, linkEvents(arbiter)));
+        handOver(workerDir, linkSocket);
         Signals.install(Command.signals(), name -> arbiter.post(new Event.SignalReceived(name)));
         log.info("master {} listening on {}; {} worker(s) of {}; control socket {}", pid,
                 String.join(", ", bound.stream().map(Listener::display).toList()), settings.workers(),
@@ -345,6 +350,35 @@ public final class Master {
                     ? unsafe.problem() + " (expected: " + unsafe.expected() + "; or " + fix + ")"
                     : PathErrors.describe(e) + " (expected: a directory this user can create; or " + fix + ")";
             throw new ConfigError(List.of("the master's runtime directory " + base + " (" + origin + "): " + line));
+        }
+    }
+
+    /**
+     * Where the workers reach the link socket and write their files: the runtime directory, or for workers of
+     * another user (drover.user) a directory of theirs inside it (WorkerDirectory).
+     */
+    private static WorkerDirectory workerDirectory(Path runtimeDir, Optional<Credentials> user) {
+        if (user.isEmpty()) {
+            return WorkerDirectory.shared(runtimeDir);
+        }
+        try {
+            WorkerDirectory dir = WorkerDirectory.create(runtimeDir, user.get());
+            log.info("workers run as {}; they reach {} (theirs) and nothing else of the master's", user.get().display(),
+                    dir.path());
+            return dir;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot make the workers' directory in " + runtimeDir + " for "
+                    + user.get().display() + ": " + PathErrors.describe(e), e);
+        }
+    }
+
+    /** The link socket, bound by root, becomes the workers' user's: connecting to it needs write permission. */
+    private static void handOver(WorkerDirectory dir, Path linkSocket) {
+        try {
+            dir.handOver(linkSocket);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot give the link socket " + linkSocket + " to the workers' user: "
+                    + PathErrors.describe(e), e);
         }
     }
 

@@ -156,9 +156,10 @@ final class Control {
         if (!LinkMessage.isToken(file.toString())) {
             throw new Refused(file + ": expected a path of letters, digits and _.:/+- only");
         }
-        pending.put(file.toString(), new Pending(w, heapDump ? "heapdump" : "snapshot", file, reply));
+        String named = heapDump ? file.toString() : workers.seenByWorker(file).toString();
+        pending.put(named, new Pending(w, heapDump ? "heapdump" : "snapshot", file, reply));
         w.link().send(LinkMessage.of(LinkMessage.Type.SNAPSHOT).put("kind", heapDump ? "heapdump" : "snapshot")
-                .put("path", file.toString()).build());
+                .put("path", named).build());
         log.info("{}: {} of {} requested ({})", "drover ctl", heapDump ? "heap dump" : "snapshot", w, file);
     }
 
@@ -177,7 +178,7 @@ final class Control {
             p.reply().complete(Json.write(Map.of("ok", w + " wrote a heap dump to " + p.file())));
         } else {
             try {
-                String json = java.nio.file.Files.readString(p.file());
+                String json = dev.drover.supervisor.os.WorkerDirectory.read(p.file());
                 java.nio.file.Files.deleteIfExists(p.file());
                 Map<String, Object> answer = new LinkedHashMap<>();
                 answer.put("worker", Map.of("id", w.id(), "pid", w.pid(), "generation", w.generation()));

@@ -9,6 +9,7 @@ import dev.drover.supervisor.control.Json;
 import dev.drover.supervisor.leaks.LeakReport;
 import dev.drover.supervisor.leaks.LeakReports;
 import java.io.IOException;
+import dev.drover.supervisor.os.WorkerDirectory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -87,7 +88,7 @@ final class Leaks {
             try {
                 Config parsed = null;
                 if (evidence != null && Files.exists(evidence)) {
-                    parsed = ConfigFactory.parseString(Files.readString(evidence),
+                    parsed = ConfigFactory.parseString(WorkerDirectory.read(evidence),
                             ConfigParseOptions.defaults().setSyntax(ConfigSyntax.JSON));
                     Files.deleteIfExists(evidence);
                 }

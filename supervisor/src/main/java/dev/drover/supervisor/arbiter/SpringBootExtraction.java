@@ -74,7 +74,7 @@ final class SpringBootExtraction {
 
     /** The extraction these settings' workers can run, if drover.app is a Spring Boot jar that can be extracted. */
     Found find(Settings settings) {
-        if (!settings.cds().enabled() || settings.appKind() != AppKind.JAR) {
+        if (!settings.cds().enabled() || settings.appKind() != AppKind.JAR || settings.runAs().user().isPresent()) {
             return new Found(null, Optional.empty());
         }
         Path jar = Path.of(settings.app()).toAbsolutePath();

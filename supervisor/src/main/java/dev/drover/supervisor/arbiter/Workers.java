@@ -76,6 +76,11 @@ final class Workers {
         return runtimeDir;
     }
 
+    /** {@code file}, in the runtime directory, as a worker names it (another user's reaches it through an fd). */
+    Path seenByWorker(Path file) {
+        return spawner.seenByWorker(file);
+    }
+
     // ---- the table ----------------------------------------------------------------------------------------------
 
     /** Every worker, in spawn order; read-only. */
@@ -193,7 +198,7 @@ final class Workers {
             Path evidence = runtimeDir.resolve("evidence-" + w.pid() + ".json");
             if (reason != null && reason.memory() && LinkMessage.isToken(evidence.toString())) {
                 w.expectEvidence(evidence); // (a runtime directory with a space in its path gets no histogram)
-                drain.put("evidence", evidence.toString());
+                drain.put("evidence", spawner.seenByWorker(evidence).toString());
             }
             w.link().send(drain.build());
         } else {

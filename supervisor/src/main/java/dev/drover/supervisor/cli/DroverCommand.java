@@ -1,5 +1,6 @@
 package dev.drover.supervisor.cli;
 
+import dev.drover.supervisor.os.Credentials;
 import dev.drover.link.ExitCodes;
 import dev.drover.supervisor.Master;
 import dev.drover.supervisor.config.AppCheck;
@@ -48,6 +49,12 @@ public final class DroverCommand implements Callable<Integer> {
 
     @Option(names = {"-p", "--pid"}, paramLabel = "FILE", description = "Write the master's pid to FILE.")
     String pidfile;
+
+    @Option(names = {"-u", "--user"}, paramLabel = "USER", description = "Run the workers as USER (the master must be root; it keeps what it bound).")
+    String user;
+
+    @Option(names = {"-g", "--group"}, paramLabel = "GROUP", description = "Run the workers with GROUP as their group (default: the user's primary group).")
+    String group;
 
     @Option(names = "--log-file", paramLabel = "FILE", description = "Log to FILE instead of stdout; USR1 reopens it.")
     String logFile;
@@ -134,6 +141,11 @@ public final class DroverCommand implements Callable<Integer> {
             return report(e);
         }
         if (checkConfig) {
+            try {
+                Credentials.resolve(settings);
+            } catch (ConfigError e) {
+                return report(e);
+            }
             CapacityCheck.warnings(settings).forEach(warning -> System.err.println("drover: warning: " + warning));
             System.out.println("drover: configuration OK (" + settings.workers() + " worker(s) of " + settings.appLabel()
                     + " on " + settings.bind() + ")");
@@ -168,6 +180,8 @@ public final class DroverCommand implements Callable<Integer> {
         add(flags, "pidfile", pidfile, "flag -p/--pid");
         add(flags, "app", app, "argument APP");
         add(flags, "log-file", logFile, "flag --log-file");
+        add(flags, "user", user, "flag -u/--user");
+        add(flags, "group", group, "flag -g/--group");
         if (appArgs != null) {
             flags.add(new ConfigSources.Flag("drover.app-args", appArgs, "flag --app-arg"));
         }

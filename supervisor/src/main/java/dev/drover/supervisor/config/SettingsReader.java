@@ -68,7 +68,8 @@ final class SettingsReader {
                 file,
                 origins(),
                 httpSettings(),
-                metricsSettings());
+                metricsSettings(),
+                runAs());
         if (!problems.isEmpty()) {
             throw new ConfigError(problems);
         }
@@ -277,6 +278,21 @@ final class SettingsReader {
             problem(key, "wrong type", list ? "a list of strings" : "a string");
             return List.of();
         }
+    }
+
+    /** drover.user and drover.group, as names: they are resolved (and checked against this host) at start. */
+    private RunAs runAs() {
+        Optional<String> user = optionalText("user");
+        Optional<String> group = optionalText("group");
+        if (group.isPresent() && user.isEmpty()) {
+            problem("group", "set without drover.user", "drover.user set too (the workers' user), or no group");
+        }
+        return new RunAs(user, group);
+    }
+
+    private Optional<String> optionalText(String key) {
+        List<String> value = text(key, false);
+        return value.isEmpty() || value.get(0).isBlank() ? Optional.empty() : Optional.of(value.get(0).trim());
     }
 
     private Optional<Path> optionalPath(String key) {

@@ -45,6 +45,11 @@ public record CdsArchive(Path path, String whyNot) {
         if (!settings.cds().enabled()) {
             return new CdsArchive(null, "drover.cds.enabled = false");
         }
+        if (settings.runAs().user().isPresent()) {
+            // The cache is root's (private, in root's home) and the training run would be the workers' user's: an
+            // archive would need a directory both can use, which Drover does not set up yet.
+            return new CdsArchive(null, "drover.user is set, and AppCDS is not available to workers of another user");
+        }
         try {
             // Workers map what is in this directory: it must be ours and writable by nobody else.
             PrivateDirectory.verifyIfExists(settings.cds().cacheDir(), PrivateDirectory.Rule.NOT_WRITABLE_BY_OTHERS);

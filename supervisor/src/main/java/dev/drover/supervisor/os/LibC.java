@@ -7,7 +7,7 @@ import jnr.ffi.annotations.SaveError;
  * The libc calls jnr-posix lacks or gets wrong, bound with jnr-ffi (everything else is in Posix, through
  * jnr-posix). signal(): jnr-posix only installs a Java callback as the handler, and the master needs to put back
  * SIG_DFL, a constant, for a signal it inherited ignored. syscall(): pidfd_open and pidfd_send_signal (Pidfd),
- * which neither jnr-posix nor the JDK offer. getsockopt(): what an inherited fd is (InheritedSocket); unsetenv():
+ * which neither jnr-posix nor the JDK offer. getsockopt(): what an inherited fd is (InheritedSocket); getgrouplist(): a user's groups (Credentials); unsetenv():
  * systemd's variables out of the master's own environment (SystemdEnvironment). Loaded on first use: jnr's first
  * call costs ~0.5 s (docs/platform-notes.md §3), so Posix.preload starts it early.
  */
@@ -34,6 +34,9 @@ public final class LibC {
         /** Reads an int option; {@code length} holds 4 going in. */
         @SaveError
         int getsockopt(int fd, int level, int option, int[] value, int[] length);
+
+        /** The groups {@code user} belongs to, {@code group} included; -1 with {@code count} set when too few fit. */
+        int getgrouplist(String user, int group, int[] groups, int[] count);
     }
 
     public static final int SIGHUP = 1;

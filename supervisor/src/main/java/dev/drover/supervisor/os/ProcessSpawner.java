@@ -25,6 +25,11 @@ public final class ProcessSpawner implements Spawner {
     }
 
     @Override
+    public Path seenByWorker(Path file) {
+        return spawner.seenByWorker(file);
+    }
+
+    @Override
     public Process extract(Path fatJar, Path destination) throws IOException {
         return spawner.extract(fatJar, destination);
     }

@@ -15,4 +15,9 @@ public interface Spawner {
 
     /** Starts Spring Boot's extraction of {@code fatJar} into {@code destination}. */
     Process extract(Path fatJar, Path destination) throws IOException;
+
+    /** {@code file}, in the directory the workers reach, as a worker names it (WorkerDirectory). */
+    default Path seenByWorker(Path file) {
+        return file;
+    }
 }

@@ -74,28 +74,41 @@ public final class WorkerSpawner {
      * cgroup, where a move after boot would leave everything touched so far charged to the master's. If the write
      * fails the shell exits 2 with its own message on the worker's output, and no JVM starts outside the cgroup.
      */
-    static final String JOIN_CGROUP = "echo $$ > \"$1\" && shift && exec \"$@\"";
+    static final String JOIN_CGROUP_STEP = "echo $$ > \"$1\" && shift";
+    static final String JOIN_CGROUP = JOIN_CGROUP_STEP + " && exec \"$@\"";
+
+    /**
+     * Opens the worker directory ($1) on fd 3 for a worker of another user (WorkerDirectory), while the shell is
+     * still root: the worker itself could not reach it by its path.
+     */
+    static final String OPEN_WORKER_DIRECTORY = "exec " + WorkerDirectory.FD + "< \"$1\" && shift";
 
     private final Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    private final WorkerDirectory directory;
     private final Path linkSocket;
     private final Optional<Path> nettyNative;
     private final Optional<Cgroups> cgroups;
 
-    /** The master's private runtime directory: where the link socket is. */
-    public Path runtimeDir() {
-        return linkSocket.getParent();
-    }
-
     /** {@code nettyNative}: the master's copy of Netty's native library (NettyNative), if it has one. */
     public WorkerSpawner(Path linkSocket, Optional<Path> nettyNative) {
-        this(linkSocket, nettyNative, Optional.empty());
+        this(WorkerDirectory.shared(linkSocket.getParent()), linkSocket, nettyNative, Optional.empty());
     }
 
-    /** {@code cgroups}: where each worker with a hard limit gets its own cgroup (cgroup v2 delegated), if anywhere. */
-    public WorkerSpawner(Path linkSocket, Optional<Path> nettyNative, Optional<Cgroups> cgroups) {
+    /**
+     * {@code directory}: where the link socket and {@code nettyNative} are, and who the workers run as;
+     * {@code cgroups}: where each worker with a hard limit gets its own cgroup (cgroup v2 delegated), if anywhere.
+     */
+    public WorkerSpawner(WorkerDirectory directory, Path linkSocket, Optional<Path> nettyNative,
+                         Optional<Cgroups> cgroups) {
+        this.directory = directory;
         this.linkSocket = linkSocket;
         this.nettyNative = nettyNative;
         this.cgroups = cgroups;
+    }
+
+    /** {@code file}, in the worker directory, as a worker reaches it (WorkerDirectory). */
+    public Path seenByWorker(Path file) {
+        return directory.seenByWorker(file);
     }
 
     /** A started worker, and the cgroup it runs in if it has one of its own. */
@@ -132,7 +145,36 @@ public final class WorkerSpawner {
 
     /** {@code command} run by the cgroup-joining shell ({@link #JOIN_CGROUP}). */
     static List<String> joiningCgroup(Path procs, List<String> command) {
-        List<String> wrapped = new ArrayList<>(List.of("/bin/sh", "-c", JOIN_CGROUP, "sh", procs.toString()));
+        return wrapped(Optional.of(procs), Optional.empty(), Optional.empty(), command);
+    }
+
+    /**
+     * {@code command} behind what must happen first, as root, each step an exec of the next so that the JVM keeps
+     * the pid the JDK started (signals, reaps and pidfds name it) and its fd 0 (a foreign worker's listener): a
+     * shell joins the worker's cgroup ({@code procs}) and opens the worker directory on fd 3 ({@code workerDir}),
+     * then setpriv takes the workers' credentials ({@code user}) and execs the JVM. A step that fails ends the
+     * chain (the shell exits 2 with its message on the worker's output): no JVM starts outside its cgroup or as
+     * root.
+     */
+    static List<String> wrapped(Optional<Path> procs, Optional<Path> workerDir, Optional<Credentials> user,
+                                List<String> command) {
+        List<String> steps = new ArrayList<>();
+        List<String> arguments = new ArrayList<>();
+        procs.ifPresent(p -> {
+            steps.add(JOIN_CGROUP_STEP);
+            arguments.add(p.toString());
+        });
+        workerDir.ifPresent(d -> {
+            steps.add(OPEN_WORKER_DIRECTORY);
+            arguments.add(d.toString());
+        });
+        List<String> wrapped = new ArrayList<>();
+        if (!steps.isEmpty()) {
+            steps.add("exec \"$@\"");
+            wrapped.addAll(List.of("/bin/sh", "-c", String.join(" && ", steps), "sh"));
+            wrapped.addAll(arguments);
+        }
+        user.ifPresent(u -> wrapped.addAll(u.setpriv()));
         wrapped.addAll(command);
         return wrapped;
     }
@@ -146,8 +188,8 @@ public final class WorkerSpawner {
         spec.cdsArchive().ifPresent(archive -> command.add("-XX:SharedArchiveFile=" + archive));
         command.addAll(settings.foreign() ? foreignApp(settings, spec.runJar()) : List.of("-cp",
                 AppClasspath.workerClasspath(settings), MAIN_CLASS));
-        ProcessBuilder builder = new ProcessBuilder(cgroup.map(c -> joiningCgroup(c.procs(), command)).orElse(command))
-                .redirectErrorStream(true);
+        ProcessBuilder builder = new ProcessBuilder(wrapped(cgroup.map(WorkerCgroup::procs),
+                directory.owner().map(u -> directory.path()), directory.owner(), command)).redirectErrorStream(true);
         environment(builder.environment(), spec, settings);
         if (!settings.foreign()) {
             return builder.start();
@@ -183,18 +225,18 @@ public final class WorkerSpawner {
     }
 
     private void environment(Map<String, String> env, Spec spec, Settings settings) {
-        SystemdEnvironment.scrub(env);
+        childEnvironment(env);
         env.put("DROVER_INTERNAL_ID", Integer.toString(spec.id()));
         env.put("DROVER_INTERNAL_GENERATION", Integer.toString(spec.generation()));
         env.put("DROVER_INTERNAL_SECRET", spec.secret());
-        env.put("DROVER_INTERNAL_LINK", linkSocket.toString());
+        env.put("DROVER_INTERNAL_LINK", seenByWorker(linkSocket).toString());
         env.put("DROVER_INTERNAL_LISTENERS", String.join(",", spec.listeners().stream().map(Listener::kind).toList()));
         env.put("DROVER_INTERNAL_APP", settings.app());
         env.put("DROVER_INTERNAL_CONFIG", settings.configFile().map(p -> p.toAbsolutePath().toString()).orElse(""));
         env.put("DROVER_INTERNAL_MASTER_PID", Long.toString(ProcessHandle.current().pid()));
         env.put("DROVER_INTERNAL_MAX_REQUESTS", Long.toString(spec.maxRequests()));
         env.putAll(settings.http().workerEnvironment());
-        nettyNative.ifPresent(lib -> env.put("DROVER_INTERNAL_NETTY_NATIVE", lib.toString()));
+        nettyNative.ifPresent(lib -> env.put("DROVER_INTERNAL_NETTY_NATIVE", seenByWorker(lib).toString()));
         if (settings.memory().softLimit() > 0 || settings.memory().hardLimit() > 0) {
             // Memory limits mean memory recycles, and so leak reports: the worker takes its baseline histogram then.
             env.put("DROVER_INTERNAL_EVIDENCE_BASELINE_MS", Long.toString(settings.leakReports().baselineAfter().toMillis()));
@@ -231,15 +273,15 @@ public final class WorkerSpawner {
         command.add("-Xlog:cds+dynamic=off");
         if (settings.foreign()) {
             command.addAll(foreignApp(settings, runJar));
-            return trainForeign(new ProcessBuilder(command).redirectErrorStream(true), settings);
+            return trainForeign(new ProcessBuilder(asWorkersUser(command)).redirectErrorStream(true), settings);
         }
         command.add("-cp");
         command.add(AppClasspath.workerClasspath(settings));
         command.add(TRAINING_CLASS);
         command.add(settings.app());
         settings.configFile().ifPresent(f -> command.add(f.toAbsolutePath().toString()));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        SystemdEnvironment.scrub(builder.environment());
+        ProcessBuilder builder = new ProcessBuilder(asWorkersUser(command)).redirectErrorStream(true);
+        childEnvironment(builder.environment());
         return builder.start();
     }
 
@@ -251,7 +293,7 @@ public final class WorkerSpawner {
      * the run is not a worker.
      */
     private Process trainForeign(ProcessBuilder builder, Settings settings) throws IOException {
-        SystemdEnvironment.scrub(builder.environment());
+        childEnvironment(builder.environment());
         builder.environment().put("DROVER_INTERNAL_TRAINING", "1");
         builder.environment().put("DROVER_INTERNAL_APP", settings.app());
         // The agent runs the warm-up before it exits, as a worker does before READY: the request path's classes
@@ -275,10 +317,31 @@ public final class WorkerSpawner {
     public Process extract(Path fatJar, Path destination) throws IOException {
         List<String> command = List.of(java.toString(), "-Djarmode=tools", "-jar", fatJar.toString(), "extract",
                 "--destination", destination.toString());
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+        ProcessBuilder builder = new ProcessBuilder(asWorkersUser(command)).redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        SystemdEnvironment.scrub(builder.environment());
+        childEnvironment(builder.environment());
         return builder.start();
+    }
+
+    /**
+     * {@code command} run as the workers' user, for the children that are not workers but run the app's code (the
+     * AppCDS training run, Spring Boot's extraction): none of the app's code runs as root.
+     */
+    private List<String> asWorkersUser(List<String> command) {
+        return wrapped(Optional.empty(), Optional.empty(), directory.owner(), command);
+    }
+
+    /**
+     * What every child's environment loses and gains: systemd's variables go; a child of another user gets its
+     * HOME, USER and LOGNAME (setpriv changes none of them, and an app that writes to $HOME would try root's).
+     */
+    private void childEnvironment(Map<String, String> env) {
+        SystemdEnvironment.scrub(env);
+        directory.owner().ifPresent(u -> {
+            env.put("HOME", u.home());
+            env.put("USER", u.user());
+            env.put("LOGNAME", u.user());
+        });
     }
 
     /**

@@ -43,4 +43,16 @@ class WorkerSpawnerCgroupTest {
         assertTrue(p.exitValue() != 0 && out.contains(procs.toString()), p.exitValue() + ": " + out);
         assertTrue(Files.notExists(ran));
     }
+
+    @Test
+    void theCgroupShellOpensTheWorkerDirectoryThenSetprivExecsTheCommand() {
+        Credentials user = new Credentials("www", 33, 34, new long[] {34, 100}, "/var/www");
+        List<String> command = WorkerSpawner.wrapped(java.util.Optional.of(Path.of("/cg/procs")),
+                java.util.Optional.of(Path.of("/run/d/workers")), java.util.Optional.of(user), List.of("java", "-version"));
+        assertEquals(List.of("/bin/sh", "-c", "echo $$ > \"$1\" && shift && exec 3< \"$1\" && shift && exec \"$@\"",
+                "sh", "/cg/procs", "/run/d/workers", "/usr/bin/setpriv", "--reuid=33", "--regid=34", "--groups=34,100",
+                "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--", "java", "-version"), command);
+        assertEquals(List.of("java"), WorkerSpawner.wrapped(java.util.Optional.empty(), java.util.Optional.empty(),
+                java.util.Optional.empty(), List.of("java")));
+    }
 }
