@@ -76,6 +76,14 @@ public final class ServerView {
      * {@link #startAccepting()} (then nothing was ever accepted).
      */
     public static CompletableFuture<Void> drain() {
-        return STATE.drain();
+        return STATE.drain(ServerState.GRACE_NANOS);
+    }
+
+    /**
+     * {@link #drain()} with a grace of its own for a last request on a keep-alive connection: the memory ceiling's
+     * is a few milliseconds. The first drain's grace stands; a later call returns the same future.
+     */
+    public static CompletableFuture<Void> drain(long graceMillis) {
+        return STATE.drain(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(graceMillis));
     }
 }

@@ -41,9 +41,26 @@ final class ForeignServing implements Serving {
         ServerView.notifyAtRequest(count, action);
     }
 
+    /** Not told: the agent's hooks count the app server's requests without reading them. */
     @Override
-    public void drain(Runnable whenIdle) {
-        ServerView.drain().whenComplete((done, failed) -> {
+    public java.util.List<InFlightRequest> inflightRequests() {
+        return null;
+    }
+
+    /**
+     * The agent stops accepting only as the first step of its drain, which also makes every keep-alive connection
+     * close after its next response: so this starts the drain (with the usual grace), and a later {@link #drain}
+     * joins it.
+     */
+    @Override
+    public void stopAccepting(Runnable then) {
+        ServerView.drain();
+        then.run();
+    }
+
+    @Override
+    public void drain(long idleGraceMs, Runnable whenIdle) {
+        ServerView.drain(idleGraceMs).whenComplete((done, failed) -> {
             if (failed != null) {
                 log.warn("the app's server did not drain cleanly ({}); exiting all the same", failed.toString());
             }

@@ -1,9 +1,15 @@
 package dev.drover.worker.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultChannelId;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CyclicBarrier;
@@ -92,5 +98,25 @@ class ConnectionTrackerTest {
         child.register();
         child.close();
         assertEquals(1, idle.get());
+    }
+
+    @Test
+    @Timeout(10)
+    void theRequestsInFlightAreNamedWithoutTheirQueryAndForgottenOnceAnswered() {
+        ConnectionTracker tracker = new ConnectionTracker();
+        EmbeddedChannel ch = connection(tracker);
+        ch.writeInbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/leak?kb=64&token=s3cret"));
+        ch.writeInbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/orders#frag"));
+        List<InFlightRequest> inflight = tracker.inflightRequests();
+        assertEquals(List.of("GET /leak", "POST /orders"), inflight.stream().map(r -> r.method() + " " + r.path())
+                .toList(), "oldest first, no query string, no fragment");
+        assertTrue(inflight.get(0).ageMs() >= 0);
+        ch.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
+        assertEquals(List.of("POST /orders"), tracker.inflightRequests().stream()
+                .map(r -> r.method() + " " + r.path()).toList());
+        assertEquals(1, tracker.inflight());
+        ch.close();
+        assertEquals(List.of(), tracker.inflightRequests(), "abandoned by the client: no longer in flight");
+        assertEquals(0, tracker.inflight());
     }
 }
