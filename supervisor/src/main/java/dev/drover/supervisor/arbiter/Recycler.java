@@ -27,6 +27,12 @@ final class Recycler {
      */
     static final long ROLLUP_PERIOD_MS = 60_000;
 
+    /**
+     * How long a worker at the hard limit may go on answering its requests in flight (CEILING): short requests are
+     * answered in milliseconds, and the worker's memory is watched meanwhile (Workers.CEILING_OVERSHOOT).
+     */
+    static final Duration CEILING_DEADLINE = Duration.ofSeconds(1);
+
     private final Workers workers;
     private RecyclePolicy policy;
     private LivenessPolicy liveness;
@@ -45,6 +51,9 @@ final class Recycler {
     void police(WorkerHandle w, long now) {
         long reading = readMemory(w, now);
         if (w.is(WorkerState.KILLED)) {
+            if (w.underCeiling() && reading > Workers.CEILING_OVERSHOOT * policy.memory().hardLimit()) {
+                workers.killOverCeiling(w, policy.memory().metric().label() + " " + mib(reading));
+            }
             return;
         }
         if (policeMemory(w, reading, now)) {
@@ -86,7 +95,7 @@ final class Recycler {
     private boolean policeMemory(WorkerHandle w, long reading, long now) {
         MemoryLimits limits = policy.memory();
         if (policy.overHardLimit(reading)) {
-            workers.killNow(w, RecycleReason.MEMORY_HARD, limits.metric().label() + " " + mib(reading)
+            workers.ceiling(w, ceilingDeadline(), limits.metric().label() + " " + mib(reading)
                     + " is over drover.memory.hard-limit (" + mib(limits.hardLimit()) + "); " + vitals(w, now));
             return true;
         }
@@ -97,6 +106,14 @@ final class Recycler {
                     + Arbiter.seconds(Duration.ofNanos(now - overSince)), now);
         }
         return false;
+    }
+
+    /**
+     * The time a worker at the hard limit gets to answer what it has in flight (CEILING): CEILING_DEADLINE, or
+     * graceful-timeout if that is shorter.
+     */
+    Duration ceilingDeadline() {
+        return workers.gracefulTimeout().compareTo(CEILING_DEADLINE) < 0 ? workers.gracefulTimeout() : CEILING_DEADLINE;
     }
 
     private void policeLimits(WorkerHandle w, long now) {
