@@ -51,7 +51,7 @@ final class Recycler {
     void police(WorkerHandle w, long now) {
         long reading = readMemory(w, now);
         if (w.is(WorkerState.KILLED)) {
-            if (w.underCeiling() && reading > Workers.CEILING_OVERSHOOT * policy.memory().hardLimit()) {
+            if (w.underCeiling() && Workers.grewPastCeiling(w, reading, policy.memory().hardLimit())) {
                 workers.killOverCeiling(w, policy.memory().metric().label() + " " + mib(reading));
             }
             return;
@@ -95,7 +95,7 @@ final class Recycler {
     private boolean policeMemory(WorkerHandle w, long reading, long now) {
         MemoryLimits limits = policy.memory();
         if (policy.overHardLimit(reading)) {
-            workers.ceiling(w, ceilingDeadline(), limits.metric().label() + " " + mib(reading)
+            workers.ceiling(w, ceilingDeadline(), reading, limits.metric().label() + " " + mib(reading)
                     + " is over drover.memory.hard-limit (" + mib(limits.hardLimit()) + "); " + vitals(w, now));
             return true;
         }

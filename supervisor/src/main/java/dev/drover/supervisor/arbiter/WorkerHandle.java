@@ -53,6 +53,7 @@ final class WorkerHandle {
     /** When it was sent CEILING (the hard memory limit), and the time it was given; -1 = never. */
     private long ceilingAt = -1;
     private long ceilingDeadlineNanos;
+    private long readingAtCeiling;
     /** Why it was SIGKILLed under the ceiling (its deadline, or memory still rising); null while it was not. */
     private String ceilingKill;
 
@@ -119,9 +120,15 @@ final class WorkerHandle {
     }
 
     /** Sent CEILING at {@code now}, with {@code deadlineNanos} to answer what it has in flight. */
-    void markCeiling(long now, long deadlineNanos) {
+    void markCeiling(long now, long deadlineNanos, long reading) {
         ceilingAt = now;
         ceilingDeadlineNanos = deadlineNanos;
+        readingAtCeiling = reading;
+    }
+
+    /** The memory reading that found it over the hard limit. */
+    long readingAtCeiling() {
+        return readingAtCeiling;
     }
 
     /** Under the ceiling: stopped accepting, answering what is in flight, not yet gone. */

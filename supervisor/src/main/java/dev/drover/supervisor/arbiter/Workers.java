@@ -36,7 +36,9 @@ final class Workers {
     static final Duration DUMP_TO_KILL = Duration.ofSeconds(1);
     /**
      * A worker under the memory ceiling whose reading passes this multiple of the hard limit is killed at once: its
-     * deadline was an estimate of the headroom, and the headroom is gone.
+     * deadline was an estimate of the headroom, and the headroom is gone. If the reading that found it over the
+     * limit was already past that (the reading came late), it may still grow by (CEILING_OVERSHOOT - 1) x the hard
+     * limit from there: killing it at the next reading, whatever it does, would make its deadline meaningless.
      */
     static final double CEILING_OVERSHOOT = 1.05;
 
@@ -221,7 +223,7 @@ final class Workers {
      * {@link #killNow}: its slot is free, so the replacement spawns at once. A worker that cannot be told (booting,
      * draining, no link) is killed at once.
      */
-    void ceiling(WorkerHandle w, Duration deadline, String why) {
+    void ceiling(WorkerHandle w, Duration deadline, long reading, String why) {
         if (!w.is(WorkerState.SERVING) || w.link() == null) {
             killNow(w, RecycleReason.MEMORY_HARD, why);
             return;
@@ -236,14 +238,23 @@ final class Workers {
                 + " now and has {} to answer them, then SIGKILL; {}", w, RecycleReason.MEMORY_HARD.label(), why,
                 w.stats().inflight(), Arbiter.seconds(deadline), respawns.replacementWhen());
         w.markKilled(RecycleReason.MEMORY_HARD, why, now + deadline.toNanos());
-        w.markCeiling(now, deadline.toNanos());
+        w.markCeiling(now, deadline.toNanos(), reading);
         count(RecycleReason.MEMORY_HARD);
+    }
+
+    /** Whether a worker under the ceiling has grown past what CEILING_OVERSHOOT allows it (see there). */
+    static boolean grewPastCeiling(WorkerHandle w, long reading, long hardLimit) {
+        long allowed = (long) (CEILING_OVERSHOOT * hardLimit);
+        if (w.readingAtCeiling() > allowed) {
+            allowed = w.readingAtCeiling() + (long) ((CEILING_OVERSHOOT - 1) * hardLimit);
+        }
+        return reading > allowed;
     }
 
     /** Under the ceiling and still growing past CEILING_OVERSHOOT x the hard limit: no more time for its requests. */
     void killOverCeiling(WorkerHandle w, String reading) {
-        String why = "went on growing under the memory ceiling to " + reading + ", over " + CEILING_OVERSHOOT
-                + " x drover.memory.hard-limit";
+        String why = "went on growing under the memory ceiling to " + reading + ", past " + CEILING_OVERSHOOT
+                + " x drover.memory.hard-limit (or 5 % of it beyond the reading that found it over)";
         w.ceilingKilled("SIGKILLed at once: it " + why);
         sigkill(w, why);
     }

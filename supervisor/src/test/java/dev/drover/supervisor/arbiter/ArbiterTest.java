@@ -203,6 +203,18 @@ class ArbiterTest {
     }
 
     @Test
+    void aWorkerFoundLateFarOverTheLimitMayGrowFivePercentOfItMoreUnderTheCeiling() throws Exception {
+        Harness h = new Harness(Map.of("workers", 1, "memory.hard-limit", "100M"));
+        h.settle();
+        FakeProcess big = h.last();
+        big.rss = 160L << 20; // the reading came late
+        h.tick();
+        assertEquals(1, big.link.sent(LinkMessage.Type.CEILING));
+        assertTrue(Workers.grewPastCeiling(h.arbiter.workers().all().get(0), 166L << 20, 100L << 20));
+        assertFalse(Workers.grewPastCeiling(h.arbiter.workers().all().get(0), 164L << 20, 100L << 20));
+    }
+
+    @Test
     void aWorkerThatDiesWhileDrainingIsNotReplacedTwice() throws Exception {
         Harness h = new Harness(Map.of("workers", 2, "max-requests", 5));
         h.settle();
