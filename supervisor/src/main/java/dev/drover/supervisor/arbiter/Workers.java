@@ -261,19 +261,19 @@ final class Workers {
 
     /**
      * How a worker sent CEILING ended, for its exit line; empty for any other. {@code exitedCleanly}: exit code 0,
-     * the worker's own exit once nothing was in flight.
+     * the worker's own exit once nothing was in flight (a worker exits with 0 only after its drain).
      */
     String ceilingOutcome(WorkerHandle w, long now, boolean exitedCleanly) {
         if (!w.underCeiling()) {
             return "";
         }
         String after = Arbiter.seconds(Duration.ofNanos(now - w.ceilingAt()));
-        if (w.ceilingKill() != null) {
-            return "; at the memory ceiling: " + w.ceilingKill() + " (" + after + " after CEILING)";
+        if (exitedCleanly) { // even if a SIGKILL was sent: it came after the worker's own exit
+            return "; at the memory ceiling: it exited by itself " + after + " after CEILING, every request it had in"
+                    + " flight answered";
         }
-        return exitedCleanly ? "; at the memory ceiling: it exited by itself " + after + " after CEILING, every"
-                + " request it had in flight answered" : "; at the memory ceiling: it ended " + after + " after CEILING"
-                + " before its deadline";
+        return "; at the memory ceiling: " + (w.ceilingKill() != null ? w.ceilingKill() : "it ended before its deadline")
+                + " (" + after + " after CEILING)";
     }
 
     /** A quick stop: INT, and SIGKILL when the stop's deadline passes. */
@@ -308,9 +308,8 @@ final class Workers {
         if (w.killAt() != -1 && now - w.killAt() >= 0) {
             if (w.underCeiling()) {
                 String deadline = Arbiter.seconds(Duration.ofNanos(w.ceilingDeadlineNanos()));
-                w.ceilingKilled("SIGKILLed at its deadline (" + deadline + ") with requests still in flight");
-                sigkill(w, "did not answer its requests in flight within the memory ceiling's deadline (" + deadline
-                        + ")");
+                w.ceilingKilled("SIGKILLed at its deadline (" + deadline + "), its requests in flight not all answered");
+                sigkill(w, "has not exited within the memory ceiling's deadline (" + deadline + ")");
                 return;
             }
             sigkill(w, w.is(WorkerState.KILLED) ? null : "did not finish draining within "

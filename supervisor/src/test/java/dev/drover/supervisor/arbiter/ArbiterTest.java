@@ -180,7 +180,7 @@ class ArbiterTest {
         WorkerHandle handle = h.arbiter.workers().all().get(0);
         h.advance(Recycler.CEILING_DEADLINE);
         assertEquals(1, big.count("KILL"), "SIGKILL at the first tick after the ceiling's deadline");
-        assertTrue(handle.ceilingKill().startsWith("SIGKILLed at its deadline (1s)"), handle.ceilingKill());
+        assertTrue(handle.ceilingKill().startsWith("SIGKILLed at its deadline (1s), its requests"), handle.ceilingKill());
         assertEquals(2, h.spawned.size(), "the replacement started once the backoff was over");
         h.exit(big, 128 + 9);
         assertEquals(1, h.arbiter.workers().recycles(RecycleReason.MEMORY_HARD));
