@@ -139,6 +139,10 @@ final class RequestCounter {
             this.startedNanos = startedNanos;
         }
 
+        long ageMillis() {
+            return (nanoClock.getAsLong() - startedNanos) / 1_000_000;
+        }
+
         @Override
         public void run() {
             if (ended.compareAndSet(false, true)) {

@@ -56,6 +56,14 @@ public final class ServerView {
         return STATE.requests.oldestInflightMillis();
     }
 
+    /**
+     * The requests in flight, each {method, path without its query string, age in ms}, or null when the server does
+     * not tell (Jetty: its hook sees no request). Read at a memory ceiling or a memory recycle, never per request.
+     */
+    public static List<String[]> inflightRequests() {
+        return TomcatRequests.inflight(); // null unless Tomcat's members were looked up
+    }
+
     /** Open connections, or -1 when the server does not tell. */
     public static int connections() {
         try {

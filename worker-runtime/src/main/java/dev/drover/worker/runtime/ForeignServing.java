@@ -41,10 +41,15 @@ final class ForeignServing implements Serving {
         ServerView.notifyAtRequest(count, action);
     }
 
-    /** Not told: the agent's hooks count the app server's requests without reading them. */
+    /** Tomcat's, read from its request objects now; null for Jetty, whose hook sees no request. */
     @Override
     public java.util.List<InFlightRequest> inflightRequests() {
-        return null;
+        java.util.List<String[]> seen = ServerView.inflightRequests();
+        if (seen == null) {
+            return null;
+        }
+        return seen.stream().map(r -> new InFlightRequest(r[0], InFlightRequest.pathOf(r[1]), Long.parseLong(r[2])))
+                .sorted((a, b) -> Long.compare(b.ageMs(), a.ageMs())).toList();
     }
 
     /**
