@@ -268,7 +268,9 @@ final class WorkerLifecycle implements MasterLink.Listener {
             return;
         }
         long receivedAt = nanoTime.getAsLong();
-        serving.stopAccepting(() -> { });
+        // The drain's first step closes the listeners; the short grace must be the drain's from its start (the
+        // agent's drain keeps the grace it was started with).
+        beginDrain("the memory ceiling", ConnectionTracker.CEILING_CLOSE_GRACE_MS);
         List<InFlightRequest> inflight = serving.inflightRequests();
         if (file != null) {
             evidence = ceilingEvidence(file, inflight, deadlineMs);
@@ -276,7 +278,6 @@ final class WorkerLifecycle implements MasterLink.Listener {
         }
         log.warn("at the memory ceiling: stopped accepting; {}; exiting once answered, at most {} ms before SIGKILL",
                 inflight == null ? serving.inflight() + " request(s) in flight" : describe(inflight), deadlineMs);
-        beginDrain("the memory ceiling", ConnectionTracker.CEILING_CLOSE_GRACE_MS);
     }
 
     private static String describe(List<InFlightRequest> inflight) {

@@ -200,8 +200,8 @@ class WorkerLifecycleTest {
         serving.inflightRequests = List.of(new InFlightRequest("GET", "/leak", 12));
         Path file = dir.resolve("evidence-1.json");
         life.onCeiling(LinkMessage.of(LinkMessage.Type.CEILING).put("deadline_ms", 800).put("evidence", file).build());
-        assertEquals(List.of("stopAccepting", "inflightRequests", "drain " + ConnectionTracker.CEILING_CLOSE_GRACE_MS),
-                serving.calls, "the listeners close before anything else; idle connections get the short grace");
+        assertEquals(List.of("drain " + ConnectionTracker.CEILING_CLOSE_GRACE_MS, "inflightRequests"), serving.calls,
+                "the drain (whose first step closes the listeners) before anything else, with the short grace");
         serving.whenIdle.run();
         runPostedUntil(() -> finished == 1);
         String json = Files.readString(file);
@@ -214,8 +214,7 @@ class WorkerLifecycleTest {
     void aCeilingWithAnUnreadableDeadlineStillStopsTheWorker() {
         WorkerLifecycle life = ready(0);
         life.onCeiling(LinkMessage.of(LinkMessage.Type.CEILING).put("deadline_ms", "soon").build());
-        assertEquals(List.of("stopAccepting", "inflightRequests", "drain " + ConnectionTracker.CEILING_CLOSE_GRACE_MS),
-                serving.calls);
+        assertEquals(List.of("drain " + ConnectionTracker.CEILING_CLOSE_GRACE_MS, "inflightRequests"), serving.calls);
         assertTrue(life.draining());
     }
 
