@@ -150,6 +150,10 @@ final class RequestCounter {
             this.counted = counted;
         }
 
+        long ageMillis() {
+            return (nanoClock.getAsLong() - startedNanos) / 1_000_000;
+        }
+
         @Override
         public void run() {
             if (ended.compareAndSet(false, true)) {

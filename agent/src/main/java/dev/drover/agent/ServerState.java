@@ -13,7 +13,7 @@ import java.util.function.Function;
 final class ServerState {
     static final ServerState INSTANCE = new ServerState();
     /** After the acceptor stops: time for a request already on its way over a keep-alive connection. */
-    private static final long GRACE_NANOS = 1_000_000_000L;
+    static final long GRACE_NANOS = 1_000_000_000L;
 
     final RequestCounter requests = new RequestCounter(System::nanoTime);
     final AcceptGate gate = new AcceptGate();
@@ -106,17 +106,17 @@ final class ServerState {
         return driven == null ? -1 : driven.connections();
     }
 
-    synchronized CompletableFuture<Void> drain() {
+    synchronized CompletableFuture<Void> drain(long graceNanos) {
         if (drain == null) {
             drain = new CompletableFuture<>();
-            Thread drainer = new Thread(this::runDrain, "drover-drain");
+            Thread drainer = new Thread(() -> runDrain(graceNanos), "drover-drain");
             drainer.setDaemon(true);
             drainer.start();
         }
         return drain;
     }
 
-    private void runDrain() {
+    private void runDrain(long graceNanos) {
         boolean accepted = gate.isOpen();
         DrivenConnector driven = adopted();
         try {
@@ -129,7 +129,7 @@ final class ServerState {
         }
         startAccepting(); // acceptors still held at the gate find their connector stopped and end without accept()
         try {
-            awaitQuiet(accepted ? System.nanoTime() + GRACE_NANOS : System.nanoTime());
+            awaitQuiet(accepted ? System.nanoTime() + graceNanos : System.nanoTime());
             drain.complete(null);
         } catch (InterruptedException e) {
             drain.completeExceptionally(e);

@@ -64,6 +64,14 @@ public final class ServerView {
         return STATE.requests.oldestInflightMillis();
     }
 
+    /**
+     * The requests in flight, each {method, path without its query string, age in ms}, or null when the server does
+     * not tell (Jetty: its hook sees no request). Read at a memory ceiling or a memory recycle, never per request.
+     */
+    public static List<String[]> inflightRequests() {
+        return TomcatRequests.inflight(); // null unless Tomcat's members were looked up
+    }
+
     /** Open connections, or -1 when the server does not tell. */
     public static int connections() {
         try {
@@ -84,6 +92,14 @@ public final class ServerView {
      * {@link #startAccepting()} (then nothing was ever accepted).
      */
     public static CompletableFuture<Void> drain() {
-        return STATE.drain();
+        return STATE.drain(ServerState.GRACE_NANOS);
+    }
+
+    /**
+     * {@link #drain()} with a grace of its own for a last request on a keep-alive connection: the memory ceiling's
+     * is a few milliseconds. The first drain's grace stands; a later call returns the same future.
+     */
+    public static CompletableFuture<Void> drain(long graceMillis) {
+        return STATE.drain(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(graceMillis));
     }
 }

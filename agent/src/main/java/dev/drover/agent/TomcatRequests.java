@@ -2,6 +2,8 @@ package dev.drover.agent;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -17,6 +19,9 @@ final class TomcatRequests {
     private static volatile Method getNote;
     private static volatile int adapterNote;
     private static volatile Method isAsync;
+    /** coyote Request.method() and requestURI() (the path, never the query): read only when asked, at a ceiling. */
+    private static volatile Method methodOf;
+    private static volatile Method pathOf;
 
     private TomcatRequests() {
     }
@@ -33,6 +38,36 @@ final class TomcatRequests {
         adapterNote = (int) Members.get(note, null);
         isAsync = Members.method(Members.classNamed("org.apache.catalina.connector.Request", connectorClass),
                 "isAsync");
+        try {
+            methodOf = Members.method(coyoteRequest, "method");
+            pathOf = Members.method(coyoteRequest, "requestURI");
+        } catch (Members.MissingMember e) {
+            // another Tomcat: its requests in flight are counted, not named
+        }
+    }
+
+    /**
+     * The requests in flight: {method, path without query, age in ms} each; null when this Tomcat's requests cannot
+     * be read. Racy by nature (a request may end meanwhile): a snapshot for a report, not bookkeeping.
+     */
+    static List<String[]> inflight() {
+        Method method = methodOf;
+        Method path = pathOf;
+        if (method == null || path == null) {
+            return null;
+        }
+        List<String[]> seen = new ArrayList<>();
+        for (Map.Entry<Object, Runnable> e : INFLIGHT.entrySet()) {
+            if (e.getValue() instanceof RequestCounter.InFlight request) {
+                try {
+                    seen.add(new String[] {String.valueOf(method.invoke(e.getKey())),
+                            String.valueOf(path.invoke(e.getKey())), Long.toString(request.ageMillis())});
+                } catch (ReflectiveOperationException | RuntimeException failed) {
+                    return null;
+                }
+            }
+        }
+        return seen;
     }
 
     static void begins(Object coyoteRequest, RequestCounter counter) {

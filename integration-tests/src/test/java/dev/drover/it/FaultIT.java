@@ -113,7 +113,7 @@ class FaultIT {
     }
 
     @Test
-    void aWorkerOverTheHardLimitIsKilledAtOnceAndReplaced() throws Exception {
+    void aWorkerOverTheHardLimitIsStoppedAtTheCeilingAndReplaced() throws Exception {
         Path pidfile = dir.resolve("hard.pid");
         try (DroverProcess drover = DroverProcess.start(List.of("-w", "1", "-b", "127.0.0.1:0", "-p", pidfile.toString(),
                 "--memory-hard-limit", "150M", "dev.drover.sample.SampleApp"))) {
@@ -122,12 +122,12 @@ class FaultIT {
             for (int i = 0; i < 6; i++) {
                 try {
                     Http.get(port, "/leak?kb=20480"); // up to 120 MiB more: well over the hard limit
-                } catch (java.io.IOException killedMidRequest) {
-                    break; // the kill comes at the first tick over the limit, with no grace: that request is lost
+                } catch (java.io.IOException stoppedMidRequest) {
+                    break; // the ceiling: no new connection; a request in flight at a SIGKILL is lost
                 }
             }
-            drover.awaitLine("worker 1 \\(pid " + leaker + ", gen 1\\) killed \\(memory-hard\\): rss [0-9.]+ MiB is over "
-                    + "drover.memory.hard-limit \\(150.0 MiB\\)", Duration.ofSeconds(10));
+            drover.awaitLine("worker 1 \\(pid " + leaker + ", gen 1\\) at the memory ceiling \\(memory-hard\\): rss "
+                    + "[0-9.]+ MiB is over drover.memory.hard-limit \\(150.0 MiB\\)", Duration.ofSeconds(10));
             drover.awaitLine("worker 1 \\(pid (?!" + leaker + ")\\d+, gen 1\\) ready in", Duration.ofSeconds(30));
             assertEquals(200, Http.get(port, "/").status());
             assertEquals(1, Ctl.status(pidfile).getLong("recycles.memory-hard"));

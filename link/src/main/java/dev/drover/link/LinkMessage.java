@@ -34,6 +34,14 @@ public final class LinkMessage {
          * {@code evidence}: a file to write the leak evidence to (class histogram against the baseline) first.
          */
         DRAIN,
+        /**
+         * master → worker, at the hard memory limit: stop accepting at once, answer only what is in flight (with
+         * {@code Connection: close}), close idle connections after a very short grace, exit as soon as nothing is in
+         * flight; {@code deadline_ms}, the time the master gives before SIGKILL (a whole number, at least 1), and
+         * optionally {@code evidence}: a file for the requests in flight and, if the deadline leaves time, the class
+         * histogram.
+         */
+        CEILING,
         /** master → worker: {@code kind} snapshot (JSON) or heapdump (.hprof) written to {@code path}, still serving. */
         SNAPSHOT,
         /** worker → master: the SNAPSHOT at {@code path} is written ({@code ok=1}) or failed ({@code ok=0}). */
@@ -91,6 +99,16 @@ public final class LinkMessage {
         } catch (NumberFormatException e) {
             throw new LinkProtocolException(type + " field " + name + ": " + value + " (expected: a whole number)");
         }
+    }
+
+    /** A whole number of at least {@code min}, or a LinkProtocolException that names the field and the expectation. */
+    public long number(String name, long min, String meaning) {
+        long value = number(name);
+        if (value < min) {
+            throw new LinkProtocolException(type + " field " + name + ": " + value + " (expected: " + meaning
+                    + ", a whole number of at least " + min + ")");
+        }
+        return value;
     }
 
     public long number(String name, long fallback) {

@@ -84,6 +84,20 @@ class LinkMessageTest {
     }
 
     @Test
+    void aCeilingCarriesItsDeadlineAndRefusesOneBelowTheMinimum() {
+        LinkMessage ceiling = LinkMessage.decode("CEILING deadline_ms=850 evidence=/run/drover/evidence-7.json");
+        assertEquals(850, ceiling.number("deadline_ms", 1, "the time before SIGKILL in ms"));
+        assertEquals("/run/drover/evidence-7.json", ceiling.text("evidence"));
+        LinkMessage zero = LinkMessage.decode("CEILING deadline_ms=0");
+        assertEquals("CEILING field deadline_ms: 0 (expected: the time before SIGKILL in ms, a whole number of at least 1)",
+                assertThrows(LinkProtocolException.class,
+                        () -> zero.number("deadline_ms", 1, "the time before SIGKILL in ms")).getMessage());
+        assertTrue(assertThrows(LinkProtocolException.class, () -> LinkMessage.decode("CEILING")
+                .number("deadline_ms", 1, "the time before SIGKILL in ms")).getMessage()
+                .contains("CEILING message lacks field 'deadline_ms'"));
+    }
+
+    @Test
     void aMalformedLineReachesTheHandlerAsADecoderException() {
         EmbeddedChannel receiver = new EmbeddedChannel();
         LinkCodec.install(receiver.pipeline());

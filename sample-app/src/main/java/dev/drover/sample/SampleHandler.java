@@ -95,12 +95,29 @@ final class SampleHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
     }
 
+    /**
+     * {@code worker=ID}: only the worker with that id leaks, the others answer without leaking (a test of one leaking
+     * worker); {@code hold_ms=N}: the answer comes N ms after the leak, so that the request stays in flight.
+     */
     private void leak(ChannelHandlerContext ctx, QueryStringDecoder uri) {
         Long kb = number(ctx, uri, "kb", MAX_LEAK_KB);
-        if (kb != null) {
-            long total = LeakyCache.retain(kb.intValue());
-            respond(ctx, HttpResponseStatus.OK, "leaked " + kb + " KiB more; " + (total >> 10)
-                    + " KiB retained in worker " + context.workerId() + "\n");
+        Long holdMs = uri.parameters().containsKey("hold_ms") ? number(ctx, uri, "hold_ms", MAX_SLEEP_MS) : Long.valueOf(0);
+        if (kb == null || holdMs == null) {
+            return;
+        }
+        List<String> only = uri.parameters().get("worker");
+        if (only != null && !only.get(0).equals(Integer.toString(context.workerId()))) {
+            respond(ctx, HttpResponseStatus.OK, "leaked nothing: only worker " + only.get(0) + " leaks, this is worker "
+                    + context.workerId() + "\n");
+            return;
+        }
+        long total = LeakyCache.retain(kb.intValue());
+        String body = "leaked " + kb + " KiB more; " + (total >> 10) + " KiB retained in worker " + context.workerId()
+                + "\n";
+        if (holdMs == 0) {
+            respond(ctx, HttpResponseStatus.OK, body);
+        } else {
+            ctx.executor().schedule(() -> respond(ctx, HttpResponseStatus.OK, body), holdMs, TimeUnit.MILLISECONDS);
         }
     }
 

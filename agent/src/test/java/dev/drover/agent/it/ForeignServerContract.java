@@ -119,6 +119,9 @@ abstract class ForeignServerContract {
             CompletableFuture<String> slow = background(() -> get(jvms, "/sleep?ms=1500"));
             awaitStats(child, "inflight", 1);
             awaitCondition(() -> child.stats().get("oldest") >= 300, "the oldest request in flight ages");
+            String named = child.call("inflight");
+            assertTrue(app().getSimpleName().startsWith("Tomcat") ? named.matches("inflight GET /sleep \\d+")
+                    : named.equals("not told"), "the requests in flight, by path without the query: " + named);
             assertTrue(child.stats().get("connections") >= 1, child.call("stats"));
             assertEquals("hello from child 0", slow.get());
             awaitStats(child, "inflight", 0);

@@ -68,6 +68,10 @@ public final class ForeignMain {
                     ServerView.notifyAtRequest(Long.parseLong(words[1]),
                             () -> notified = Thread.currentThread().getName());
                     return "ok";
+                case "inflight": // METHOD PATH AGE_MS;... or "not told"
+                    java.util.List<String[]> seen = ServerView.inflightRequests();
+                    return seen == null ? "not told" : "inflight " + String.join(";",
+                            seen.stream().map(r -> String.join(" ", r)).toList());
                 case "notified":
                     return "notified " + notified;
                 case "drain":

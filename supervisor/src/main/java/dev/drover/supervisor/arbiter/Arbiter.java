@@ -267,7 +267,8 @@ public final class Arbiter {
         } else if (w.is(WorkerState.DRAINING)) {
             log.info("{} stopped after draining ({}); served {} request(s) in {}", w, how, w.requests(), seconds(age));
         } else if (w.is(WorkerState.KILLED) && w.recycleReason() != RecycleReason.BOOT_TIMEOUT) {
-            log.info("{} is gone ({}; recycled: {})", w, how, w.recycleReason().label());
+            log.info("{} is gone ({}; recycled: {}{})", w, how, w.recycleReason().label(),
+                    workers.ceilingOutcome(w, now, status == 0));
         } else if (shutdown.quick()) {
             log.info("{} stopped (quick stop; {}); served {} request(s) in {}", w, how, w.requests(), seconds(age));
         } else {

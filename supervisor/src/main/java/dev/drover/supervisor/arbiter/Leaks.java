@@ -77,7 +77,9 @@ final class Leaks {
         long baselineAfter = settings.leakReports().baselineAfter().toMillis();
         Path evidence = w.evidenceFile();
         String noEvidence = switch (w.recycleReason()) {
-            case MEMORY_HARD -> "killed at once at the hard limit (drover.memory.hard-limit), with no time to take one";
+            case MEMORY_HARD -> w.underCeiling()
+                    ? "SIGKILLed at the memory ceiling (drover.memory.hard-limit) before it wrote its evidence"
+                    : "killed at once at the hard limit (drover.memory.hard-limit), with no time to take one";
             case OOM -> "the worker died of " + w.recycleWhy() + " (the JVM exits on it: -XX:+ExitOnOutOfMemoryError),"
                     + " with no time to take one";
             case MEMORY_OOM_KILL -> "killed by the kernel at memory.max of its cgroup, with no time to take one";

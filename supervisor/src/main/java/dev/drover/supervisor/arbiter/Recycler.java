@@ -59,6 +59,7 @@ final class Recycler {
     void police(WorkerHandle w, long now) {
         long reading = readMemory(w, now);
         if (w.is(WorkerState.KILLED)) {
+            policeCeiling(w, reading, now);
             return;
         }
         if (policeMemory(w, reading, now)) {
@@ -103,7 +104,12 @@ final class Recycler {
     boolean readDue(long now) {
         boolean changed = false;
         for (WorkerHandle w : List.copyOf(workers.all())) {
-            if (w.nextReadingAt() - now <= 0 && !w.is(WorkerState.KILLED)) {
+            if (w.nextReadingAt() - now > 0) {
+                continue;
+            }
+            if (w.is(WorkerState.KILLED)) {
+                policeCeiling(w, readMemory(w, now), now); // (only workers under the ceiling are read: see below)
+            } else {
                 RecycleReason before = w.recycleReason();
                 changed |= policeMemory(w, readMemory(w, now), now) || w.recycleReason() != before;
             }
@@ -111,11 +117,26 @@ final class Recycler {
         return changed;
     }
 
+    /**
+     * A worker under the memory ceiling answers what it has in flight: it is read as often as before it got there,
+     * SIGKILLed at once if it goes on growing, and at its deadline (which may be 100 ms: the 1 s tick would be late).
+     */
+    private void policeCeiling(WorkerHandle w, long reading, long now) {
+        if (!w.underCeiling()) {
+            return;
+        }
+        if (Workers.grewPastCeiling(w, reading, policy.memory().hardLimit())) {
+            workers.killOverCeiling(w, policy.memory().metric().label() + " " + mib(reading));
+        } else {
+            workers.killIfOverdue(w, now);
+        }
+    }
+
     /** When the next reading of any worker is due (monotonic ns); Long.MAX_VALUE if none is. */
     long nextReadingAt() {
         long next = Long.MAX_VALUE;
         for (WorkerHandle w : workers.all()) {
-            if (!w.is(WorkerState.KILLED)) {
+            if (!w.is(WorkerState.KILLED) || w.underCeiling()) {
                 next = Math.min(next, w.nextReadingAt());
             }
         }
@@ -142,8 +163,8 @@ final class Recycler {
     }
 
     /**
-     * The hard limit: SIGKILL now. The ceiling of issue 13 (Workers.ceiling: stop accepting, finish in-flight
-     * requests, SIGKILL at a deadline) takes this place, with the deadline of ceilingDeadline(w, reading).
+     * The hard limit (or the rate passing it within two readings): the ceiling (Workers.ceiling): the worker stops
+     * accepting at once and answers what it has in flight until ceilingDeadline(w, reading), then SIGKILL.
      */
     private void killAtHardLimit(WorkerHandle w, long reading, long now) {
         MemoryLimits limits = policy.memory();
@@ -151,8 +172,8 @@ final class Recycler {
         String over = policy.overHardLimit(reading) ? " is over drover.memory.hard-limit ("
                 : String.format(" growing %.0f MiB/s would be over drover.memory.hard-limit (", p.bytesPerSecond() / MIB);
         String when = policy.overHardLimit(reading) ? "" : " within " + Arbiter.seconds(interval(w).multipliedBy(2));
-        // Not vitals(): its PSS reading (smaps_rollup, 10-20 ms of a big JVM) would come before the SIGKILL.
-        workers.killNow(w, RecycleReason.MEMORY_HARD, limits.metric().label() + " " + mib(reading) + over
+        // Not vitals(): its PSS reading (smaps_rollup, 10-20 ms of a big JVM) would delay the CEILING.
+        workers.ceiling(w, ceilingDeadline(w, reading), reading, limits.metric().label() + " " + mib(reading) + over
                 + mib(limits.hardLimit()) + ")" + when + "; age " + Arbiter.seconds(Duration.ofNanos(now - w.spawnedAt()))
                 + ", " + w.requests() + " requests served, heap used " + mib(w.stats().heapUsed()));
     }

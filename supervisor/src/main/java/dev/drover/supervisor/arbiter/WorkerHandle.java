@@ -54,6 +54,12 @@ final class WorkerHandle {
     private long overSoftSince = -1;
     /** Where it was told to write its leak evidence (memory recycles). */
     private Path evidenceFile;
+    /** When it was sent CEILING (the hard memory limit), and the time it was given; -1 = never. */
+    private long ceilingAt = -1;
+    private long ceilingDeadlineNanos;
+    private long readingAtCeiling;
+    /** Why it was SIGKILLed under the ceiling (its deadline, or memory still rising); null while it was not. */
+    private String ceilingKill;
 
     private Stats stats = Stats.NONE;
     private long rssBytes;
@@ -127,6 +133,42 @@ final class WorkerHandle {
 
     long drainStartedAt() {
         return drainStartedAt;
+    }
+
+    /** Sent CEILING at {@code now}, with {@code deadlineNanos} to answer what it has in flight. */
+    void markCeiling(long now, long deadlineNanos, long reading) {
+        ceilingAt = now;
+        ceilingDeadlineNanos = deadlineNanos;
+        readingAtCeiling = reading;
+    }
+
+    /** The memory reading that found it over the hard limit. */
+    long readingAtCeiling() {
+        return readingAtCeiling;
+    }
+
+    /** Under the ceiling: stopped accepting, answering what is in flight, not yet gone. */
+    boolean underCeiling() {
+        return ceilingAt != -1;
+    }
+
+    long ceilingAt() {
+        return ceilingAt;
+    }
+
+    long ceilingDeadlineNanos() {
+        return ceilingDeadlineNanos;
+    }
+
+    void ceilingKilled(String why) {
+        if (ceilingKill == null) {
+            ceilingKill = why;
+        }
+    }
+
+    /** Why it was SIGKILLed under the ceiling, or null if it was not (it exited by itself). */
+    String ceilingKill() {
+        return ceilingKill;
     }
 
     /** Returns true the first time only: SIGKILL is sent once. */

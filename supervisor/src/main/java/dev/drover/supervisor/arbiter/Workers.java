@@ -34,6 +34,13 @@ final class Workers {
     private static final Logger log = LoggerFactory.getLogger(Workers.class);
     /** Between SIGQUIT (the JVM prints a thread dump) and SIGKILL: time for the dump to be written. */
     static final Duration DUMP_TO_KILL = Duration.ofSeconds(1);
+    /**
+     * A worker under the memory ceiling whose reading passes this multiple of the hard limit is killed at once: its
+     * deadline was an estimate of the headroom, and the headroom is gone. If the reading that found it over the
+     * limit was already past that (the reading came late), it may still grow by (CEILING_OVERSHOOT - 1) x the hard
+     * limit from there: killing it at the next reading, whatever it does, would make its deadline meaningless.
+     */
+    static final double CEILING_OVERSHOOT = 1.05;
 
     private final Spawner spawner;
     private final Path runtimeDir;
@@ -195,10 +202,8 @@ final class Workers {
         if (w.is(WorkerState.SERVING) && w.link() != null) {
             LinkMessage.Builder drain = LinkMessage.of(LinkMessage.Type.DRAIN)
                     .put("reason", reason == null ? "stop" : reason.label());
-            Path evidence = runtimeDir.resolve("evidence-" + w.pid() + ".json");
-            if (reason != null && reason.memory() && LinkMessage.isToken(evidence.toString())) {
-                w.expectEvidence(evidence); // (a runtime directory with a space in its path gets no histogram)
-                drain.put("evidence", spawner.seenByWorker(evidence).toString());
+            if (reason != null && reason.memory()) {
+                askForEvidence(w, drain);
             }
             w.link().send(drain.build());
         } else {
@@ -206,6 +211,75 @@ final class Workers {
         }
         w.startDraining(clock.getAsLong() + gracefulTimeout().toNanos());
         w.drainStartedAt(clock.getAsLong());
+    }
+
+    /** Names the worker's evidence file in {@code message} (a runtime directory with a space in its path gets none). */
+    private void askForEvidence(WorkerHandle w, LinkMessage.Builder message) {
+        Path evidence = runtimeDir.resolve("evidence-" + w.pid() + ".json");
+        if (LinkMessage.isToken(evidence.toString())) {
+            w.expectEvidence(evidence);
+            message.put("evidence", spawner.seenByWorker(evidence).toString());
+        }
+    }
+
+    /**
+     * For the hard memory limit (reason memory-hard): CEILING tells the worker to stop accepting at once and answer
+     * only what it has in flight within {@code deadline}; SIGKILL then, unless it exited first, or at once if its
+     * memory passes CEILING_OVERSHOOT x the hard limit meanwhile (Recycler). It is given up on now, as by
+     * {@link #killNow}: its slot is free, so the replacement spawns at once. A worker that cannot be told (booting,
+     * draining, no link) is killed at once.
+     */
+    void ceiling(WorkerHandle w, Duration deadline, long reading, String why) {
+        if (!w.is(WorkerState.SERVING) || w.link() == null) {
+            killNow(w, RecycleReason.MEMORY_HARD, why);
+            return;
+        }
+        respawns.memoryExit(w.sinceReady(clock.getAsLong())); // no crash backoff, unless within its boot
+        long now = clock.getAsLong();
+        LinkMessage.Builder ceiling = LinkMessage.of(LinkMessage.Type.CEILING)
+                .put("deadline_ms", Math.max(1, deadline.toMillis()));
+        askForEvidence(w, ceiling);
+        w.link().send(ceiling.build());
+        log.error("{} at the memory ceiling ({}): {}; {} request(s) in flight at its last report: it stops accepting"
+                + " now and has {} to answer them, then SIGKILL; {}", w, RecycleReason.MEMORY_HARD.label(), why,
+                w.stats().inflight(), Arbiter.seconds(deadline), respawns.replacementWhen());
+        w.markKilled(RecycleReason.MEMORY_HARD, why, now + deadline.toNanos());
+        w.markCeiling(now, deadline.toNanos(), reading);
+        count(RecycleReason.MEMORY_HARD);
+    }
+
+    /** Whether a worker under the ceiling has grown past what CEILING_OVERSHOOT allows it (see there). */
+    static boolean grewPastCeiling(WorkerHandle w, long reading, long hardLimit) {
+        long allowed = (long) (CEILING_OVERSHOOT * hardLimit);
+        if (w.readingAtCeiling() > allowed) {
+            allowed = w.readingAtCeiling() + (long) ((CEILING_OVERSHOOT - 1) * hardLimit);
+        }
+        return reading > allowed;
+    }
+
+    /** Under the ceiling and still growing past CEILING_OVERSHOOT x the hard limit: no more time for its requests. */
+    void killOverCeiling(WorkerHandle w, String reading) {
+        String why = "went on growing under the memory ceiling to " + reading + ", past " + CEILING_OVERSHOOT
+                + " x drover.memory.hard-limit (or 5 % of it beyond the reading that found it over)";
+        w.ceilingKilled("SIGKILLed at once: it " + why);
+        sigkill(w, why);
+    }
+
+    /**
+     * How a worker sent CEILING ended, for its exit line; empty for any other. {@code exitedCleanly}: exit code 0,
+     * the worker's own exit once nothing was in flight (a worker exits with 0 only after its drain).
+     */
+    String ceilingOutcome(WorkerHandle w, long now, boolean exitedCleanly) {
+        if (!w.underCeiling()) {
+            return "";
+        }
+        String after = Arbiter.seconds(Duration.ofNanos(now - w.ceilingAt()));
+        if (exitedCleanly) { // even if a SIGKILL was sent: it came after the worker's own exit
+            return "; at the memory ceiling: it exited by itself " + after + " after CEILING, every request it had in"
+                    + " flight answered";
+        }
+        return "; at the memory ceiling: " + (w.ceilingKill() != null ? w.ceilingKill() : "it ended before its deadline")
+                + " (" + after + " after CEILING)";
     }
 
     /** A quick stop: INT, and SIGKILL when the stop's deadline passes. */
@@ -241,6 +315,12 @@ final class Workers {
     /** SIGKILL for a worker whose deadline (drain, dump, stop) has passed. */
     void killIfOverdue(WorkerHandle w, long now) {
         if (w.killAt() != -1 && now - w.killAt() >= 0) {
+            if (w.underCeiling()) {
+                String deadline = Arbiter.seconds(Duration.ofNanos(w.ceilingDeadlineNanos()));
+                w.ceilingKilled("SIGKILLed at its deadline (" + deadline + "), its requests in flight not all answered");
+                sigkill(w, "has not exited within the memory ceiling's deadline (" + deadline + ")");
+                return;
+            }
             sigkill(w, w.is(WorkerState.KILLED) ? null : "did not finish draining within "
                     + Arbiter.seconds(gracefulTimeout()) + " (drover.graceful-timeout)");
         }

@@ -66,11 +66,14 @@ public final class LeakReport {
     private final List<GrownClass> grownClasses;
     private final List<GrownClass> grownAppClasses;
     private final String histogramNote;
+    /** The requests the worker had in flight when it was stopped, as one phrase; what the worker wrote, or why not. */
+    private final String inflightNote;
     private final List<MemorySeries.Sample> series;
 
     private LeakReport(String id, long createdAtMs, Worker worker, Limit limit, List<MemorySeries.Sample> series,
                        MemorySeries.Sample baseline, boolean baselineIsWarm, List<Earlier> earlier,
-                       List<GrownClass> grownClasses, List<GrownClass> grownAppClasses, String histogramNote) {
+                       List<GrownClass> grownClasses, List<GrownClass> grownAppClasses, String histogramNote,
+                       String inflightNote) {
         this.id = id;
         this.createdAtMs = createdAtMs;
         this.worker = worker;
@@ -90,6 +93,7 @@ public final class LeakReport {
         this.grownClasses = grownClasses;
         this.grownAppClasses = grownAppClasses;
         this.histogramNote = histogramNote;
+        this.inflightNote = inflightNote;
     }
 
     /**
@@ -114,6 +118,9 @@ public final class LeakReport {
         String note;
         if (evidence == null) {
             note = "no class histogram: " + whyNoEvidence;
+        } else if (!evidence.hasPath("top_classes")) {
+            note = "no class histogram: " + (evidence.hasPath("no_histogram") ? evidence.getString("no_histogram")
+                    : "the worker's evidence holds none");
         } else if (!evidence.hasPath("grown_classes")) {
             note = "no baseline class histogram (the worker was recycled before its warm-up of "
                     + seconds(baselineAfterMs) + " ended); the classes holding the most heap at the end:";
@@ -133,7 +140,41 @@ public final class LeakReport {
         }
         String id = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT).withZone(ZoneOffset.UTC)
                 .format(Instant.ofEpochMilli(createdAtMs)) + "-w" + worker.id() + "-p" + worker.pid();
-        return new LeakReport(id, createdAtMs, worker, limit, series, baseline, warm, earlier, grown, grownApp, note);
+        return new LeakReport(id, createdAtMs, worker, limit, series, baseline, warm, earlier, grown, grownApp, note,
+                inflight(evidence, whyNoEvidence));
+    }
+
+    /**
+     * The requests in flight as the worker's evidence lists them (method, path, age), grouped by method and path,
+     * the most first: "GET /leak (3 requests, oldest 12 ms)". Without evidence, or evidence that lists none (a
+     * foreign worker does not), the runtime could not tell.
+     */
+    static String inflight(Config evidence, String whyNoEvidence) {
+        if (evidence == null) {
+            return "the runtime could not tell (" + whyNoEvidence + ")";
+        }
+        if (!evidence.hasPath("inflight")) {
+            return "the runtime could not tell (this kind of worker does not list its requests)";
+        }
+        Map<String, long[]> byPath = new LinkedHashMap<>(); // method and path -> {count, oldest ms}
+        for (Config r : evidence.getConfigList("inflight")) {
+            long[] seen = byPath.computeIfAbsent(r.getString("method") + " " + r.getString("path"), k -> new long[2]);
+            seen[0]++;
+            seen[1] = Math.max(seen[1], r.getLong("age_ms"));
+        }
+        if (byPath.isEmpty()) {
+            return "none";
+        }
+        List<String> groups = new ArrayList<>();
+        byPath.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0])).forEach(e ->
+                groups.add(e.getKey() + " (" + (e.getValue()[0] == 1 ? "1 request, " + e.getValue()[1] + " ms"
+                        : e.getValue()[0] + " requests, oldest " + e.getValue()[1] + " ms") + ")"));
+        return String.join(", ", groups);
+    }
+
+    /** The requests in flight when the worker was stopped (see {@link #inflight}). */
+    public String inflightNote() {
+        return inflightNote;
     }
 
     public String id() {
@@ -238,7 +279,8 @@ public final class LeakReport {
                         .append(plus(g.instances())).append(" instances)");
             }
         }
-        return line.append("; full report: ").append(textFile).toString();
+        return line.append("; in flight when the worker was stopped: ").append(inflightNote)
+                .append("; full report: ").append(textFile).toString();
     }
 
     /** The JSON form (ctl leaks ID --json, the .json file). */
@@ -273,6 +315,7 @@ public final class LeakReport {
         causes.forEach(c -> causesJson.add(Map.of("cause", c.name(), "growth_bytes", c.bytes(), "detail", c.detail())));
         json.put("causes", causesJson);
         json.put("histogram_note", histogramNote);
+        json.put("inflight_when_stopped", inflightNote);
         List<Object> classes = new ArrayList<>();
         grownClasses.forEach(g -> classes.add(Map.of("class", g.name(), "bytes", g.bytes(), "instances", g.instances())));
         json.put("classes", classes);
@@ -298,7 +341,8 @@ public final class LeakReport {
                 .append(worker.generation()).append(") of ").append(worker.app()).append(", recycled at ")
                 .append(Instant.ofEpochMilli(createdAtMs)).append(" after ").append(seconds(worker.ageMs())).append(" and ")
                 .append(worker.requests()).append(" requests\n");
-        t.append("Limit: ").append(limit.reason()).append(": ").append(limit.why()).append("\n\n");
+        t.append("Limit: ").append(limit.reason()).append(": ").append(limit.why()).append('\n');
+        t.append("In flight when the worker was stopped: ").append(inflightNote).append("\n\n");
         t.append("Growth").append(baselineIsWarm ? " after the warm-up (from age " + seconds(baseline.ageMs()) + ")"
                 : " (recycled before its warm-up ended: from the first reading)").append(":\n");
         t.append("  ").append(mib((long) per1000Requests)).append(" per 1,000 requests, ").append(mib((long) perMinute))

@@ -168,19 +168,51 @@ class ArbiterTest {
     }
 
     @Test
-    void aHardLimitKillOfAYoungWorkerBacksOffToo() throws Exception {
+    void aHardLimitCeilingOfAYoungWorkerBacksOffTooAndKillsAtItsDeadline() throws Exception {
         Harness h = new Harness(Map.of("workers", 1, "memory.hard-limit", "100M"));
         h.settle();
         FakeProcess big = h.last();
-        big.rss = 200 << 20;
+        big.rss = (100L << 20) + 1;
         h.tick();
-        assertEquals(1, big.count("KILL"), "killed at the hard limit");
-        assertEquals(1, h.spawned.size(), "its replacement waits: it was killed young");
+        assertEquals(1, big.link.sent(LinkMessage.Type.CEILING), "told to stop at the ceiling");
+        assertEquals(0, big.count("KILL"), "not killed at once: it answers what it has in flight first");
+        assertEquals(1, h.spawned.size(), "its replacement waits: it was stopped young");
+        WorkerHandle handle = h.arbiter.workers().all().get(0);
+        h.advance(Duration.ofNanos(handle.ceilingDeadlineNanos()));
+        assertEquals(1, big.count("KILL"), "SIGKILL at the ceiling's deadline, not at the next tick");
+        assertTrue(handle.ceilingKill().startsWith("SIGKILLed at its deadline ("), handle.ceilingKill());
+        h.tick();
+        assertEquals(2, h.spawned.size(), "the replacement started once the backoff was over");
         h.exit(big, 128 + 9);
-        assertEquals(1, h.spawned.size());
-        h.tick();
-        assertEquals(2, h.spawned.size(), "the replacement starts once the backoff is over");
         assertEquals(1, h.arbiter.workers().recycles(RecycleReason.MEMORY_HARD));
+    }
+
+    @Test
+    void aWorkerStillGrowingUnderTheCeilingIsKilledAtOnce() throws Exception {
+        Harness h = new Harness(Map.of("workers", 1, "memory.hard-limit", "100M"));
+        h.settle();
+        FakeProcess big = h.last();
+        big.rss = 101L << 20;
+        h.tick();
+        assertEquals(1, big.link.sent(LinkMessage.Type.CEILING));
+        WorkerHandle handle = h.arbiter.workers().all().get(0);
+        big.rss = 106L << 20;
+        h.tick(); // the deadline has passed too, but the reading comes first
+        assertEquals(1, big.count("KILL"), "over 1.05 x the hard limit under the ceiling");
+        assertTrue(handle.ceilingKill().startsWith("SIGKILLed at once: it went on growing under the memory ceiling to "
+                + "rss 106.0 MiB"), handle.ceilingKill());
+    }
+
+    @Test
+    void aWorkerFoundLateFarOverTheLimitMayGrowFivePercentOfItMoreUnderTheCeiling() throws Exception {
+        Harness h = new Harness(Map.of("workers", 1, "memory.hard-limit", "100M"));
+        h.settle();
+        FakeProcess big = h.last();
+        big.rss = 160L << 20; // the reading came late
+        h.tick();
+        assertEquals(1, big.link.sent(LinkMessage.Type.CEILING));
+        assertTrue(Workers.grewPastCeiling(h.arbiter.workers().all().get(0), 166L << 20, 100L << 20));
+        assertFalse(Workers.grewPastCeiling(h.arbiter.workers().all().get(0), 164L << 20, 100L << 20));
     }
 
     @Test

@@ -209,7 +209,7 @@ final class Harness {
         /** Got TERM, INT or KILL, or a DRAIN over its link. */
         boolean toldToStop() {
             return signals.contains("TERM") || signals.contains("INT") || signals.contains("KILL")
-                    || (link != null && link.sent(LinkMessage.Type.DRAIN) > 0);
+                    || (link != null && link.sent(LinkMessage.Type.DRAIN) + link.sent(LinkMessage.Type.CEILING) > 0);
         }
 
         long count(String signal) {

@@ -133,9 +133,9 @@ class MemoryEmergencyTest {
         FakeProcess leaky = h.last();
         leaky.rss = 300 * MIB;
         h.tick();
-        leak(h, leaky, 40, 30, () -> leaky.count("KILL") > 0); // 400 MiB/s
-        assertEquals(1, leaky.count("KILL"));
-        assertTrue(leaky.rss <= 600 * MIB, "killed at " + leaky.rss / MIB + " MiB");
+        leak(h, leaky, 40, 30, () -> leaky.link.sent(LinkMessage.Type.CEILING) > 0); // 400 MiB/s
+        assertEquals(1, leaky.link.sent(LinkMessage.Type.CEILING), "stopped at the ceiling");
+        assertTrue(leaky.rss <= 600 * MIB, "stopped at " + leaky.rss / MIB + " MiB");
         assertEquals(RecycleReason.MEMORY_HARD, handle(h, leaky).recycleReason());
     }
 
@@ -149,7 +149,7 @@ class MemoryEmergencyTest {
             h.tick(); // 2 s after its READY: past its boot
             big.rss = 200 << 20;
             h.tick();
-            assertEquals(1, big.count("KILL"));
+            assertEquals(1, big.link.sent(LinkMessage.Type.CEILING), "stopped at the ceiling");
             h.exit(big, 128 + 9);
             assertEquals(round + 1, h.spawned.size(), "replaced at once, round " + round);
             h.boot(h.last());

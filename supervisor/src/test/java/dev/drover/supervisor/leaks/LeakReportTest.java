@@ -80,8 +80,25 @@ class LeakReportTest {
         LeakReport r = LeakReport.build(60_000, WORKER, LIMIT, heapLeak(), 10_000, evidence, "", List.of());
         assertEquals("dev.example.Cache$Entry", r.grownAppClasses().get(0).name());
         assertTrue(r.summary("/x.txt").contains("most of it heap (+5.0 MiB); the app's class that grew most: "
-                + "dev.example.Cache$Entry (+1500 instances); top class [B (+93.5 MiB, +1500 instances); full report: /x.txt"),
+                + "dev.example.Cache$Entry (+1500 instances); top class [B (+93.5 MiB, +1500 instances); in flight when the "
+                + "worker was stopped: the runtime could not tell (this kind of worker does not list its requests); "
+                + "full report: /x.txt"),
                 r.summary("/x.txt"));
+    }
+
+    @Test
+    void theRequestsInFlightAtTheCeilingAreNamedByPathOrTheReportSaysItCouldNotTell() {
+        var evidence = ConfigFactory.parseString("{\"inflight\": [{\"method\": \"GET\", \"path\": \"/leak\", "
+                + "\"age_ms\": 12}, {\"method\": \"GET\", \"path\": \"/hello\", \"age_ms\": 2}, {\"method\": "
+                + "\"GET\", \"path\": \"/leak\", \"age_ms\": 30}], \"no_histogram\": \"skipped at the memory ceiling\"}");
+        LeakReport r = LeakReport.build(60_000, WORKER, LIMIT, heapLeak(), 10_000, evidence, "", List.of());
+        assertEquals("GET /leak (2 requests, oldest 30 ms), GET /hello (1 request, 2 ms)", r.inflightNote());
+        assertTrue(r.toText().contains("In flight when the worker was stopped: GET /leak (2 requests, oldest 30 ms)"),
+                r.toText());
+        assertTrue(r.toText().contains("Heap: no class histogram: skipped at the memory ceiling"), r.toText());
+        assertEquals("none", LeakReport.inflight(ConfigFactory.parseString("{\"inflight\": []}"), ""));
+        assertEquals("the runtime could not tell (SIGKILLed first)", LeakReport.build(0, WORKER, LIMIT, heapLeak(),
+                10_000, null, "SIGKILLed first", List.of()).inflightNote());
     }
 
     @Test

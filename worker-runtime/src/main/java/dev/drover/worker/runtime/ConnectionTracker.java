@@ -17,8 +17,10 @@ import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import dev.drover.link.RequestTimes;
 import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -34,6 +36,14 @@ final class ConnectionTracker {
      * is actively using the connection sends within microseconds and gets a proper Connection: close answer.
      */
     static final long IDLE_CLOSE_GRACE_MS = 1000;
+    /**
+     * The same at the memory ceiling, where every millisecond is growth: long enough for a client that is using the
+     * connection (its next request follows the last answer within microseconds on a LAN) to have sent it, short
+     * enough not to matter against the ceiling's deadline. What it cannot cover is a client that sends just as the
+     * close happens: that request is lost (a client that retries idempotent requests on a closed keep-alive
+     * connection sends it again, to a sibling).
+     */
+    static final long CEILING_CLOSE_GRACE_MS = 20;
     /** A check this late means the JVM was paused; it is tried again after this long. */
     static final long LATE_MS = 200;
 
@@ -41,8 +51,10 @@ final class ConnectionTracker {
 
     private final ChannelGroup open = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final AtomicLong requests = new AtomicLong();
-    private final AtomicInteger inflight = new AtomicInteger();
+    /** Requests received and not yet answered, on every connection: what the leak evidence names at a ceiling. */
+    private final Set<InFlight> inflight = ConcurrentHashMap.newKeySet();
     private volatile boolean draining;
+    private volatile long idleGraceMs = IDLE_CLOSE_GRACE_MS;
     /** Taken (set to null) by the one check that finds the worker idle: event loops close connections in parallel. */
     private final AtomicReference<Runnable> onIdle = new AtomicReference<>();
     private final ChannelHandler acceptHandler = new Accepted();
@@ -69,7 +81,14 @@ final class ConnectionTracker {
     }
 
     int inflight() {
-        return inflight.get();
+        return inflight.size();
+    }
+
+    /** The requests in flight now, oldest first: method, path without its query, age. */
+    List<InFlightRequest> inflightRequests() {
+        long now = System.nanoTime();
+        return inflight.stream().sorted((a, b) -> Long.compare(a.receivedNanos(), b.receivedNanos()))
+                .map(r -> r.seen(now)).toList();
     }
 
     int connections() {
@@ -111,11 +130,17 @@ final class ConnectionTracker {
      * that saw the last one close (an event loop) or on the caller's if none is open.
      */
     void drain(Runnable whenIdle) {
+        drain(IDLE_CLOSE_GRACE_MS, whenIdle);
+    }
+
+    /** {@link #drain(Runnable)} with the grace an idle connection gets for one last request. */
+    void drain(long graceMs, Runnable whenIdle) {
         onIdle.set(whenIdle);
+        idleGraceMs = graceMs;
         draining = true;
         for (Channel ch : open) {
             if (ch.isRegistered()) { // one still waiting for its event loop is scheduled by its own channelActive
-                closeWhenIdle(ch, IDLE_CLOSE_GRACE_MS);
+                closeWhenIdle(ch, graceMs);
             }
         }
         checkIdle();
@@ -136,14 +161,22 @@ final class ConnectionTracker {
             }
             if (System.nanoTime() - due > TimeUnit.MILLISECONDS.toNanos(LATE_MS)) {
                 closeWhenIdle(ch, LATE_MS);
+            } else if (midRequest(ch)) {
+                closeWhenIdle(ch, LATE_MS); // part of a request read: it is answered with Connection: close, then closed
             } else if (c.pending.isEmpty()) {
                 ch.close();
             }
         }, delayMs, TimeUnit.MILLISECONDS);
     }
 
+    /** Whether the codec holds part of a request not yet passed on (a head still arriving, a body under way). */
+    private static boolean midRequest(Channel ch) {
+        ServerCodec codec = ch.pipeline().get(ServerCodec.class);
+        return codec != null && codec.midRequest();
+    }
+
     private void checkIdle() {
-        if (draining && open.isEmpty() && inflight.get() == 0) {
+        if (draining && open.isEmpty() && inflight.isEmpty()) {
             Runnable r = onIdle.getAndSet(null);
             if (r != null) {
                 r.run();
@@ -153,11 +186,40 @@ final class ConnectionTracker {
 
     /** Per-connection state: one keep-alive decision per request received and not yet answered (pipelining). */
     private static final class Connection {
-        final ArrayDeque<Boolean> pending = new ArrayDeque<>();
-        /** When each pending request was read (System.nanoTime), while RequestTimes.ENABLED. */
-        final ArrayDeque<Long> started = new ArrayDeque<>();
+        final ArrayDeque<InFlight> pending = new ArrayDeque<>();
         /** The status of the response being written. */
         int status;
+    }
+
+    /**
+     * One request received and not yet answered. Its path is kept without the query string, which may hold secrets
+     * (tokens, keys) that have no place in a leak report.
+     */
+    static final class InFlight { // not a record: two alike requests in flight are two entries of the set
+        private final boolean keepAlive;
+        private final String method;
+        private final String uri;
+        private final long receivedNanos;
+
+        InFlight(boolean keepAlive, String method, String uri, long receivedNanos) {
+            this.keepAlive = keepAlive;
+            this.method = method;
+            this.uri = uri;
+            this.receivedNanos = receivedNanos;
+        }
+
+        boolean keepAlive() {
+            return keepAlive;
+        }
+
+        long receivedNanos() {
+            return receivedNanos;
+        }
+
+        InFlightRequest seen(long now) {
+            return new InFlightRequest(method, InFlightRequest.pathOf(uri),
+                    TimeUnit.NANOSECONDS.toMillis(now - receivedNanos));
+        }
     }
 
     private final class PerConnection extends ChannelDuplexHandler {
@@ -169,7 +231,7 @@ final class ConnectionTracker {
             open.add(ctx.channel());
             if (draining) {
                 // Accepted just before the listener closed: serve what it sends, then close.
-                closeWhenIdle(ctx.channel(), IDLE_CLOSE_GRACE_MS);
+                closeWhenIdle(ctx.channel(), idleGraceMs);
             }
             ctx.fireChannelActive();
         }
@@ -177,11 +239,10 @@ final class ConnectionTracker {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (msg instanceof FullHttpRequest request) {
-                c.pending.add(HttpUtil.isKeepAlive(request));
-                if (RequestTimes.ENABLED) {
-                    c.started.add(System.nanoTime());
-                }
-                inflight.incrementAndGet();
+                InFlight received = new InFlight(HttpUtil.isKeepAlive(request), request.method().name(),
+                        request.uri(), System.nanoTime());
+                c.pending.add(received);
+                inflight.add(received);
             }
             ctx.fireChannelRead(msg);
         }
@@ -189,15 +250,15 @@ final class ConnectionTracker {
         @Override
         public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
             if (msg instanceof HttpResponse response && !c.pending.isEmpty()) {
-                HttpUtil.setKeepAlive(response, c.pending.peek() && !draining);
+                HttpUtil.setKeepAlive(response, c.pending.peek().keepAlive() && !draining);
                 c.status = response.status().code();
             }
             if (msg instanceof LastHttpContent && !c.pending.isEmpty()) {
-                boolean keepAlive = c.pending.poll() && !draining;
+                InFlight request = c.pending.poll();
+                boolean keepAlive = request.keepAlive() && !draining;
                 promise = promise.unvoid();
-                Long started = c.started.poll();
                 int status = c.status;
-                promise.addListener(f -> answered(started, status));
+                promise.addListener(f -> answered(request, status));
                 ctx.write(msg, promise);
                 if (!keepAlive) {
                     promise.addListener(ChannelFutureListener.CLOSE);
@@ -207,11 +268,11 @@ final class ConnectionTracker {
             ctx.write(msg, promise);
         }
 
-        private void answered(Long started, int status) {
-            if (started != null) {
-                times.record(System.nanoTime() - started, status);
+        private void answered(InFlight request, int status) {
+            if (RequestTimes.ENABLED) {
+                times.record(System.nanoTime() - request.receivedNanos(), status);
             }
-            inflight.decrementAndGet();
+            inflight.remove(request);
             if (requests.incrementAndGet() == requestLimit) {
                 onLimit.run();
             }
@@ -220,9 +281,8 @@ final class ConnectionTracker {
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             // Requests the client abandoned will never be answered: they are no longer in flight.
-            inflight.addAndGet(-c.pending.size());
+            c.pending.forEach(inflight::remove);
             c.pending.clear();
-            c.started.clear();
             open.remove(ctx.channel());
             checkIdle();
             ctx.fireChannelInactive();

@@ -56,9 +56,31 @@ final class ForeignServing implements Serving {
         ServerView.notifyAtRequest(count, action);
     }
 
+    /** Tomcat's, read from its request objects now; null for Jetty, whose hook sees no request. */
     @Override
-    public void drain(Runnable whenIdle) {
-        ServerView.drain().whenComplete((done, failed) -> {
+    public java.util.List<InFlightRequest> inflightRequests() {
+        java.util.List<String[]> seen = ServerView.inflightRequests();
+        if (seen == null) {
+            return null;
+        }
+        return seen.stream().map(r -> new InFlightRequest(r[0], InFlightRequest.pathOf(r[1]), Long.parseLong(r[2])))
+                .sorted((a, b) -> Long.compare(b.ageMs(), a.ageMs())).toList();
+    }
+
+    /**
+     * The agent stops accepting only as the first step of its drain, which also makes every keep-alive connection
+     * close after its next response: so this starts the drain (with the usual grace), and a later {@link #drain}
+     * joins it.
+     */
+    @Override
+    public void stopAccepting(Runnable then) {
+        ServerView.drain();
+        then.run();
+    }
+
+    @Override
+    public void drain(long idleGraceMs, Runnable whenIdle) {
+        ServerView.drain(idleGraceMs).whenComplete((done, failed) -> {
             if (failed != null) {
                 log.warn("the app's server did not drain cleanly ({}); exiting all the same", failed.toString());
             }

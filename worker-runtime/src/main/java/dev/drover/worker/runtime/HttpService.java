@@ -92,6 +92,10 @@ final class HttpService {
      * channel whose event loop is stuck would never close.
      */
     void stopAccepting(Runnable then) {
+        if (servers.isEmpty()) {
+            then.run();
+            return;
+        }
         java.util.concurrent.atomic.AtomicInteger left = new java.util.concurrent.atomic.AtomicInteger(servers.size());
         for (Channel server : servers) {
             server.close().addListener(f -> {

@@ -38,6 +38,8 @@ final class LeakEvidence {
     private volatile Map<String, ClassEntry> baseline;
     private volatile long baselineAtMs;
     private volatile MemoryReadings.Reading baselineReading;
+    /** How long the baseline histogram took (its full GC included), -1 before it: what the next one may cost. */
+    private volatile long baselineTookMs = -1;
 
     LeakEvidence(MemoryReadings readings) {
         this.readings = readings;
@@ -47,9 +49,15 @@ final class LeakEvidence {
         return baseline != null;
     }
 
+    long baselineTookMs() {
+        return baselineTookMs;
+    }
+
     /** Takes the baseline histogram (a full GC). */
     void takeBaseline() throws Exception {
+        long started = System.nanoTime();
         Map<String, ClassEntry> histogram = histogram();
+        baselineTookMs = (System.nanoTime() - started) / 1_000_000;
         baselineReading = readings.read();
         baselineAtMs = System.currentTimeMillis();
         baseline = histogram;
@@ -60,11 +68,13 @@ final class LeakEvidence {
      * classes that grew most since it, by bytes.
      */
     void write(Path file, String kind) throws Exception {
+        write(file, kind, null);
+    }
+
+    /** {@link #write(Path, String)}, naming the requests that were in flight ({@code inflight}; null: not told). */
+    void write(Path file, String kind, List<InFlightRequest> inflight) throws Exception {
         Map<String, ClassEntry> now = histogram();
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("kind", kind);
-        json.put("taken_at_ms", System.currentTimeMillis());
-        json.put("readings", reading(readings.read()));
+        Map<String, Object> json = header(kind, inflight);
         json.put("top_classes", entries(top(now.values(), TOP)));
         if (baseline != null) {
             json.put("baseline_at_ms", baselineAtMs);
@@ -73,6 +83,32 @@ final class LeakEvidence {
             // A leak is usually held by the app's own classes, which rank low by bytes behind the arrays they own.
             json.put("grown_app_classes", entries(growth(baseline, now, true)));
         }
+        writeAtomically(file, json);
+    }
+
+    /**
+     * The evidence without a class histogram (no full GC, a millisecond): the readings and the requests in flight,
+     * and {@code whyNoHistogram} for the report.
+     */
+    void writeWithoutHistogram(Path file, String kind, List<InFlightRequest> inflight, String whyNoHistogram)
+            throws IOException {
+        Map<String, Object> json = header(kind, inflight);
+        json.put("no_histogram", whyNoHistogram);
+        writeAtomically(file, json);
+    }
+
+    private Map<String, Object> header(String kind, List<InFlightRequest> inflight) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("kind", kind);
+        json.put("taken_at_ms", System.currentTimeMillis());
+        json.put("readings", reading(readings.read()));
+        if (inflight != null) {
+            json.put("inflight", InFlightRequest.toJson(inflight));
+        }
+        return json;
+    }
+
+    private static void writeAtomically(Path file, Map<String, Object> json) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.writeString(tmp, toJson(json) + "\n", StandardCharsets.UTF_8);
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * The worker's end of the control link (the master's end is dev.drover.supervisor.control.WorkerLinkServer).
  * It introduces the worker, receives the listening sockets over SCM_RIGHTS (a native worker; a foreign one has its
- * socket from the spawn), then carries READY, STATS and DRAIN.
+ * socket from the spawn), then carries READY, STATS, DRAIN and CEILING.
  * Its EOF means the master is gone.
  */
 final class MasterLink {
@@ -35,6 +35,8 @@ final class MasterLink {
         void onDrain(LinkMessage message);
 
         void onSnapshot(LinkMessage message);
+
+        void onCeiling(LinkMessage message);
 
         void onMasterGone();
     }
@@ -117,6 +119,8 @@ final class MasterLink {
                 }
             } else if (msg instanceof LinkMessage message && message.type() == LinkMessage.Type.DRAIN) {
                 listener.onDrain(message);
+            } else if (msg instanceof LinkMessage message && message.type() == LinkMessage.Type.CEILING) {
+                listener.onCeiling(message);
             } else if (msg instanceof LinkMessage message && message.type() == LinkMessage.Type.SNAPSHOT) {
                 listener.onSnapshot(message);
             } else {

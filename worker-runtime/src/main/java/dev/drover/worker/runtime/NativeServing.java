@@ -51,9 +51,22 @@ final class NativeServing implements Serving {
         tracker.notifyAtRequest(count, action);
     }
 
-    /** Closes this worker's copies of the listeners, then the connections the HTTP way (ConnectionTracker). */
     @Override
-    public void drain(Runnable whenIdle) {
-        http.stopAccepting(() -> tracker.drain(whenIdle));
+    public java.util.List<InFlightRequest> inflightRequests() {
+        return tracker.inflightRequests();
+    }
+
+    @Override
+    public void stopAccepting(Runnable then) {
+        http.stopAccepting(then);
+    }
+
+    /**
+     * Closes this worker's copies of the listeners, then the connections the HTTP way (ConnectionTracker). Closing
+     * a listener twice is harmless: the second close completes at once.
+     */
+    @Override
+    public void drain(long idleGraceMs, Runnable whenIdle) {
+        http.stopAccepting(() -> tracker.drain(idleGraceMs, whenIdle));
     }
 }

@@ -118,6 +118,14 @@ final class ServerCodec extends CombinedChannelDuplexHandler<HttpRequestDecoder,
         super.channelInactive(ctx);
     }
 
+    /**
+     * Whether part of a request has been read and not yet passed on: a head still arriving, or a body under way.
+     * A drain must not close such a connection as idle. On the connection's event loop only.
+     */
+    boolean midRequest() {
+        return inBody || ((Decoder) inboundHandler()).holdsPart();
+    }
+
     /** Stops reading and drops what the aggregator holds; answers once every earlier request has been answered. */
     private void refuse(RequestRules.Refusal why, boolean head) {
         if (refusal != null) {
@@ -153,6 +161,11 @@ final class ServerCodec extends CombinedChannelDuplexHandler<HttpRequestDecoder,
 
         Decoder(HttpDecoderConfig config) {
             super(config);
+        }
+
+        /** Bytes of a head are read: a line seen, or bytes waiting for the rest of a line. */
+        boolean holdsPart() {
+            return headHasLine || internalBuffer().isReadable();
         }
 
         /**

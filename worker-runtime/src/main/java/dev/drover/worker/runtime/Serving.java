@@ -33,8 +33,21 @@ interface Serving {
     void notifyAtRequest(long count, Runnable action);
 
     /**
-     * Stops accepting, lets what is in flight finish, and runs {@code whenIdle} once, on any thread, when nothing
+     * The requests in flight now (method, path without query, age), or null when this kind of worker cannot tell.
+     * Any thread.
+     */
+    java.util.List<InFlightRequest> inflightRequests();
+
+    /**
+     * Closes this worker's copies of the listening sockets (the siblings keep accepting from the shared queue) and
+     * runs {@code then} once they are closed, on any thread; the open connections are served as before.
+     */
+    void stopAccepting(Runnable then);
+
+    /**
+     * Stops accepting, lets what is in flight finish (answered with {@code Connection: close}), closes connections
+     * with nothing in flight after {@code idleGraceMs}, and runs {@code whenIdle} once, on any thread, when nothing
      * is left.
      */
-    void drain(Runnable whenIdle);
+    void drain(long idleGraceMs, Runnable whenIdle);
 }

@@ -2,9 +2,11 @@ package dev.drover.worker.runtime;
 
 import dev.drover.link.ExitCodes;
 import dev.drover.link.LinkMessage;
+import dev.drover.link.LinkProtocolException;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -28,6 +30,10 @@ final class WorkerLifecycle implements MasterLink.Listener {
     static final long EVIDENCE_TIMEOUT_MS = 20_000;
     /** How long a memory recycle's drain waits for the evidence to be written first. */
     static final long EVIDENCE_FIRST_MS = 10_000;
+    /** The ceiling's deadline when the master's CEILING carries none that can be read. */
+    static final long CEILING_DEFAULT_DEADLINE_MS = 1000;
+    /** Kept free of a ceiling's deadline for the exit itself (app stop, JVM shutdown) before the master's SIGKILL. */
+    static final long CEILING_EXIT_MARGIN_MS = 100;
 
     /** The one thread that owns the lifecycle state (OwnerLoop); a fake in tests. */
     interface Owner {
@@ -57,6 +63,8 @@ final class WorkerLifecycle implements MasterLink.Listener {
     private MemoryReadings readings;
     private LeakEvidence leakEvidence;
     private ExecutorService evidenceThread;
+    /** At the memory ceiling: the evidence is waited for until then (System.nanoTime), not EVIDENCE_TIMEOUT_MS. */
+    private long evidenceDueNanos = -1;
 
     /**
      * @param link sends a message to the master (the control link is made after this object: the link needs it as
@@ -203,25 +211,118 @@ final class WorkerLifecycle implements MasterLink.Listener {
     public void onDrain(LinkMessage message) {
         String file = message.fields().get("evidence");
         String why = "the master asked: " + message.fields().getOrDefault("reason", "stop");
-        if (file == null) {
+        if (file == null || serving == null || draining) {
             drain(why);
             return;
         }
         // Evidence for a memory recycle: what the heap holds against the baseline, before this JVM and its leak are
-        // gone. Taken first, while the worker still serves as usual (its replacement is already READY): the
-        // histogram's full GC pauses the JVM, and a pause in the middle of a drain could make connections look idle
-        // that have a request waiting unread. The drain starts when it is written, or EVIDENCE_FIRST_MS at most.
+        // gone. The listeners close first: a leaking worker that kept taking new connections for as long as its
+        // histogram takes would only grow on (its replacement is READY and the siblings accept). The open
+        // connections are served as usual meanwhile: the histogram's full GC pauses the JVM, and a pause in the
+        // middle of a drain could make connections look idle that have a request waiting unread. The drain starts
+        // when the evidence is written, or EVIDENCE_FIRST_MS at most.
+        serving.stopAccepting(() -> { });
+        List<InFlightRequest> inflight = serving.inflightRequests();
         LeakEvidence leaks = leakEvidence();
-        evidence = CompletableFuture.runAsync(() -> {
-            try {
-                leaks.write(Path.of(file), "recycle");
-            } catch (Exception e) {
-                log.warn("leak evidence: cannot write {}: {}", file, e.toString());
-            }
-        }, evidenceThread());
+        evidence = CompletableFuture.runAsync(() -> writeEvidence(file, () -> leaks.write(Path.of(file), "recycle",
+                inflight)), evidenceThread());
         // On a copy: orTimeout completes the future it is called on, and the exit still waits for the real one.
         evidence.copy().orTimeout(EVIDENCE_FIRST_MS, TimeUnit.MILLISECONDS)
                 .whenComplete((ok, late) -> owner.post(() -> drain(why)));
+    }
+
+    /** Writes one version of the evidence file; a failure is logged, never thrown (the drain goes on without it). */
+    private void writeEvidence(String file, EvidenceWrite write) {
+        try {
+            write.run();
+        } catch (Exception e) {
+            log.warn("leak evidence: cannot write {}: {}", file, e.toString());
+        }
+    }
+
+    private interface EvidenceWrite {
+        void run() throws Exception;
+    }
+
+    /** A CEILING whose deadline cannot be read still stops the worker: it is over its hard limit. */
+    @Override
+    public void onCeiling(LinkMessage message) {
+        long deadlineMs;
+        try {
+            deadlineMs = message.number("deadline_ms", 1, "the time the master gives before SIGKILL, in ms");
+        } catch (LinkProtocolException e) {
+            log.warn("control link: {}; stopping at the memory ceiling as if the deadline were {} ms", e.getMessage(),
+                    CEILING_DEFAULT_DEADLINE_MS);
+            deadlineMs = CEILING_DEFAULT_DEADLINE_MS;
+        }
+        ceiling(deadlineMs, message.fields().get("evidence"));
+    }
+
+    /**
+     * The hard memory limit: stop accepting at once (the listeners close first, before anything else), answer only
+     * what is in flight or already arriving, with Connection: close, close idle connections after
+     * ConnectionTracker.CEILING_CLOSE_GRACE_MS, and exit as soon as nothing is in flight; the master SIGKILLs at
+     * {@code deadlineMs}. The evidence names the requests in flight; the class histogram (a full GC) is added only
+     * if the deadline leaves time for it.
+     */
+    void ceiling(long deadlineMs, String file) {
+        if (serving == null || draining) {
+            drain("the memory ceiling"); // booting: nothing served, nothing lost; draining: already on its way out
+            return;
+        }
+        long receivedAt = nanoTime.getAsLong();
+        // The drain's first step closes the listeners; the short grace must be the drain's from its start (the
+        // agent's drain keeps the grace it was started with).
+        beginDrain("the memory ceiling", ConnectionTracker.CEILING_CLOSE_GRACE_MS);
+        List<InFlightRequest> inflight = serving.inflightRequests();
+        if (file != null) {
+            evidence = ceilingEvidence(file, inflight, deadlineMs);
+            evidenceDueNanos = receivedAt + TimeUnit.MILLISECONDS.toNanos(Math.max(0, deadlineMs - CEILING_EXIT_MARGIN_MS));
+        }
+        log.warn("at the memory ceiling: stopped accepting; {}; exiting once answered, at most {} ms before SIGKILL",
+                inflight == null ? serving.inflight() + " request(s) in flight" : describe(inflight), deadlineMs);
+    }
+
+    private static String describe(List<InFlightRequest> inflight) {
+        if (inflight.isEmpty()) {
+            return "no request in flight";
+        }
+        return inflight.size() + " request(s) in flight, the oldest " + inflight.get(0).method() + " "
+                + inflight.get(0).path() + " (" + inflight.get(0).ageMs() + " ms)";
+    }
+
+    /**
+     * The requests in flight at once (a millisecond), then, if the deadline leaves time for one, the file again with
+     * the class histogram.
+     */
+    private CompletableFuture<Void> ceilingEvidence(String file, List<InFlightRequest> inflight, long deadlineMs) {
+        LeakEvidence leaks = leakEvidence();
+        String skipped = histogramSkipped(leaks.baselineTookMs(), deadlineMs);
+        return CompletableFuture.runAsync(() -> {
+            writeEvidence(file, () -> leaks.writeWithoutHistogram(Path.of(file), "ceiling", inflight,
+                    skipped != null ? skipped : "the worker exited before its class histogram was written"));
+            if (skipped == null) {
+                writeEvidence(file, () -> leaks.write(Path.of(file), "ceiling", inflight));
+            }
+        }, evidenceThread());
+    }
+
+    /**
+     * Why the ceiling's histogram is skipped, or null if the deadline leaves time for it: twice what the baseline
+     * took (the heap is bigger now), plus the exit's margin.
+     */
+    static String histogramSkipped(long baselineTookMs, long deadlineMs) {
+        if (baselineTookMs < 0) {
+            return "skipped at the memory ceiling: no baseline histogram had been taken, so how long one takes was not"
+                    + " known, and the deadline (" + deadlineMs + " ms) leaves no time to find out";
+        }
+        long needs = 2 * baselineTookMs + CEILING_EXIT_MARGIN_MS;
+        if (needs > deadlineMs) {
+            return "skipped at the memory ceiling: it would need about " + needs + " ms (twice the baseline's "
+                    + baselineTookMs + " ms, plus " + CEILING_EXIT_MARGIN_MS + " ms for the exit) and the deadline was "
+                    + deadlineMs + " ms";
+        }
+        return null;
     }
 
     @Override
@@ -264,6 +365,10 @@ final class WorkerLifecycle implements MasterLink.Listener {
 
     /** Stop accepting, finish what is in flight, then finish. A second call does nothing. */
     void drain(String why) {
+        beginDrain(why, ConnectionTracker.IDLE_CLOSE_GRACE_MS);
+    }
+
+    private void beginDrain(String why, long idleGraceMs) {
         if (draining) {
             return;
         }
@@ -276,7 +381,7 @@ final class WorkerLifecycle implements MasterLink.Listener {
         int connections = serving.connections();
         log.info("draining ({}): {} request(s) in flight{}", why, serving.inflight(),
                 connections < 0 ? "" : " on " + connections + " connection(s)");
-        serving.drain(() -> owner.post(this::drained));
+        serving.drain(idleGraceMs, () -> owner.post(this::drained));
     }
 
     /** Once no connection is left: finish when the leak evidence is written, or too late. */
@@ -286,9 +391,11 @@ final class WorkerLifecycle implements MasterLink.Listener {
             onFinished.run();
             return;
         }
-        evidence.copy().orTimeout(EVIDENCE_TIMEOUT_MS, TimeUnit.MILLISECONDS).whenComplete((ok, late) -> owner.post(() -> {
+        long waitMs = evidenceDueNanos == -1 ? EVIDENCE_TIMEOUT_MS
+                : Math.max(0, TimeUnit.NANOSECONDS.toMillis(evidenceDueNanos - nanoTime.getAsLong()));
+        evidence.copy().orTimeout(waitMs, TimeUnit.MILLISECONDS).whenComplete((ok, late) -> owner.post(() -> {
             if (late != null) {
-                log.warn("leak evidence not written within {} ms; exiting without it", EVIDENCE_TIMEOUT_MS);
+                log.warn("leak evidence not written within {} ms; exiting without it", waitMs);
             }
             onFinished.run();
         }));

@@ -1,9 +1,25 @@
 package dev.drover.worker.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.DefaultChannelId;
+import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CyclicBarrier;
@@ -92,5 +108,83 @@ class ConnectionTrackerTest {
         child.register();
         child.close();
         assertEquals(1, idle.get());
+    }
+
+    @Test
+    @Timeout(10)
+    void theRequestsInFlightAreNamedWithoutTheirQueryAndForgottenOnceAnswered() {
+        ConnectionTracker tracker = new ConnectionTracker();
+        EmbeddedChannel ch = connection(tracker);
+        ch.writeInbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/leak?kb=64&token=s3cret"));
+        ch.writeInbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/orders#frag"));
+        List<InFlightRequest> inflight = tracker.inflightRequests();
+        assertEquals(List.of("GET /leak", "POST /orders"), inflight.stream().map(r -> r.method() + " " + r.path())
+                .toList(), "oldest first, no query string, no fragment");
+        assertTrue(inflight.get(0).ageMs() >= 0);
+        ch.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
+        assertEquals(List.of("POST /orders"), tracker.inflightRequests().stream()
+                .map(r -> r.method() + " " + r.path()).toList());
+        assertEquals(1, tracker.inflight());
+        ch.close();
+        assertEquals(List.of(), tracker.inflightRequests(), "abandoned by the client: no longer in flight");
+        assertEquals(0, tracker.inflight());
+    }
+
+    /** A connection with the real HTTP pipeline, answering every request at once; its clock moves only when told. */
+    private static EmbeddedChannel httpConnection(ConnectionTracker tracker) {
+        // Handlers in the constructor: the tracker must see the connection become active.
+        EmbeddedChannel ch = new EmbeddedChannel(DefaultChannelId.newInstance(), new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel c) {
+                HttpService.addHttp(c.pipeline(), HttpLimits.DEFAULTS, tracker.newHandler(),
+                        new SimpleChannelInboundHandler<FullHttpRequest>() {
+                            @Override
+                            protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+                                DefaultFullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                                        HttpResponseStatus.OK);
+                                response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+                                ctx.writeAndFlush(response);
+                            }
+                        });
+            }
+        });
+        ch.freezeTime();
+        return ch;
+    }
+
+    private static void write(EmbeddedChannel ch, String text) {
+        ch.writeInbound(Unpooled.copiedBuffer(text, StandardCharsets.US_ASCII));
+    }
+
+    private static String written(EmbeddedChannel ch) {
+        StringBuilder out = new StringBuilder();
+        for (ByteBuf b = ch.readOutbound(); b != null; b = ch.readOutbound()) {
+            out.append(b.toString(StandardCharsets.US_ASCII));
+            b.release();
+        }
+        return out.toString();
+    }
+
+    @Test
+    @Timeout(10)
+    void atTheCeilingAnIdleConnectionClosesAfterTheShortGraceAndOneHoldingPartOfARequestIsAnsweredFirst() {
+        ConnectionTracker tracker = new ConnectionTracker();
+        EmbeddedChannel idle = httpConnection(tracker);
+        EmbeddedChannel arriving = httpConnection(tracker);
+        write(arriving, "GET /leak HTTP/1.1\r\nHost: a\r\n"); // the head's end is still on its way
+        AtomicInteger done = new AtomicInteger();
+        tracker.drain(ConnectionTracker.CEILING_CLOSE_GRACE_MS, done::incrementAndGet);
+        for (EmbeddedChannel ch : List.of(idle, arriving)) {
+            ch.advanceTimeBy(ConnectionTracker.CEILING_CLOSE_GRACE_MS, TimeUnit.MILLISECONDS);
+            ch.runScheduledPendingTasks();
+        }
+        assertFalse(idle.isOpen(), "nothing in flight: closed after the grace");
+        assertTrue(arriving.isOpen(), "part of a request read: kept until it is answered");
+        write(arriving, "\r\n");
+        String answer = written(arriving);
+        assertTrue(answer.startsWith("HTTP/1.1 200 OK") && answer.toLowerCase(java.util.Locale.ROOT)
+                .contains("connection: close"), answer);
+        assertFalse(arriving.isOpen(), "closed after its one answer");
+        assertEquals(1, done.get());
     }
 }

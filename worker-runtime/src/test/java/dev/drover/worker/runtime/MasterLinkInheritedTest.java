@@ -48,6 +48,10 @@ class MasterLinkInheritedTest {
             }
 
             @Override
+            public void onCeiling(LinkMessage message) {
+            }
+
+            @Override
             public void onMasterGone() {
                 gone.countDown();
             }

@@ -6,12 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.drover.link.LinkMessage;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The policy both kinds of worker share, driven with a fake server, owner thread, link and clock. */
 class WorkerLifecycleTest {
@@ -28,7 +31,9 @@ class WorkerLifecycleTest {
         WorkerLifecycle.Owner owner = new WorkerLifecycle.Owner() {
             @Override
             public void post(Runnable task) {
-                posted.add(task);
+                synchronized (posted) {
+                    posted.add(task);
+                }
             }
 
             @Override
@@ -171,6 +176,71 @@ class WorkerLifecycleTest {
         assertEquals(1, finished);
     }
 
+    /** Runs what the owner was given until {@code done}, waiting (with a deadline) for work of other threads. */
+    private void runPostedUntil(java.util.function.BooleanSupplier done) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!done.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "not done within 20 s");
+            Runnable task;
+            synchronized (posted) {
+                task = posted.poll();
+            }
+            if (task == null) {
+                Thread.onSpinWait();
+            } else {
+                task.run();
+            }
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void theCeilingClosesTheListenersFirstAndNamesTheRequestsInFlight(@TempDir Path dir) throws Exception {
+        WorkerLifecycle life = ready(0);
+        serving.inflightRequests = List.of(new InFlightRequest("GET", "/leak", 12));
+        Path file = dir.resolve("evidence-1.json");
+        life.onCeiling(LinkMessage.of(LinkMessage.Type.CEILING).put("deadline_ms", 800).put("evidence", file).build());
+        assertEquals(List.of("drain " + ConnectionTracker.CEILING_CLOSE_GRACE_MS, "inflightRequests"), serving.calls,
+                "the drain (whose first step closes the listeners) before anything else, with the short grace");
+        serving.whenIdle.run();
+        runPostedUntil(() -> finished == 1);
+        String json = Files.readString(file);
+        assertTrue(json.contains("\"inflight\":[{\"age_ms\":12,\"method\":\"GET\",\"path\":\"/leak\"}]"), json);
+        assertTrue(json.contains("no baseline histogram had been taken"), json);
+        assertFalse(json.contains("top_classes"), "no histogram without a baseline to tell its cost: " + json);
+    }
+
+    @Test
+    void aCeilingWithAnUnreadableDeadlineStillStopsTheWorker() {
+        WorkerLifecycle life = ready(0);
+        life.onCeiling(LinkMessage.of(LinkMessage.Type.CEILING).put("deadline_ms", "soon").build());
+        assertEquals(List.of("drain " + ConnectionTracker.CEILING_CLOSE_GRACE_MS, "inflightRequests"), serving.calls);
+        assertTrue(life.draining());
+    }
+
+    @Test
+    void theCeilingsHistogramIsTakenOnlyIfTheDeadlineLeavesTimeForIt() {
+        assertNull(WorkerLifecycle.histogramSkipped(200, 600));
+        assertTrue(WorkerLifecycle.histogramSkipped(300, 600).contains("it would need about 700 ms (twice the "
+                + "baseline's 300 ms, plus 100 ms for the exit) and the deadline was 600 ms"));
+        assertTrue(WorkerLifecycle.histogramSkipped(-1, 5000).contains("no baseline histogram"));
+    }
+
+    @Test
+    @Timeout(60)
+    void aMemoryDrainClosesTheListenersBeforeItsHistogram(@TempDir Path dir) throws Exception {
+        WorkerLifecycle life = ready(0);
+        serving.inflightRequests = List.of(new InFlightRequest("GET", "/leak", 3));
+        Path file = dir.resolve("evidence-2.json");
+        life.onDrain(LinkMessage.of(LinkMessage.Type.DRAIN).put("reason", "memory").put("evidence", file).build());
+        assertEquals(List.of("stopAccepting", "inflightRequests"), serving.calls,
+                "listeners closed at once; the connections are drained once the histogram is written");
+        runPostedUntil(() -> serving.drains == 1);
+        assertEquals("drain " + ConnectionTracker.IDLE_CLOSE_GRACE_MS, serving.calls.get(2));
+        String json = Files.readString(file);
+        assertTrue(json.contains("top_classes") && json.contains("\"path\":\"/leak\""), json);
+    }
+
     @Test
     void theLastRequestCountIsTheServers() {
         WorkerLifecycle life = lifecycle(0);
@@ -191,6 +261,8 @@ class WorkerLifecycleTest {
         Runnable onLimit;
         int drains;
         Runnable whenIdle;
+        List<InFlightRequest> inflightRequests = List.of();
+        final List<String> calls = new ArrayList<>();
 
         @Override
         public long requests() {
@@ -224,7 +296,20 @@ class WorkerLifecycleTest {
         }
 
         @Override
-        public void drain(Runnable whenIdle) {
+        public List<InFlightRequest> inflightRequests() {
+            calls.add("inflightRequests");
+            return inflightRequests;
+        }
+
+        @Override
+        public void stopAccepting(Runnable then) {
+            calls.add("stopAccepting");
+            then.run();
+        }
+
+        @Override
+        public void drain(long idleGraceMs, Runnable whenIdle) {
+            calls.add("drain " + idleGraceMs);
             drains++;
             this.whenIdle = whenIdle;
         }
