@@ -59,6 +59,7 @@ class Knobs:
     ceiling_wrk_kb: int = 64         # ceiling: KiB leaked per request under wrk (issue 13's scenario)
     ceiling_slow_s: float = 90       # ceiling: the ~1 MiB/s row (60 MiB of headroom to the soft limit)
     ceiling_run_s: float = 20        # ceiling: every other row
+    ceiling_warmup_s: float = 4      # ceiling: paced GET / before each row, not measured (a cold JVM's p99)
 
 
 QUICK = dict(spawn_kills=2, settle_s=1, idle_s=2, pss_fresh_s=2, rounds=1, warmup_s=1, duration_s=2, dip_s=1,
@@ -67,7 +68,7 @@ QUICK = dict(spawn_kills=2, settle_s=1, idle_s=2, pss_fresh_s=2, rounds=1, warmu
              hostile_slowloris=50, hostile_gap_s=1, hostile_requests=30, hostile_max_s=5, ab_rounds=2,
              ab_seconds=2, ab_warm_s=1, foreign_spawns=2, foreign_starts=2, foreign_rounds=1, foreign_warmup_s=2,
              foreign_window_s=8, foreign_lifetime_s=5, foreign_lifetime_jitter_s=1, foreign_archive_s=60,
-             ceiling_slow_s=6, ceiling_run_s=3)
+             ceiling_slow_s=6, ceiling_run_s=3, ceiling_warmup_s=1)
 LEGACY_ENV = {"recycle_max_requests": "BENCH_MAX_REQUESTS", "recycle_jitter": "BENCH_MAX_REQUESTS_JITTER"}
 
 
@@ -86,5 +87,6 @@ def make(quick, environ=os.environ):
 
 def overridden(environ=os.environ):
     """The BENCH_* settings in effect, as "NAME=VALUE " for the results' command line."""
-    names = [LEGACY_ENV.get(f.name, "BENCH_" + f.name.upper()) for f in dataclasses.fields(Knobs)] + ["BENCH_PEERS", "BENCH_CEILING_SERVERS"]
+    names = [LEGACY_ENV.get(f.name, "BENCH_" + f.name.upper()) for f in dataclasses.fields(Knobs)]
+    names += ["BENCH_PEERS", "BENCH_CEILING_SERVERS"]
     return "".join(f"{n}={environ[n]} " for n in names if environ.get(n))

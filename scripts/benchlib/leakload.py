@@ -53,12 +53,16 @@ def least_squares_rate(points):
 
 
 def growth_rates(samples, pids=None, min_span_s=1.0):
-    """Each worker's RSS growth in bytes/s over its whole life in the samples ({pid: [(t, bytes)]}), for workers
-    sampled over at least min_span_s; pids limits it to those processes."""
+    """Each worker's RSS growth in bytes/s ({pid: [(t, bytes)]}): the slope from its first reading to its highest
+    (what it grew until it was stopped: a process freeing memory on its way out does not count), for workers that
+    grew over at least min_span_s; pids limits it to those processes."""
     rates = []
     for pid, points in samples.items():
-        if (pids is None or pid in pids) and points and points[-1][0] - points[0][0] >= min_span_s:
-            rate = least_squares_rate(points)
+        if pids is not None and pid not in pids or not points:
+            continue
+        rising = points[:max(range(len(points)), key=lambda i: points[i][1]) + 1]
+        if rising[-1][0] - rising[0][0] >= min_span_s:
+            rate = least_squares_rate(rising)
             if rate is not None:
                 rates.append(rate)
     return sorted(rates)

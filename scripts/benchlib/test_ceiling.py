@@ -33,11 +33,13 @@ class LeakLoadTest(unittest.TestCase):
         steady = [(t / 10, 100 * MIB + t / 10 * 2 * MIB) for t in range(30)]
         dip = [(0, 100 * MIB), (1, 110 * MIB), (2, 105 * MIB), (3, 130 * MIB)]   # a GC dip does not hide it
         short = [(0, 0), (0.5, MIB), (0.9, 2 * MIB)]
-        samples = {1: steady, 2: dip, 3: short, 4: steady}
-        rates = leakload.growth_rates(samples, pids={1, 2, 3})
-        self.assertEqual(len(rates), 2)
+        exiting = dip + [(4, 60 * MIB), (5, 10 * MIB)]   # frees its memory on the way out: up to its peak only
+        samples = {1: steady, 2: dip, 3: short, 4: steady, 5: exiting}
+        rates = leakload.growth_rates(samples, pids={1, 2, 3, 5})
+        self.assertEqual(len(rates), 3)
         self.assertAlmostEqual(rates[0] / MIB, 2.0)
         self.assertAlmostEqual(rates[1] / MIB, 8.5)
+        self.assertAlmostEqual(rates[2] / MIB, 8.5)
         self.assertIsNone(leakload.least_squares_rate([(0, 1), (1, 2)]))
         self.assertIsNone(leakload.least_squares_rate([(1, 1), (1, 2), (1, 3)]))
 
@@ -166,7 +168,8 @@ class LeakWsgiTest(unittest.TestCase):
                                             lambda status, headers: seen.append(status)))
             return seen[-1], body.decode()
 
-        self.assertEqual(call("/leak", "kb=10"), ("200 OK", f"leaked 10 KiB more; 10 KiB retained in pid {os.getpid()}\n"))
+        self.assertEqual(call("/leak", "kb=10"),
+                         ("200 OK", f"leaked 10 KiB more; 10 KiB retained in pid {os.getpid()}\n"))
         self.assertIn("; 20 KiB retained", call("/leak", "kb=10")[1])
         self.assertEqual(call("/")[0], "200 OK")
         self.assertEqual(call("/leak", "kb=ten")[0], "400 Bad Request")

@@ -83,8 +83,9 @@ def servers(environ=os.environ):
 
 
 def drover_env(k, leaks_dir):
-    return {"DROVER_WORKER_JVM_OPTIONS": f"-Xmx{k.ceiling_xmx_mb}m", "DROVER_MEMORY_SOFT_LIMIT": f"{k.ceiling_soft_mb}M",
-            "DROVER_MEMORY_HARD_LIMIT": f"{k.ceiling_hard_mb}M", "DROVER_LEAK_REPORTS_DIR": leaks_dir}
+    return {"DROVER_WORKER_JVM_OPTIONS": f"-Xmx{k.ceiling_xmx_mb}m",
+            "DROVER_MEMORY_SOFT_LIMIT": f"{k.ceiling_soft_mb}M", "DROVER_MEMORY_HARD_LIMIT": f"{k.ceiling_hard_mb}M",
+            "DROVER_LEAK_REPORTS_DIR": leaks_dir}
 
 
 def uwsgi_argv(port, app, mode, k):
@@ -131,6 +132,8 @@ class UwsgiLeak(peers.Server):
 def apply(b, load, port, parent, out):
     """Runs the load against the server on port while its workers' RSS is read; (Outcome, samples)."""
     k = b.knobs
+    if k.ceiling_warmup_s > 0:
+        PacedLoad(port, "/", k.ceiling_rate, k.ceiling_connections, k.ceiling_warmup_s).wait()
     sampler = RssSampler(parent).start()
     try:
         if load.rate:
@@ -236,13 +239,14 @@ def render(b, results, wall_s):
            "as large as a JVM one), once with",
            f"`--reload-on-rss {k.ceiling_soft_mb}` (checked by the worker after each request, graceful), once with "
            f"`--evil-reload-on-rss {k.ceiling_hard_mb} --mem-collector-freq {k.ceiling_collector_s}`",
-           "(read by a worker thread, SIGKILL by the master). A fresh server per row. Paced rows: "
+           "(read by a worker thread, SIGKILL by the master). A fresh server per row, warmed up with "
+           f"{k.ceiling_warmup_s:g} s of the paced load on / (not measured). Paced rows: "
            f"{k.ceiling_rate} requests/s in total over {k.ceiling_connections} connections",
            "(Python client, 5 s timeout; any exception, timeout or non-2xx counts as failed); wrk rows: "
            f"`wrk -t{wrk.THREADS} -c{k.ceiling_connections} --latency`. Leak per worker: the",
            "nominal MiB/s if the requests were spread evenly; RSS growth: least squares over each worker process's "
-           "10 Hz readings",
-           "(median, range over processes; a process recycled early has few). Highest RSS ÷ hard: over every "
+           "10 Hz readings up to its highest",
+           "(median, range over the processes that grew for at least 1 s). Highest RSS ÷ hard: over every "
            "reading of every worker. Ratios:",
            "against the row without a leak under the same load (paced or wrk) of the same server in this run.")
     r.table(["server", "load", "leak MiB/s per worker (nominal)", "RSS growth MiB/s per worker", "failed / requests",
