@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 from .. import leakload, stats, wrk
+from ..logs import BenchError
 from ..leakload import MIB, PacedLoad, RssSampler
 from . import peers
 
@@ -114,6 +115,16 @@ def drover_recycles(status):
     return {reason: n for reason, n in sorted(status.get("recycles", {}).items()) if n}
 
 
+def status_or_none(b, master):
+    """`ctl status --json`, or {"recycles": {"(ctl status failed)": 1}}: one row without its recycles rather than a
+    run without its table."""
+    try:
+        return b.status(master)
+    except BenchError as e:
+        b.say(f"ceiling: WARNING: {e}")
+        return {"recycles": {"(ctl status failed)": 1}}
+
+
 def recycles_text(recycles):
     return ", ".join(f"{reason} {n}" for reason, n in recycles.items()) or "none"
 
@@ -159,7 +170,7 @@ def measure(b, server, load, i):
         m = b.start_serving(name, WORKERS, env=drover_env(b.knobs, os.path.join(d, "leaks")))
         try:
             o, samples = apply(b, load, m.port, m.pid, os.path.join(d, "wrk.txt"))
-            o.recycles = drover_recycles(b.status(m))
+            o.recycles = drover_recycles(status_or_none(b, m))
         finally:
             b.stop_drover(m)
         workers = m.log.worker_pids()   # not the master's other children (a training run of the AppCDS archive)
