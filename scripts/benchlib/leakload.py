@@ -60,7 +60,7 @@ def growth_rates(samples, pids=None, min_span_s=1.0):
     for pid, points in samples.items():
         if pids is not None and pid not in pids or not points:
             continue
-        rising = points[:max(range(len(points)), key=lambda i: points[i][1]) + 1]
+        rising = points[:max(range(len(points)), key=lambda i: (points[i][1], i)) + 1]   # the last highest
         if rising[-1][0] - rising[0][0] >= min_span_s:
             rate = least_squares_rate(rising)
             if rate is not None:

@@ -34,12 +34,14 @@ class LeakLoadTest(unittest.TestCase):
         dip = [(0, 100 * MIB), (1, 110 * MIB), (2, 105 * MIB), (3, 130 * MIB)]   # a GC dip does not hide it
         short = [(0, 0), (0.5, MIB), (0.9, 2 * MIB)]
         exiting = dip + [(4, 60 * MIB), (5, 10 * MIB)]   # frees its memory on the way out: up to its peak only
-        samples = {1: steady, 2: dip, 3: short, 4: steady, 5: exiting}
-        rates = leakload.growth_rates(samples, pids={1, 2, 3, 5})
-        self.assertEqual(len(rates), 3)
-        self.assertAlmostEqual(rates[0] / MIB, 2.0)
-        self.assertAlmostEqual(rates[1] / MIB, 8.5)
+        flat = [(t, 90 * MIB) for t in range(5)]
+        samples = {1: steady, 2: dip, 3: short, 4: steady, 5: exiting, 6: flat}
+        rates = leakload.growth_rates(samples, pids={1, 2, 3, 5, 6})
+        self.assertEqual(len(rates), 4)
+        self.assertAlmostEqual(rates[0] / MIB, 0.0)
+        self.assertAlmostEqual(rates[1] / MIB, 2.0)
         self.assertAlmostEqual(rates[2] / MIB, 8.5)
+        self.assertAlmostEqual(rates[3] / MIB, 8.5)
         self.assertIsNone(leakload.least_squares_rate([(0, 1), (1, 2)]))
         self.assertIsNone(leakload.least_squares_rate([(1, 1), (1, 2), (1, 3)]))
 
@@ -146,6 +148,7 @@ class CeilingMatrixTest(unittest.TestCase):
         self.assertEqual(ceiling.row("drover", load, o, base, 240 * MIB),
                          ["Drover", "paced, ~10 MiB/s", "9.96", "10 (8.0 to 12.0)", "12 / 4000", "1.05",
                           "memory-hard 2", "190", "0.95", "10.0", "2.50"])
+        self.assertEqual(ceiling.growth_text([-0.001 * MIB, 0.0]), "0 (0.0 to 0.0)")
         skipped = ceiling.row("uwsgi-rss", load, ceiling.Outcome(note="not run: missing"), None, 240 * MIB)
         self.assertEqual(skipped[2], "not run: missing")
 

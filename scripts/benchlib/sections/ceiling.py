@@ -5,6 +5,7 @@ Per server and per load, a fresh server with 2 workers: a paced client (request 
 the leak rate; the same pace on / is the no-leak baseline) or wrk all-out (on /leak and on /), every worker's RSS
 read at 10 Hz from outside, every failed request counted, recycles by reason (Drover: `ctl status`; uWSGI: its
 log). The servers: BENCH_CEILING_SERVERS (default "drover uwsgi-rss uwsgi-evil")."""
+import json
 import os
 import re
 import time
@@ -184,6 +185,8 @@ def measure(b, server, load, i):
         finally:
             s.stop()
         workers = None
+    with open(os.path.join(d, "rss.json"), "w") as f:
+        json.dump({str(pid): points for pid, points in samples.items()}, f)
     o.peak_bytes = leakload.peak(samples, workers)
     o.growth = leakload.growth_rates(samples, workers)
     return o
@@ -212,7 +215,7 @@ def growth_text(rates):
     """Per-worker RSS growth: "median (min-max)" in MiB/s."""
     if not rates:
         return ""
-    mib = [r / MIB for r in rates]
+    mib = [r / MIB + 0.0 if abs(r) >= MIB / 20 else 0.0 for r in rates]   # no "-0.0" for a flat worker
     return f"{stats.median([f'{x:.1f}' for x in mib])} ({mib[0]:.1f} to {mib[-1]:.1f})"
 
 
