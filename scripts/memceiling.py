@@ -5,6 +5,8 @@ requests, recycles by reason, boot times, highest RSS against the hard limit, le
 
   scripts/memceiling.py --kb 64 --connections 4 --soft 300M --hard 600M --duration 20
   scripts/memceiling.py --statm-cost      # cost of one statm read, in microseconds
+
+The whole matrix (leak rates, Drover against uWSGI) is `scripts/bench ceiling`; this runs one scenario.
 """
 import argparse
 import os
@@ -14,44 +16,17 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import http.client
 
 HOME = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PAGE = os.sysconf("SC_PAGE_SIZE")
-MIB = 1 << 20
-
-
-def size(text):
-    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-    return int(text[:-1]) * units[text[-1].upper()] if text[-1].upper() in units else int(text)
+sys.path.insert(0, os.path.join(HOME, "scripts"))
+from benchlib.leakload import MIB, PacedLoad, RssSampler, least_squares_rate, rss, size  # noqa: E402
 
 
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def children(pid):
-    """Direct children of pid, from /proc/PID/task/*/children (the workers are the master's children)."""
-    out = []
-    try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{tid}/children") as f:
-                out += [int(p) for p in f.read().split()]
-    except OSError:
-        pass
-    return out
-
-
-def rss(pid):
-    try:
-        with open(f"/proc/{pid}/statm") as f:
-            return int(f.read().split()[1]) * PAGE
-    except (OSError, IndexError):
-        return None
 
 
 def statm_cost(n=20000):
@@ -73,60 +48,6 @@ def wait_ready(port, deadline):
             pass
         time.sleep(0.2)
     return False
-
-
-def least_squares_rate(points):
-    """Slope in bytes/s of (t, bytes) points."""
-    n = len(points)
-    if n < 3:
-        return None
-    mt = sum(t for t, _ in points) / n
-    mb = sum(b for _, b in points) / n
-    var = sum((t - mt) ** 2 for t, _ in points)
-    return sum((t - mt) * (b - mb) for t, b in points) / var if var else None
-
-
-class PacedLoad:
-    """wrk cannot pace requests; this keeps `rate` requests/s over `connections` keep-alive connections and
-    counts every failure (exception or non-2xx). Output mimics wrk's lines so that report() reads both."""
-
-    def __init__(self, port, path, rate, connections, duration):
-        self.ok = self.failed = 0
-        self.lock = threading.Lock()
-        self.threads = [threading.Thread(target=self.loop, args=(port, path, rate / connections, duration))
-                        for _ in range(connections)]
-        for t in self.threads:
-            t.start()
-
-    def loop(self, port, path, rate, duration):
-        conn = None
-        start = time.monotonic()
-        n = 0
-        while time.monotonic() - start < duration:
-            n += 1
-            try:
-                conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                conn.request("GET", path)
-                resp = conn.getresponse()
-                resp.read()
-                good = 200 <= resp.status < 300
-            except (OSError, http.client.HTTPException):
-                good = False
-                conn.close()
-                conn = None
-            with self.lock:
-                if good:
-                    self.ok += 1
-                else:
-                    self.failed += 1
-            time.sleep(max(0.0, start + n / rate - time.monotonic()))
-
-    def poll(self):
-        return None if any(t.is_alive() for t in self.threads) else 0
-
-    def output(self, duration):
-        return (f"{self.ok + self.failed} requests in {duration}s (paced)\n"
-                f"Socket errors or Non-2xx: {self.failed}\nRequests/sec: {(self.ok + self.failed) / duration:.0f}\n")
 
 
 def run(args):
@@ -151,14 +72,12 @@ def run(args):
         wrk = PacedLoad(port, args.path, args.rate, args.connections, args.duration) if args.rate else \
             subprocess.Popen(["wrk", f"-t{min(2, args.connections)}", f"-c{args.connections}",
                                 f"-d{args.duration}s", url], stdout=subprocess.PIPE, text=True)
-        t0 = time.monotonic()
-        while wrk.poll() is None:
-            now = time.monotonic() - t0
-            for pid in children(master.pid):
-                r = rss(pid)
-                if r is not None:
-                    samples.setdefault(pid, []).append((now, r))
-            time.sleep(max(0.0, 0.1 - (time.monotonic() - t0 - now)))
+        sampler = RssSampler(master.pid).start()
+        try:
+            while wrk.poll() is None:
+                time.sleep(0.1)
+        finally:
+            samples = sampler.stop()
         wrk_out = wrk.output(args.duration) if args.rate else wrk.stdout.read()
     finally:
         master.send_signal(signal.SIGTERM)

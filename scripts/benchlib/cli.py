@@ -25,9 +25,14 @@ Only when named:
   foreign     unmodified apps of examples/ (BENCH_FOREIGN_APPS, default "spring-boot jetty") under Drover vs the same
               jar alone (java -jar): spawn to READY (with and without the archive) vs the app's own start, GET /hello
               throughput A/B, idle PSS, and the cost of recycling (--max-lifetime) under full load; about 15 minutes
+  ceiling     memory limits under leaks of ~1, ~10, ~100 MiB/s per worker (paced /leak?kb=N) and wrk all-out, each
+              against the same load without a leak: Drover (soft + hard limit) vs uWSGI reload-on-rss and
+              evil-reload-on-rss at the same limits (BENCH_CEILING_SERVERS); failed requests, highest RSS / hard
+              (10 Hz from outside), recycles by reason, throughput and p99; about 13 minutes
 
 Environment: BENCH_MAX_REQUESTS, BENCH_MAX_REQUESTS_JITTER (recycle's limit), BENCH_PEERS (default "gunicorn uwsgi";
-also gunicorn-sync), BENCH_FOREIGN_APPS (of spring-boot, spring-boot-jetty, jetty, tomcat), and BENCH_<KNOB> for any
+also gunicorn-sync), BENCH_FOREIGN_APPS (of spring-boot, spring-boot-jetty, jetty, tomcat), BENCH_CEILING_SERVERS
+(of drover, uwsgi-rss, uwsgi-evil), and BENCH_<KNOB> for any
 knob of scripts/benchlib/knobs.py (BENCH_WARMUP_S=2).
 
 Every process it starts is recorded by pid and stopped on exit, Ctrl-C, TERM or failure (TERM, then KILL). It runs
@@ -51,7 +56,7 @@ from .harness import Bench, say
 from .logs import BenchError
 
 SECTIONS = ["spawn", "memory", "throughput", "warmup", "recycle", "reload", "mastercpu", "peers"]
-ON_REQUEST = ["hostile", "checks-cost", "foreign"]
+ON_REQUEST = ["hostile", "checks-cost", "foreign", "ceiling"]
 
 
 class Usage(Exception):
@@ -151,6 +156,9 @@ def main(argv=None):
         if "foreign" in args.sections:
             from .sections import foreign
             foreign.apps()
+        if "ceiling" in args.sections:
+            from .sections import ceiling
+            ceiling.servers()
     except (Usage, ValueError) as e:
         procs.eprint(str(e))
         return 2

@@ -84,7 +84,8 @@ class Bench:
                 elif entry == "lib" and os.path.isdir(path):
                     shutil.copytree(path, os.path.join(copy, "lib"))
         os.makedirs(os.path.join(self.snap, "peers"))
-        shutil.copy2(os.path.join(self.home, "scripts", "peers", "hello_wsgi.py"), os.path.join(self.snap, "peers"))
+        for app in ("hello_wsgi.py", "leak_wsgi.py"):
+            shutil.copy2(os.path.join(self.home, "scripts", "peers", app), os.path.join(self.snap, "peers"))
 
     def prepare_cds(self):
         """The AppCDS archive (drover.cds): a master builds one for its workers on its first start with a

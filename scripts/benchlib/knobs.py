@@ -46,6 +46,20 @@ class Knobs:
     foreign_lifetime_s: float = 30
     foreign_lifetime_jitter_s: float = 2
     foreign_archive_s: float = 180   # foreign: the longest wait for the app's AppCDS archive
+    # ceiling: limits (MiB) that a ~1 MiB/s leak reaches within ceiling_slow_s: a worker of the sample app serves
+    # the paced load at ~100 MiB of RSS; the heap bound is above hard minus the JVM's ~60 MiB of non-heap memory,
+    # so that a leak meets the hard limit before the heap's own (docs/BENCHMARKS.md, "Memory ceiling")
+    ceiling_soft_mb: int = 160
+    ceiling_hard_mb: int = 240
+    ceiling_xmx_mb: int = 256
+    ceiling_ballast_mb: int = 80     # ceiling: what each uWSGI worker holds from the start (a JVM worker's size)
+    ceiling_collector_s: int = 3     # ceiling: uWSGI's --mem-collector-freq (its documented default)
+    ceiling_rate: int = 200          # ceiling: paced requests/s in total
+    ceiling_connections: int = 4     # ceiling: the paced client's and wrk's connections
+    ceiling_wrk_kb: int = 64         # ceiling: KiB leaked per request under wrk (issue 13's scenario)
+    ceiling_slow_s: float = 90       # ceiling: the ~1 MiB/s row (60 MiB of headroom to the soft limit)
+    ceiling_run_s: float = 20        # ceiling: every other row
+    ceiling_warmup_s: float = 4      # ceiling: paced GET / before each row, not measured (a cold JVM's p99)
 
 
 QUICK = dict(spawn_kills=2, settle_s=1, idle_s=2, pss_fresh_s=2, rounds=1, warmup_s=1, duration_s=2, dip_s=1,
@@ -53,7 +67,8 @@ QUICK = dict(spawn_kills=2, settle_s=1, idle_s=2, pss_fresh_s=2, rounds=1, warmu
              cpu_settle_s=1, cpu_sample_s=3, look_s=0.5, mastercpu_workers=4, hostile_idle=200,
              hostile_slowloris=50, hostile_gap_s=1, hostile_requests=30, hostile_max_s=5, ab_rounds=2,
              ab_seconds=2, ab_warm_s=1, foreign_spawns=2, foreign_starts=2, foreign_rounds=1, foreign_warmup_s=2,
-             foreign_window_s=8, foreign_lifetime_s=5, foreign_lifetime_jitter_s=1, foreign_archive_s=60)
+             foreign_window_s=8, foreign_lifetime_s=5, foreign_lifetime_jitter_s=1, foreign_archive_s=60,
+             ceiling_slow_s=6, ceiling_run_s=3, ceiling_warmup_s=1)
 LEGACY_ENV = {"recycle_max_requests": "BENCH_MAX_REQUESTS", "recycle_jitter": "BENCH_MAX_REQUESTS_JITTER"}
 
 
@@ -72,5 +87,6 @@ def make(quick, environ=os.environ):
 
 def overridden(environ=os.environ):
     """The BENCH_* settings in effect, as "NAME=VALUE " for the results' command line."""
-    names = [LEGACY_ENV.get(f.name, "BENCH_" + f.name.upper()) for f in dataclasses.fields(Knobs)] + ["BENCH_PEERS"]
+    names = [LEGACY_ENV.get(f.name, "BENCH_" + f.name.upper()) for f in dataclasses.fields(Knobs)]
+    names += ["BENCH_PEERS", "BENCH_CEILING_SERVERS"]
     return "".join(f"{n}={environ[n]} " for n in names if environ.get(n))

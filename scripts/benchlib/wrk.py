@@ -102,7 +102,7 @@ def parse(text):
     return WrkResult(**values)
 
 
-def command(url, seconds, latency=True):
+def command(url, seconds, latency=True, connections=CONNECTIONS):
     """wrk's command line; -d takes whole seconds only ("-d2.5s" is an error), so a fraction is rounded up."""
-    argv = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{max(1, math.ceil(seconds))}s"]
+    argv = ["wrk", f"-t{min(THREADS, connections)}", f"-c{connections}", f"-d{max(1, math.ceil(seconds))}s"]
     return argv + (["--latency"] if latency else []) + [url]

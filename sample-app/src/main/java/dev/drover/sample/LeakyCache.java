@@ -9,12 +9,13 @@ import java.util.List;
  */
 public final class LeakyCache {
 
-    /** One 64 KiB piece of leaked memory. */
+    /** One piece of leaked memory, at most 64 KiB. */
     static final class LeakedBlock {
-        static final int SIZE = 64 * 1024;
-        final byte[] payload = new byte[SIZE];
+        static final int MAX_SIZE = 64 * 1024;
+        final byte[] payload;
 
-        LeakedBlock() {
+        LeakedBlock(int size) {
+            payload = new byte[size];
             // Touch every page, so the process's RSS grows with the leak and not only its heap reservation.
             for (int i = 0; i < payload.length; i += 4096) {
                 payload[i] = 1;
@@ -23,16 +24,23 @@ public final class LeakyCache {
     }
 
     private static final List<LeakedBlock> RETAINED = new ArrayList<>();
+    private static long retainedBytes;
 
     private LeakyCache() {
     }
 
-    /** Retains about {@code kib} KiB more (whole 64 KiB blocks, at least one); returns the total retained in bytes. */
+    /**
+     * Retains exactly {@code kib} KiB more, as blocks of 64 KiB and a smaller last one, so that a benchmark sets the
+     * leak rate by the amount per request, not only by the request rate; returns the total retained in bytes.
+     */
     public static synchronized long retain(int kib) {
-        int blocks = Math.max(1, kib * 1024 / LeakedBlock.SIZE);
-        for (int i = 0; i < blocks; i++) {
-            RETAINED.add(new LeakedBlock());
+        long left = (long) kib * 1024;
+        while (left > 0) {
+            int size = (int) Math.min(left, LeakedBlock.MAX_SIZE);
+            RETAINED.add(new LeakedBlock(size));
+            left -= size;
         }
-        return (long) RETAINED.size() * LeakedBlock.SIZE;
+        retainedBytes += (long) kib * 1024;
+        return retainedBytes;
     }
 }
