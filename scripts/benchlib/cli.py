@@ -25,6 +25,9 @@ Only when named:
   foreign     unmodified apps of examples/ (BENCH_FOREIGN_APPS, default "spring-boot jetty") under Drover vs the same
               jar alone (java -jar): spawn to READY (with and without the archive) vs the app's own start, GET /hello
               throughput A/B, idle PSS, and the cost of recycling (--max-lifetime) under full load; about 15 minutes
+  metrics     what observability costs: 16 workers with metrics.bind, /metrics scraped once a second in some windows
+              and not in others (scrape time; the master's CPU, scraped / not scraped), and 2 workers measuring
+              request times vs 2 with -Ddrover.request-times=false under the same wrk, in turn; about 6 minutes
 
 Environment: BENCH_MAX_REQUESTS, BENCH_MAX_REQUESTS_JITTER (recycle's limit), BENCH_PEERS (default "gunicorn uwsgi";
 also gunicorn-sync), BENCH_FOREIGN_APPS (of spring-boot, spring-boot-jetty, jetty, tomcat), and BENCH_<KNOB> for any
@@ -51,7 +54,7 @@ from .harness import Bench, say
 from .logs import BenchError
 
 SECTIONS = ["spawn", "memory", "throughput", "warmup", "recycle", "reload", "mastercpu", "peers"]
-ON_REQUEST = ["hostile", "checks-cost", "foreign"]
+ON_REQUEST = ["hostile", "checks-cost", "foreign", "metrics"]
 
 
 class Usage(Exception):
