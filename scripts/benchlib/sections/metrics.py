@@ -13,7 +13,6 @@ from ..logs import BenchError
 from ..procs import CLK_TCK, alive, children, cmdline, ticks
 from .checks_cost import one_run
 
-SMALL_HEAP = "-Xmx64m"      # so that 16 workers fit next to everything else on the machine
 TIMES_OFF = "-Ddrover.request-times=false"
 
 
@@ -96,11 +95,13 @@ def window(m, port, seconds, scraped, last):
     return Window(scraped, ticks(m.pid) - t0, time.monotonic() - start, times)
 
 
-def scrape_cost(b, defaults):
+def scrape_cost(b):
     k = b.knobs
     port = b.free_port()
-    m = b.start_drover("metrics-scrape", k.metrics_workers, b.free_port(), ["--metrics-bind", f"127.0.0.1:{port}"],
-                       options_env(worker_options(defaults, SMALL_HEAP)))
+    # The workers' default options: the AppCDS archive the bench built for them applies (other options would start
+    # a training run in the middle of the windows), so 16 boot in time on a loaded machine.
+    m = b.start_drover("metrics-scrape", k.metrics_workers, b.free_port(),
+                       ["--metrics-bind", f"127.0.0.1:{port}", "--boot-timeout", f"{k.mastercpu_boot_s:g}s"])
     b.wait_ready(m, k.metrics_workers, k.mastercpu_boot_s)
     time.sleep(k.cpu_settle_s)
     # Unmeasured scrapes first: the first ones run the exposition code interpreted (Prometheus scrapes for good).
@@ -147,7 +148,7 @@ def histogram_cost(b, defaults):
 
 def run(b):
     defaults = b.reference_conf()["drover.worker-jvm-options"]
-    windows, last, scrape_cpu = scrape_cost(b, defaults)
+    windows, last, scrape_cpu = scrape_cost(b)
     rounds, tp_cpu = histogram_cost(b, defaults)
     render(b, windows, last, scrape_cpu, rounds, tp_cpu)
 
@@ -164,7 +165,7 @@ def render(b, windows, last, scrape_cpu, rounds, tp_cpu):
     cpu_ratio, cpu_lo, cpu_hi = ratio_spread([(s.ticks, i.ticks) for s, i in zip(scraped, idle)])
     ms_per_s = [w.ticks * 1000 / CLK_TCK / w.seconds for w in windows]
     r.para("### What metrics cost (`metrics`)")
-    r.para(f"(a) Drover with `-w {k.metrics_workers}` (workers' `{SMALL_HEAP}`), `--metrics-bind` set, no request "
+    r.para(f"(a) Drover with `-w {k.metrics_workers}` (default worker options), `--metrics-bind` set, no request "
            f"served; {k.metrics_warm_scrapes} scrapes back to back (not measured: the JIT's warm-up), then "
            f"{k.metrics_rounds} rounds of a {k.metrics_window_s:g} s window with GET /metrics once a second "
            "(a fresh connection each, timed connect to last byte) and one without (order alternating). The master's "
