@@ -126,8 +126,11 @@ def worker_flags(master):
 
 def histogram_cost(b, defaults):
     k = b.knobs
-    on = b.start_serving("metrics-times-on", 2, env=options_env(worker_options(defaults)))
-    off = b.start_serving("metrics-times-off", 2, env=options_env(worker_options(defaults, extra=[TIMES_OFF])))
+    # No AppCDS on either side: the 'off' side's options differ, so it would get a training run during the rounds.
+    no_cds = {"DROVER_CDS_ENABLED": "false"}
+    on = b.start_serving("metrics-times-on", 2, env=dict(no_cds, **options_env(worker_options(defaults))))
+    off = b.start_serving("metrics-times-off", 2,
+                          env=dict(no_cds, **options_env(worker_options(defaults, extra=[TIMES_OFF]))))
     if not all(TIMES_OFF in argv for argv in worker_flags(off)) or any(TIMES_OFF in a for a in worker_flags(on)):
         raise BenchError(f"the workers' command lines do not show {TIMES_OFF} on the 'off' side only")
     d = b.dir("metrics")
@@ -184,7 +187,7 @@ def render(b, windows, last, scrape_cpu, rounds, tp_cpu):
     rps_ratio, rps_lo, rps_hi = ratio_spread([(on.rps, off.rps) for on, off in rounds])
     cpu_req, cpu_req_lo, cpu_req_hi = ratio_spread([(on.cpu_us_per_request, off.cpu_us_per_request)
                                                     for on, off in rounds])
-    r.para(f"(b) Two masters of 2 workers each, up together: request times measured (on) vs "
+    r.para(f"(b) Two masters of 2 workers each (AppCDS off for both), up together: request times measured (on) vs "
            f"`{TIMES_OFF}` in `worker-jvm-options` (off). Each warmed with {k.ab_warm_s:g} s of wrk, then "
            f"{k.metrics_tp_rounds} rounds of `wrk -t{wrk.THREADS} -c{wrk.CONNECTIONS} -d{k.metrics_tp_s:g}s` GET / "
            "against one and the other (on off, then off on, ...); the workers' CPU time read around each run. "
