@@ -29,6 +29,9 @@ Only when named:
               against the same load without a leak: Drover (soft + hard limit) vs uWSGI reload-on-rss and
               evil-reload-on-rss at the same limits (BENCH_CEILING_SERVERS); failed requests, highest RSS / hard
               (10 Hz from outside), recycles by reason, throughput and p99; about 13 minutes
+  metrics     what observability costs: 16 workers with metrics.bind, /metrics scraped once a second in some windows
+              and not in others (scrape time; the master's CPU, scraped / not scraped), and 2 workers measuring
+              request times vs 2 with -Ddrover.request-times=false under the same wrk, in turn; about 6 minutes
 
 Environment: BENCH_MAX_REQUESTS, BENCH_MAX_REQUESTS_JITTER (recycle's limit), BENCH_PEERS (default "gunicorn uwsgi";
 also gunicorn-sync), BENCH_FOREIGN_APPS (of spring-boot, spring-boot-jetty, jetty, tomcat), BENCH_CEILING_SERVERS
@@ -56,7 +59,7 @@ from .harness import Bench, say
 from .logs import BenchError
 
 SECTIONS = ["spawn", "memory", "throughput", "warmup", "recycle", "reload", "mastercpu", "peers"]
-ON_REQUEST = ["hostile", "checks-cost", "foreign", "ceiling"]
+ON_REQUEST = ["hostile", "checks-cost", "foreign", "ceiling", "metrics"]
 
 
 class Usage(Exception):

@@ -60,6 +60,12 @@ class Knobs:
     ceiling_slow_s: float = 90       # ceiling: the ~1 MiB/s row (60 MiB of headroom to the soft limit)
     ceiling_run_s: float = 20        # ceiling: every other row
     ceiling_warmup_s: float = 4      # ceiling: paced GET / before each row, not measured (a cold JVM's p99)
+    metrics_workers: int = 16        # metrics: workers of the master that is scraped
+    metrics_rounds: int = 3          # metrics: rounds of a scraped window and one not scraped
+    metrics_window_s: float = 10
+    metrics_warm_scrapes: int = 30   # metrics: unmeasured scrapes before the first window
+    metrics_tp_rounds: int = 6       # metrics: rounds of wrk with request times measured and not
+    metrics_tp_s: float = 10
 
 
 QUICK = dict(spawn_kills=2, settle_s=1, idle_s=2, pss_fresh_s=2, rounds=1, warmup_s=1, duration_s=2, dip_s=1,
@@ -68,7 +74,8 @@ QUICK = dict(spawn_kills=2, settle_s=1, idle_s=2, pss_fresh_s=2, rounds=1, warmu
              hostile_slowloris=50, hostile_gap_s=1, hostile_requests=30, hostile_max_s=5, ab_rounds=2,
              ab_seconds=2, ab_warm_s=1, foreign_spawns=2, foreign_starts=2, foreign_rounds=1, foreign_warmup_s=2,
              foreign_window_s=8, foreign_lifetime_s=5, foreign_lifetime_jitter_s=1, foreign_archive_s=60,
-             ceiling_slow_s=6, ceiling_run_s=3, ceiling_warmup_s=1)
+             ceiling_slow_s=6, ceiling_run_s=3, ceiling_warmup_s=1, metrics_workers=4, metrics_warm_scrapes=3,
+             metrics_rounds=1, metrics_window_s=3, metrics_tp_rounds=2, metrics_tp_s=2)
 LEGACY_ENV = {"recycle_max_requests": "BENCH_MAX_REQUESTS", "recycle_jitter": "BENCH_MAX_REQUESTS_JITTER"}
 
 

@@ -5,7 +5,7 @@ import unittest
 from benchlib import hocon, knobs, stats, wrk
 from benchlib.logs import BenchError
 from benchlib.report import Report, row
-from benchlib.sections import foreign
+from benchlib.sections import foreign, metrics
 
 WRK_OUTPUT = """Running 2s test @ http://127.0.0.1:8080/
   2 threads and 64 connections
@@ -231,6 +231,32 @@ class ForeignTest(unittest.TestCase):
         self.assertEqual(rows["failed requests (socket errors + non-2xx), A / B, all rounds"], "0 / 3")
         foreign.render(b, [res])
         self.assertIn("| figure | jetty |", b.report.text())
+
+
+class MetricsTest(unittest.TestCase):
+    DEFAULTS = ["-Xms16m", "-Xmx256m", "-XX:+UseSerialGC"]
+
+    def test_the_workers_options_are_the_defaults_with_the_heap_replaced_and_extras_appended(self):
+        self.assertEqual(metrics.worker_options(self.DEFAULTS, "-Xmx64m"), ["-Xms16m", "-XX:+UseSerialGC", "-Xmx64m"])
+        self.assertEqual(metrics.worker_options(self.DEFAULTS, extra=["-Ddrover.request-times=false"]),
+                         self.DEFAULTS + ["-Ddrover.request-times=false"])
+
+    def test_the_options_go_to_the_environment_comma_separated_and_a_comma_in_one_is_refused(self):
+        self.assertEqual(metrics.options_env(["-Xms16m", "-Xmx64m"]),
+                         {"DROVER_WORKER_JVM_OPTIONS": "-Xms16m,-Xmx64m"})
+        with self.assertRaises(BenchError):
+            metrics.options_env(["-Dlist=a,b"])
+
+    def test_the_sides_alternate_which_goes_first(self):
+        self.assertEqual(metrics.orders(3, "on", "off"), [("on", "off"), ("off", "on"), ("on", "off")])
+
+    def test_the_ratio_is_of_the_sums_and_the_spread_of_the_rounds(self):
+        self.assertEqual(metrics.ratio_spread([(110, 100), (90, 100), (200, 0)]), (2.0, 0.9, 1.1))
+        self.assertEqual(metrics.ratio_spread([]), (None, None, None))
+
+    def test_samples_are_the_lines_that_are_neither_comments_nor_blank(self):
+        text = "# HELP a x\n# TYPE a counter\na_total 1\n\nb{slot=\"1\"} 2\n"
+        self.assertEqual(metrics.count_samples(text), 2)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import java.util.function.Function;
  */
 public final class Hooks {
     private static final ServerState STATE = ServerState.INSTANCE;
-    private static final ThreadLocal<Runnable> JETTY_REQUEST = new ThreadLocal<>();
+    private static final ThreadLocal<JettyRequest> JETTY_REQUEST = new ThreadLocal<>();
 
     private Hooks() {
     }
@@ -93,29 +93,30 @@ public final class Hooks {
 
     /**
      * Entry of Jetty's Server.handle: the returned Runnable ends the request; the rewritten code wraps the request's
-     * callback with it (Callback.from(callback, end)), so an asynchronous request stays in flight until it completes.
+     * callback with it (Callback.from(callback, end)), so an asynchronous request stays in flight until it completes,
+     * and ends with the status its {@code response} has then.
      */
-    public static Runnable jettyRequestBegins() {
-        Runnable end = STATE.requests.begin();
-        JETTY_REQUEST.set(end);
-        return end;
+    public static Runnable jettyRequestBegins(Object response) {
+        JettyRequest request = new JettyRequest(STATE.requests.begin(), response);
+        JETTY_REQUEST.set(request);
+        return request;
     }
 
     /** Server.handle returned: not handled means Jetty answers 404 through the original callback, so end here. */
     public static void jettyHandleReturned(boolean handled) {
-        Runnable end = JETTY_REQUEST.get();
+        JettyRequest request = JETTY_REQUEST.get();
         JETTY_REQUEST.remove();
-        if (!handled && end != null) {
-            end.run();
+        if (!handled && request != null) {
+            request.end(404);
         }
     }
 
-    /** Server.handle threw: Jetty fails the request through the original callback, so end here. */
+    /** Server.handle threw: Jetty fails the request through the original callback (a 500), so end here. */
     public static void jettyHandleThrew() {
-        Runnable end = JETTY_REQUEST.get();
+        JettyRequest request = JETTY_REQUEST.get();
         JETTY_REQUEST.remove();
-        if (end != null) {
-            end.run();
+        if (request != null) {
+            request.end(500);
         }
     }
 

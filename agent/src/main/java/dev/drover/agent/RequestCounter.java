@@ -6,7 +6,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -24,8 +23,8 @@ final class RequestCounter {
     /** The smallest count a pending action waits for: the request path takes the lock only when it reaches it. */
     private volatile long nextAction = Long.MAX_VALUE;
     private final Object idleSignal = new Object();
-    /** Told the duration of each counted request as it ends (the worker's request-duration histogram); or null. */
-    private volatile LongConsumer durations;
+    /** Told the duration and status of each counted request as it ends (the worker's histogram); or null. */
+    private volatile ServerView.RequestEnded durations;
 
     RequestCounter(LongSupplier nanoClock) {
         this.nanoClock = nanoClock;
@@ -54,8 +53,8 @@ final class RequestCounter {
         return begun.get();
     }
 
-    /** From now on, {@code listener} gets the duration in nanoseconds of every counted request that ends. */
-    void timeRequests(LongConsumer listener) {
+    /** From now on, {@code listener} is told of every counted request that ends. */
+    void timeRequests(ServerView.RequestEnded listener) {
         durations = listener;
     }
 
@@ -139,7 +138,10 @@ final class RequestCounter {
     private record Pending(long count, Runnable action) {
     }
 
-    /** One request in flight; {@link #run()} ends it, once, however many paths reach the end. */
+    /**
+     * One request in flight; {@link #end} (or {@link #run()}, status unknown) ends it, once, however many paths reach
+     * the end.
+     */
     final class InFlight implements Runnable {
         private final long startedNanos;
         private final boolean counted;
@@ -156,10 +158,15 @@ final class RequestCounter {
 
         @Override
         public void run() {
+            end(0);
+        }
+
+        /** Ends the request, answered with {@code status} (0 when the hook could not read it). */
+        void end(int status) {
             if (ended.compareAndSet(false, true)) {
-                LongConsumer listener = durations;
+                ServerView.RequestEnded listener = durations;
                 if (listener != null && counted) {
-                    listener.accept(nanoClock.getAsLong() - startedNanos);
+                    listener.ended(nanoClock.getAsLong() - startedNanos, status);
                 }
                 inflight.remove(this);
                 if (inflight.isEmpty()) {

@@ -142,10 +142,14 @@ final class ServerClassTransformer implements ClassFileTransformer {
                 "(Ljava/lang/Object;Ljava/lang/Throwable;)V", false);
     }
 
-    /** callback = Callback.from(callback, Hooks.jettyRequestBegins()): the request ends when its callback does. */
+    /**
+     * callback = Callback.from(callback, Hooks.jettyRequestBegins(response)): the request ends when its callback does.
+     */
     private static void wrapJettyCallback(MethodVisitor mv) {
         mv.visitVarInsn(Opcodes.ALOAD, 3);
-        mv.visitMethodInsn(Opcodes.INVOKESTATIC, HOOKS_CLASS, "jettyRequestBegins", "()Ljava/lang/Runnable;", false);
+        mv.visitVarInsn(Opcodes.ALOAD, 2);
+        mv.visitMethodInsn(Opcodes.INVOKESTATIC, HOOKS_CLASS, "jettyRequestBegins",
+                "(Ljava/lang/Object;)Ljava/lang/Runnable;", false);
         mv.visitMethodInsn(Opcodes.INVOKESTATIC, "org/eclipse/jetty/util/Callback", "from",
                 "(Lorg/eclipse/jetty/util/Callback;Ljava/lang/Runnable;)Lorg/eclipse/jetty/util/Callback;", true);
         mv.visitVarInsn(Opcodes.ASTORE, 3);

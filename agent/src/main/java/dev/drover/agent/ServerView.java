@@ -47,11 +47,21 @@ public final class ServerView {
     }
 
     /**
-     * From now on, {@code listener} is told the duration (nanoseconds, begin to completion) of every request counted
-     * in {@link #requests()}, on the request's thread: it must be quick.
+     * From now on, {@code listener} is told of every request counted in {@link #requests()} as it completes, on the
+     * request's thread: it must be quick.
      */
-    public static void timeRequests(java.util.function.LongConsumer listener) {
+    public static void timeRequests(RequestEnded listener) {
         STATE.requests.timeRequests(listener);
+    }
+
+    /**
+     * One request completed: its duration (nanoseconds, begin to completion) and its response status, 0 when the
+     * server did not tell it. An interface of the agent's jar rather than a JDK type: no boxing on the request path,
+     * and the jar is on the boot class path like this class.
+     */
+    @FunctionalInterface
+    public interface RequestEnded {
+        void ended(long nanos, int status);
     }
 
     /** Requests begun and not yet completed (asynchronous ones until their completion). */

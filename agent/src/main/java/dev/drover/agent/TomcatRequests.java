@@ -15,18 +15,23 @@ import java.util.concurrent.ConcurrentHashMap;
  * timeout or an error all come through it), so async requests count as in flight until they complete.
  */
 final class TomcatRequests {
-    private static final Map<Object, Runnable> INFLIGHT = new ConcurrentHashMap<>();
+    private static final Map<Object, RequestCounter.InFlight> INFLIGHT = new ConcurrentHashMap<>();
     private static volatile Method getNote;
     private static volatile int adapterNote;
     private static volatile Method isAsync;
     /** coyote Request.method() and requestURI() (the path, never the query): read only when asked, at a ceiling. */
     private static volatile Method methodOf;
     private static volatile Method pathOf;
+    private static volatile Method getResponse;
+    private static volatile Method getStatus;
 
     private TomcatRequests() {
     }
 
-    /** Looks up the members that tell an async request (called once, when Tomcat's first connector is created). */
+    /**
+     * Looks up the members that tell an async request and the response's status (called once, when Tomcat's first
+     * connector is created).
+     */
     static void lookUp(Class<?> connectorClass) {
         if (isAsync != null) {
             return;
@@ -36,6 +41,8 @@ final class TomcatRequests {
         Field note = Members.field(Members.classNamed("org.apache.catalina.connector.CoyoteAdapter",
                 connectorClass), "ADAPTER_NOTES");
         adapterNote = (int) Members.get(note, null);
+        getResponse = Members.method(coyoteRequest, "getResponse");
+        getStatus = Members.method(Members.classNamed("org.apache.coyote.Response", connectorClass), "getStatus");
         isAsync = Members.method(Members.classNamed("org.apache.catalina.connector.Request", connectorClass),
                 "isAsync");
         try {
@@ -71,7 +78,7 @@ final class TomcatRequests {
     }
 
     static void begins(Object coyoteRequest, RequestCounter counter) {
-        Runnable previous = INFLIGHT.put(coyoteRequest, counter.begin());
+        RequestCounter.InFlight previous = INFLIGHT.put(coyoteRequest, counter.begin());
         if (previous != null) {
             // Tomcat reused the request object, so the earlier request is over even though no hook saw its end
             // (an async request ended on a path this class does not watch): never count it in flight for good.
@@ -87,9 +94,23 @@ final class TomcatRequests {
     }
 
     static void ends(Object coyoteRequest) {
-        Runnable request = INFLIGHT.remove(coyoteRequest);
+        RequestCounter.InFlight request = INFLIGHT.remove(coyoteRequest);
         if (request != null) {
-            request.run();
+            request.end(status(coyoteRequest));
+        }
+    }
+
+    /** The coyote Response's status once service (or the async completion) is through; 0 when unreadable. */
+    private static int status(Object coyoteRequest) {
+        Method response = getResponse;
+        Method status = getStatus;
+        if (response == null || status == null) {
+            return 0;
+        }
+        try {
+            return (int) status.invoke(response.invoke(coyoteRequest));
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return 0;
         }
     }
 

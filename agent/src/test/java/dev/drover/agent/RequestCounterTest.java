@@ -33,6 +33,22 @@ class RequestCounterTest {
 
     @Test
     @Timeout(5)
+    void theListenerIsToldEachCountedRequestsDurationAndStatusOnce() {
+        List<String> told = new ArrayList<>();
+        counter.timeRequests((nanos, status) -> told.add(nanos + "ns " + status));
+        RequestCounter.InFlight answered = counter.begin();
+        RequestCounter.InFlight unknown = counter.begin();
+        now.addAndGet(1500);
+        answered.end(404);
+        answered.end(200); // a later path to the same end changes nothing
+        unknown.run();
+        counter.warmingUp(true);
+        counter.begin().end(200);
+        assertEquals(List.of("1500ns 404", "1500ns 0"), told, "warm-up requests are not timed");
+    }
+
+    @Test
+    @Timeout(5)
     void warmUpRequestsAreInFlightButNeverCountedNorNotified() {
         List<String> notified = new ArrayList<>();
         counter.notifyAt(1, () -> notified.add("at 1"));

@@ -16,6 +16,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * metrics.bind as a Prometheus server and a probe would see it: a scrape under load after recycles of several
@@ -118,6 +120,49 @@ class MetricsIT {
     private static long inflight(Path pidfile) {
         try {
             return Ctl.status(pidfile).getConfigList("workers").stream().mapToLong(w -> w.getLong("inflight")).sum();
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    /** A foreign worker's responses count by status class too: the agent reads the status where a request ends. */
+    @ParameterizedTest
+    @EnumSource(value = Examples.class, names = {"JETTY", "TOMCAT"})
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    void countsAForeignWorkersResponsesByStatusClass(Examples example) throws Exception {
+        Path app = ForeignApps.privateCopy(example, DroverProcess.tempDir("drover-metrics-foreign"));
+        try (DroverProcess drover = ForeignApps.start(app, "-w", "1", "-b", "127.0.0.1:0", "--metrics-bind",
+                "127.0.0.1:0")) {
+            int port = drover.awaitServing(1, ForeignApps.BOOT);
+            int metrics = Integer.parseInt(drover.awaitLine(METRICS.pattern(), 0, Duration.ofSeconds(5)).group(2));
+            for (int i = 0; i < 3; i++) {
+                assertEquals(200, Http.get(port, "/hello").status());
+            }
+            for (int i = 0; i < 2; i++) {
+                assertEquals(404, Http.get(port, "/no-such-page").status());
+            }
+            // The worker's next STATS message carries the counts; warm-up requests are not counted.
+            DroverProcess.awaitCondition("3 responses 2xx and 2 4xx in /metrics", Duration.ofSeconds(20),
+                    () -> responsesQuietly(metrics, "2xx") == 3 && responsesQuietly(metrics, "4xx") == 2);
+            String last = scrape(metrics);
+            assertEquals(0, responses(last, "5xx"), last);
+        }
+    }
+
+    /** drover_http_responses_total of a status class, summed over the slots. */
+    private static double responses(String scrape, String statusClass) {
+        Matcher m = Pattern.compile("(?m)^drover_http_responses_total\\{[^}]*status_class=\"" + statusClass
+                + "\"[^}]*\\} (\\S+)$").matcher(scrape);
+        double sum = 0;
+        while (m.find()) {
+            sum += Double.parseDouble(m.group(1));
+        }
+        return sum;
+    }
+
+    private static double responsesQuietly(int metrics, String statusClass) {
+        try {
+            return responses(scrape(metrics), statusClass);
         } catch (Exception e) {
             return -1;
         }

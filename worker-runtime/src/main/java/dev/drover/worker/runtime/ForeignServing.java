@@ -14,8 +14,7 @@ final class ForeignServing implements Serving {
 
     ForeignServing() {
         if (times != null) {
-            RequestTimes recorder = times;
-            ServerView.timeRequests(nanos -> recorder.record(nanos, 0));
+            ServerView.timeRequests(times::record);
         }
     }
 
@@ -45,7 +44,10 @@ final class ForeignServing implements Serving {
         return ServerView.oldestInflightMillis();
     }
 
-    /** The agent measures each request from its begin to its completion; the status is not read (yet). */
+    /**
+     * The agent measures each request from its begin to its completion and reads the status the server answered
+     * with (Tomcat's coyote Response, Jetty's Response, when the request completes).
+     */
     @Override
     public RequestTimes requestTimes() {
         return times;
