@@ -64,14 +64,12 @@ final class TomcatRequests {
             return null;
         }
         List<String[]> seen = new ArrayList<>();
-        for (Map.Entry<Object, Runnable> e : INFLIGHT.entrySet()) {
-            if (e.getValue() instanceof RequestCounter.InFlight request) {
-                try {
-                    seen.add(new String[] {String.valueOf(method.invoke(e.getKey())),
-                            String.valueOf(path.invoke(e.getKey())), Long.toString(request.ageMillis())});
-                } catch (ReflectiveOperationException | RuntimeException failed) {
-                    return null;
-                }
+        for (Map.Entry<Object, RequestCounter.InFlight> e : INFLIGHT.entrySet()) {
+            try {
+                seen.add(new String[] {String.valueOf(method.invoke(e.getKey())),
+                        String.valueOf(path.invoke(e.getKey())), Long.toString(e.getValue().ageMillis())});
+            } catch (ReflectiveOperationException | RuntimeException failed) {
+                return null;
             }
         }
         return seen;

@@ -4,6 +4,9 @@ import dev.drover.link.LinkMessage;
 import dev.drover.supervisor.arbiter.Arbiter;
 import dev.drover.supervisor.arbiter.Command;
 import dev.drover.supervisor.arbiter.Event;
+import dev.drover.supervisor.arbiter.Upgrade;
+import dev.drover.supervisor.upgrade.DroverVersion;
+import dev.drover.supervisor.upgrade.UpgradeState;
 import dev.drover.supervisor.config.BindAddress;
 import dev.drover.supervisor.metrics.HealthRequests;
 import dev.drover.supervisor.metrics.MetricsServer;
@@ -61,10 +64,18 @@ public final class Master {
     private final Deque<AutoCloseable> teardown = new ArrayDeque<>();
 
     private final Arbiter.Reloader reloader;
+    private final Upgrade.Launch launch;
+    private final Optional<UpgradeState> inherited;
 
-    /** {@code reloader} reads the configuration again from its original sources, for reloads. */
-    public Master(Arbiter.Reloader reloader) {
+    /**
+     * {@code reloader} reads the configuration again from its original sources, for reloads; {@code launch} is how
+     * this master was started, for `drover ctl upgrade`; {@code inherited} is what the master before an upgrade in
+     * place handed over (its sockets and workers), when this master is the upgraded one.
+     */
+    public Master(Arbiter.Reloader reloader, Upgrade.Launch launch, Optional<UpgradeState> inherited) {
         this.reloader = reloader;
+        this.launch = launch;
+        this.inherited = inherited;
     }
 
     /** Runs the master to its end; a ConfigError means nothing was started (and nothing is left behind). */
@@ -105,6 +116,8 @@ public final class Master {
         teardown.push(() -> io.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS));
         Listeners listeners = new Listeners(io);
         teardown.push(listeners);
+        inherited.ifPresent(state -> listeners.inherit(state.sockets().stream()
+                .collect(java.util.stream.Collectors.toMap(UpgradeState.Socket::address, UpgradeState.Socket::fd))));
         List<Listener> bound = bind(settings, listeners);
         if (settings.pidfile().isPresent()) {
             teardown.push(writePidfile(settings.pidfile().get(), pid, settings));
@@ -116,15 +129,19 @@ public final class Master {
         if (settings.metrics().bind().isPresent()) {
             teardown.push(openMetrics(settings, arbiter));
         }
+        arbiter.upgrades(launch, inherited);
         talkToSystemd(arbiter, pid);
         Path controlPath = settings.controlSocketPath().orElse(runtimeDir.resolve("control.sock"));
         teardown.push(openControl(controlPath, arbiter, settings));
         teardown.push(WorkerLinkServer.bind(linkSocket, io, linkEvents(arbiter)));
         handOver(workerDir, linkSocket);
         Signals.install(Command.signals(), name -> arbiter.post(new Event.SignalReceived(name)));
-        log.info("master {} listening on {}; {} worker(s) of {}; control socket {}", pid,
+        log.info("drover {} master {} listening on {}; {} worker(s) of {}; control socket {}", DroverVersion.current(), pid,
                 String.join(", ", bound.stream().map(Listener::display).toList()), settings.workers(),
                 settings.app(), controlPath);
+        inherited.ifPresent(state -> log.info("drover {} master {} upgraded in place from drover {} (upgrade {}): "
+                + "generation {} boots while the {} worker(s) of the old master serve on", DroverVersion.current(), pid,
+                state.version(), state.upgrades(), state.generation() + 1, state.workers().size()));
         return arbiter;
     }
 

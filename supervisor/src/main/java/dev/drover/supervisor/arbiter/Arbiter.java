@@ -19,6 +19,7 @@ import dev.drover.supervisor.policy.RestartPolicy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
@@ -70,6 +71,8 @@ public final class Arbiter {
     private final LifecycleListener.All lifecycle = new LifecycleListener.All();
 
     private long nextTick;
+    private Upgrade upgrade;
+    private Takeover takeover;
 
     /** {@code runtimeDir}: the master's private runtime directory, where workers write evidence and snapshots. */
     public Arbiter(Settings settings, List<Listener> bound, Sockets sockets, Reloader reloader, Spawner spawner,
@@ -85,6 +88,23 @@ public final class Arbiter {
         shutdown.onBegin(lifecycle::stopping);
         this.control = new Control(workers, generations, recycler, leaks, shutdown, clock);
         this.publisher = new SnapshotPublisher(workers, generations, shutdown, leaks, tallies);
+    }
+
+    /**
+     * Lets `drover ctl upgrade` exec a new master in place ({@code launch}: how this one was started); with
+     * {@code inherited}, this master is such a new one and takes over the old master's workers. Before {@link #run}.
+     */
+    public void upgrades(Upgrade.Launch launch, java.util.Optional<dev.drover.supervisor.upgrade.UpgradeState> inherited) {
+        upgrade = new Upgrade(workers, generations, shutdown, cds, events::offer, clock, launch);
+        inherited.ifPresent(state -> {
+            generations.continueFrom(state.generation());
+            takeover = new Takeover(state, workers, generations, clock);
+            takeover.start(events::offer);
+            shutdown.onBegin(why -> takeover.stop(!shutdown.quick(), shutdown.quick()
+                    ? Shutdown.QUICK_STOP_TIMEOUT.toNanos() : workers.gracefulTimeout().toNanos()));
+        });
+        Map<String, Object> none = Map.of("upgrades", launch.upgrades(), "phase", "none");
+        control.upgrades(upgrade, () -> takeover == null ? none : takeover.status());
     }
 
     /** Where the latest snapshot of the master is published, for /metrics, the health checks and `ctl health`. */
@@ -167,7 +187,7 @@ public final class Arbiter {
     }
 
     private boolean stopped() {
-        if (!workers.isEmpty()) {
+        if (!workers.isEmpty() || (takeover != null && !takeover.done())) {
             return false;
         }
         cds.abort();
@@ -181,6 +201,9 @@ public final class Arbiter {
                 generations.canaryPending(), clock.getAsLong());
         keepWorkerCount();
         generations.finishRollout();
+        if (takeover != null) {
+            takeover.manage();
+        }
         cds.trainWhenIdle(workers.anyBooting());
         return false;
     }
@@ -214,6 +237,10 @@ public final class Arbiter {
             cds.onExtractionExited(x.directory(), x.status());
         } else if (event instanceof Event.ControlRequest c) {
             control.answer(c.command(), c.reply());
+        } else if (event instanceof Event.UpgradeChecked u) {
+            upgrade.onChecked(u.status(), u.output());
+        } else if (event instanceof Event.InheritedExited x && takeover != null && takeover.onExit(x.pid(), x.status())) {
+            generations.releaseListeners(); // inherited sockets the new configuration does not bind are closed now
         }
     }
 
@@ -230,6 +257,12 @@ public final class Arbiter {
         cds.tick(now);
         generations.answerOverdueWaiters(now);
         shutdown.killOverdue(now);
+        if (upgrade != null) {
+            upgrade.tick(now);
+        }
+        if (takeover != null) {
+            takeover.tick(now);
+        }
     }
 
     private void keepWorkerCount() {

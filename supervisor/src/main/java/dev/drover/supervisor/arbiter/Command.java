@@ -40,14 +40,20 @@ public enum Command {
     HEALTH("health", null, "liveness and readiness, as /healthz and /readyz judge them (answered without waiting for the "
             + "master's loop): exit 0 ready, 1 alive but not ready (stopping, or fewer than metrics.ready-min-workers "
             + "serving), 3 not alive (its loop stuck, or the master cannot be reached)"),
+    UPGRADE("upgrade", null, "replace the master by the Drover installed now, under the same pid: the new installation "
+            + "checks the configuration first (a failure changes nothing: exit 2 with the reason), then the master execs "
+            + "it in place keeping its sockets; the old workers serve until the new master's workers are ready, then "
+            + "drain. `drover ctl upgrade` waits for the new master: exit 0 once the old workers are gone, 3 if it is "
+            + "still taking over after 120 s"),
     HEAPDUMP("heapdump ID PATH", null, "worker ID writes a heap dump of its live objects (.hprof, for Eclipse MAT or "
             + "VisualVM) to PATH, absolute, on the worker's host; it pauses while it writes, then goes on serving");
 
     /** Signals a JVM cannot take as commands, and what replaces them; docs/signals.md shows these rows too. */
     public static final List<String[]> NOT_COMMANDS = List.of(
             new String[] {"QUIT", "the JVM's own: it prints the master's thread dump and goes on; use `drover ctl stop --quick`"},
-            new String[] {"USR2", "used by HotSpot itself, never handled; no binary upgrade is needed: a reload (HUP) "
-                    + "starts fresh worker JVMs with the new code"});
+            new String[] {"USR2", "used by HotSpot itself, never handled; a reload (HUP) starts fresh worker JVMs with "
+                    + "the app's new code, and `drover ctl upgrade` replaces the master by a new Drover under the same pid "
+                    + "(no signal: every other one is taken)"});
 
     private final String usage;
     private final String signal;

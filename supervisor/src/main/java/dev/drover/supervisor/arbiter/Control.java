@@ -61,6 +61,8 @@ final class Control {
     private final Shutdown shutdown;
     private final LongSupplier clock;
     private final long startedAt;
+    private Upgrade upgrade;
+    private java.util.function.Supplier<Map<String, Object>> upgradeStatus = () -> Map.of("upgrades", 0, "phase", "none");
 
     Control(Workers workers, Generations generations, Recycler recycler, Leaks leaks, Shutdown shutdown,
             LongSupplier clock) {
@@ -71,6 +73,12 @@ final class Control {
         this.shutdown = shutdown;
         this.clock = clock;
         this.startedAt = clock.getAsLong();
+    }
+
+    /** How `upgrade` is carried out, and what status says about upgrades. */
+    void upgrades(Upgrade upgrade, java.util.function.Supplier<Map<String, Object>> status) {
+        this.upgrade = upgrade;
+        this.upgradeStatus = status;
     }
 
     /** A snapshot or heap dump a worker is writing, and the ctl client waiting for it. */
@@ -101,6 +109,7 @@ final class Control {
                 case LEAK -> leaks.read(settings(), reply, reports -> leak(reports, parsed.text()));
                 case SNAPSHOT, HEAPDUMP -> snapshot(parsed, reply);
                 case RELOAD -> reload(line, reply);
+                case UPGRADE -> upgrade(line, reply);
                 default -> reply.complete(Json.write(Map.of("ok",
                         execute(parsed.command(), parsed.argument(), "drover ctl " + line.trim()))));
             }
@@ -111,6 +120,14 @@ final class Control {
             log.error("drover ctl {}: failed", line, e);
             reply.complete(Json.write(Map.of("error", "the master could not carry out \"" + line + "\": " + e)));
         }
+    }
+
+    /** Upgrades in place, when the master was given how ({@link #upgrades}); the answer comes from the check. */
+    private void upgrade(String line, CompletableFuture<String> reply) throws Refused {
+        if (upgrade == null) {
+            throw new Refused("upgrade: this master cannot upgrade in place (it was not started by `drover`)");
+        }
+        upgrade.start("drover ctl " + line.trim(), reply);
     }
 
     /** Starts the reload; the answer waits for its outcome ({@link Generations#awaitOutcome}). */
@@ -228,7 +245,7 @@ final class Control {
             case RECYCLE -> generations().recycle(argument, source);
             case REOPEN_LOGS -> reopenLogs(source);
             case PAUSE -> generations().pause(source);
-            case STATUS, LEAKS, LEAK, SNAPSHOT, HEAPDUMP, HEALTH ->
+            case STATUS, LEAKS, LEAK, SNAPSHOT, HEAPDUMP, HEALTH, UPGRADE ->
                     throw new IllegalStateException(command.usage() + " is answered, not executed");
         };
     }
@@ -265,6 +282,7 @@ final class Control {
         status.put("paused", generations().paused());
         status.put("reload", generations().reloadPhase());
         status.put("uptime_seconds", TimeUnit.NANOSECONDS.toSeconds(now - startedAt));
+        status.put("upgrade", upgradeStatus.get());
         Map<String, Object> recycles = new LinkedHashMap<>();
         for (RecycleReason reason : RecycleReason.values()) {
             recycles.put(reason.label(), workers.recycles(reason));

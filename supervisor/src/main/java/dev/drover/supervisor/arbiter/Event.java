@@ -41,4 +41,12 @@ public sealed interface Event {
     /** A `drover ctl` command; the arbiter completes {@code reply} with a JSON document. */
     record ControlRequest(String command, CompletableFuture<String> reply) implements Event {
     }
+
+    /** The new installation's configuration check for `drover ctl upgrade` ended with this status and output. */
+    record UpgradeChecked(int status, java.util.List<String> output) implements Event {
+    }
+
+    /** A child the master before an upgrade in place started (an old worker) was reaped with this status. */
+    record InheritedExited(long pid, int status) implements Event {
+    }
 }

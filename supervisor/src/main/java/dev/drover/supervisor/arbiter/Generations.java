@@ -81,6 +81,11 @@ final class Generations {
         return current;
     }
 
+    /** A master upgraded in place goes on counting from the old master's generation; before the first turn. */
+    void continueFrom(int oldGeneration) {
+        spawnFrom(new Generation(oldGeneration + 1, current.settings(), current.listeners()));
+    }
+
     /** How many workers should be serving now: 0 while paused. */
     int wanted() {
         return paused ? 0 : targetWorkers;

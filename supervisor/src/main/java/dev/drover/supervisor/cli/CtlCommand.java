@@ -29,12 +29,12 @@ import picocli.CommandLine.Parameters;
 
 /** `drover ctl COMMAND`: sends one command to a running master over its control socket and prints the answer. */
 @Command(name = "ctl", mixinStandardHelpOptions = true,
-        description = "Talk to a running master. Commands: status [--json], health [--json], reload, stop [--quick], incr, decr, "
+        description = "Talk to a running master. Commands: status [--json], health [--json], reload, upgrade, stop [--quick], incr, decr, "
                 + "scale N, recycle ID, reopen-logs, pause, leaks [REPORT] [--json], snapshot ID [--json], "
                 + "heapdump ID PATH. See docs/signals.md.",
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:done (reload: the new generation is serving)", "1:the master could not be reached",
-            "2:refused or failed, nothing changed (reload: invalid configuration, or its canary could not boot)",
+        exitCodeList = {"0:done (reload: the new generation is serving; upgrade: the new master serves, the old workers are gone)", "1:the master could not be reached",
+            "2:refused or failed, nothing changed (reload: invalid configuration, or its canary could not boot; upgrade: the new installation's configuration check failed)",
             "3:the outcome is not known yet (reload: its canary is still booting; see status)",
             "health: 0 ready, 1 alive but not ready, 3 not alive (stuck, or not reachable)"})
 public final class CtlCommand implements Callable<Integer> {
@@ -80,6 +80,9 @@ public final class CtlCommand implements Callable<Integer> {
             System.err.println("drover ctl: which master? (expected: -p PIDFILE, -s SOCKET, or -c FILE with "
                     + "drover.pidfile or drover.control-socket set)");
             return ExitCodes.USAGE;
+        }
+        if (command.equals("upgrade")) {
+            return new UpgradeClient(path.get()).run();
         }
         String answer;
         boolean health = command.equals("health");

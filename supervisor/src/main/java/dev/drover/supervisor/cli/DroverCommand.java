@@ -3,6 +3,8 @@ package dev.drover.supervisor.cli;
 import dev.drover.supervisor.os.Credentials;
 import dev.drover.link.ExitCodes;
 import dev.drover.supervisor.Master;
+import dev.drover.supervisor.arbiter.Upgrade;
+import dev.drover.supervisor.upgrade.UpgradeState;
 import dev.drover.supervisor.config.AppCheck;
 import dev.drover.supervisor.config.CapacityCheck;
 import dev.drover.supervisor.config.ConfigError;
@@ -99,6 +101,9 @@ public final class DroverCommand implements Callable<Integer> {
     @Option(names = "--check-config", description = "Validate the configuration and exit: 0 if valid, 2 if not.")
     boolean checkConfig;
 
+    /** The arguments this command was run with, as typed: an upgrade in place runs the master again with them. */
+    static volatile List<String> arguments = List.of();
+
     @Parameters(arity = "0..1", paramLabel = "APP", description = "The app: an executable jar (my-service.jar, Spring "
             + "Boot's included), a class implementing dev.drover.worker.api.DroverApp, or a main class on --classpath.")
     String app;
@@ -153,7 +158,10 @@ public final class DroverCommand implements Callable<Integer> {
         }
         try {
             ConfigSources sources = sources();
-            return new Master(() -> AppCheck.verify(ConfigLoader.load(sources))).run(settings);
+            Optional<UpgradeState> inherited = UpgradeState.from(System.getenv());
+            Upgrade.Launch launch = new Upgrade.Launch(arguments, System.getenv(),
+                    inherited.map(UpgradeState::upgrades).orElse(0));
+            return new Master(() -> AppCheck.verify(ConfigLoader.load(sources)), launch, inherited).run(settings);
         } catch (ConfigError e) {
             return report(e);
         }

@@ -9,6 +9,7 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        DroverCommand.arguments = java.util.List.of(args);
         System.exit(DroverCommand.commandLine().execute(args));
     }
 }

@@ -43,10 +43,21 @@ public final class Listeners implements AutoCloseable {
     }
 
     private final Map<BindAddress, Listener> bound = new LinkedHashMap<>();
+    /** Sockets a master before an upgrade in place left open, by the address they serve, until an acquire adopts them. */
+    private final Map<String, Integer> inherited = new LinkedHashMap<>();
     private final EventLoopGroup group;
 
     public Listeners(EventLoopGroup group) {
         this.group = group;
+    }
+
+    /**
+     * After an upgrade in place: the listening sockets the old master kept open across the exec, by the address (as
+     * drover.bind writes it) each serves. An address asked for again is adopted, not bound: the same socket, with its
+     * backlog of waiting connections, and the same port even where the address asked for port 0.
+     */
+    public void inherit(Map<String, Integer> sockets) {
+        inherited.putAll(sockets);
     }
 
     /**
@@ -60,7 +71,8 @@ public final class Listeners implements AutoCloseable {
             for (BindAddress address : addresses) {
                 Listener listener = bound.get(address);
                 if (listener == null) {
-                    listener = bindOne(address, backlog, unixMode, group);
+                    Integer fd = inherited.remove(address.toString());
+                    listener = fd != null ? adopt(address, fd, group) : bindOne(address, backlog, unixMode, group);
                     fresh.add(listener);
                 }
                 result.add(listener);
@@ -79,6 +91,7 @@ public final class Listeners implements AutoCloseable {
      * that file for the socket. An inherited socket stays open until the master stops.
      */
     public void releaseAllBut(Set<BindAddress> inUse) {
+        closeInherited();
         for (var it = bound.values().iterator(); it.hasNext(); ) {
             Listener listener = it.next();
             if (!inUse.contains(listener.address()) && !(listener.address() instanceof BindAddress.Fd)) {
@@ -111,7 +124,7 @@ public final class Listeners implements AutoCloseable {
                     .channel(EpollServerDomainSocketChannel.class), new DomainSocketAddress(unix.path().toFile())));
             return new Listener(address, "unix", ch, Optional.of(unix.path()));
         }
-        return adopt((BindAddress.Fd) address, group);
+        return adopt(address, ((BindAddress.Fd) address).fd(), group);
     }
 
     private static ServerBootstrap serverBootstrap(EventLoopGroup group, int backlog) {
@@ -161,28 +174,39 @@ public final class Listeners implements AutoCloseable {
         }
     }
 
-    /** fd://N: a listening socket inherited from whoever started the master (systemd, a parent supervisor). */
-    private static Listener adopt(BindAddress.Fd address, EventLoopGroup group) throws BindFailure {
+    /**
+     * A listening socket inherited from whoever started the master (fd://N: systemd, a parent supervisor), or from
+     * the master before an upgrade in place; a Unix socket file of ours is removed at the stop as a bound one is.
+     */
+    private static Listener adopt(BindAddress address, int fd, EventLoopGroup group) throws BindFailure {
         String kind;
         try {
-            kind = InheritedSocket.kind(address.fd());
+            kind = InheritedSocket.kind(fd);
         } catch (InheritedSocket.Unusable e) {
             throw new BindFailure(address, e.getMessage());
         }
-        Channel ch = kind.equals("unix") ? new EpollServerDomainSocketChannel(address.fd(), true)
-                : new EpollServerSocketChannel(address.fd());
+        Channel ch = kind.equals("unix") ? new EpollServerDomainSocketChannel(fd, true)
+                : new EpollServerSocketChannel(fd);
         ch.config().setAutoRead(false);
         try {
             group.register(ch).sync();
         } catch (Exception e) {
-            throw new BindFailure(address, "cannot adopt fd " + address.fd() + ": " + e.getMessage());
+            throw new BindFailure(address, "cannot adopt fd " + fd + ": " + e.getMessage());
         }
-        return new Listener(address, kind, ch, Optional.empty());
+        return new Listener(address, kind, ch, address instanceof BindAddress.Unix unix ? Optional.of(unix.path())
+                : Optional.empty());
+    }
+
+    /** Inherited sockets no address asked for: nobody will accept on them. */
+    private void closeInherited() {
+        inherited.values().forEach(Posix::close);
+        inherited.clear();
     }
 
     /** Closes the master's copies and removes the socket files it created. */
     @Override
     public void close() {
+        closeInherited();
         bound.values().forEach(Listeners::closeOne);
         bound.clear();
     }

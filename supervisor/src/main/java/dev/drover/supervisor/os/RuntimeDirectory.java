@@ -52,7 +52,12 @@ public final class RuntimeDirectory {
         removeStale(verified, Posix.euid());
         long self = ProcessHandle.current().pid();
         long started = startTicks(self).orElseThrow(() -> new IOException("/proc/" + self + "/stat: unreadable"));
-        return Files.createDirectory(verified.resolve(name(self, bootId(), started)),
+        Path own = verified.resolve(name(self, bootId(), started));
+        if (Files.exists(own, LinkOption.NOFOLLOW_LINKS)) {
+            // Named for this very process: the program it ran before an upgrade in place (exec keeps pid and start).
+            remove(own, "this process's own, from before it was upgraded in place");
+        }
+        return Files.createDirectory(own,
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     }
 

@@ -42,8 +42,8 @@ final class ForeignWorker {
 
     /** Runs on the link side's thread until the worker may end; returns the exit code. */
     int run() {
-        ParentWatch.start(env.masterPid(), Worker.PARENT_POLL_MS,
-                parent -> life.masterGone("its parent is now pid " + parent));
+        life.watchParent(ParentWatch.start(env.masterPid(), Worker.PARENT_POLL_MS,
+                parent -> life.masterGone("its parent is now pid " + parent)));
         // In place of the JVM's own TERM handling (shutdown hooks at once): Spring Boot's graceful shutdown loses
         // requests on keep-alive connections; the agent's drain does not.
         Signal.handle(new Signal("TERM"), s -> owner.post(() -> life.drain("SIGTERM")));

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.util.function.LongConsumer;
+import java.util.function.LongSupplier;
 
 /**
  * The fallback check that the master is still alive (the control link's EOF is the first): polls this process's
@@ -29,19 +30,24 @@ final class ParentWatch {
         this.stat = stat;
     }
 
-    /** Starts the watching thread; without /proc (nothing to watch with) the control link is the only check. */
-    static void start(long masterPid, long pollMs, LongConsumer onGone) {
+    /**
+     * Starts the watching thread and returns what reads the parent pid (-1: unknown); without /proc (nothing to watch
+     * with) the control link is the only check, and the parent is always unknown.
+     */
+    static LongSupplier start(long masterPid, long pollMs, LongConsumer onGone) {
         RandomAccessFile stat;
         try {
             stat = new RandomAccessFile("/proc/self/stat", "r");
         } catch (IOException e) {
             System.err.println("drover worker: cannot open /proc/self/stat (" + e.getMessage() + "); only the control"
                     + " link tells this worker that its master is gone");
-            return;
+            return () -> -1;
         }
-        Thread watch = new Thread(new ParentWatch(masterPid, pollMs, onGone, stat)::run, "drover-parent-watch");
+        ParentWatch watcher = new ParentWatch(masterPid, pollMs, onGone, stat);
+        Thread watch = new Thread(watcher::run, "drover-parent-watch");
         watch.setDaemon(true);
         watch.start();
+        return watcher::parentPid;
     }
 
     private void run() {
@@ -59,7 +65,7 @@ final class ParentWatch {
     }
 
     /** The parent pid, or -1 if it could not be read this time (which says nothing about the master). */
-    private long parentPid() {
+    private synchronized long parentPid() {
         try {
             byte[] bytes = new byte[1024];
             stat.seek(0);

@@ -74,7 +74,8 @@ final class Worker {
      * warm-up (this thread). The READY line says how long each took.
      */
     int run() {
-        ParentWatch.start(env.masterPid(), PARENT_POLL_MS, parent -> life.masterGone("its parent is now pid " + parent));
+        life.watchParent(ParentWatch.start(env.masterPid(), PARENT_POLL_MS,
+                parent -> life.masterGone("its parent is now pid " + parent)));
         Signal.handle(new Signal("TERM"), s -> owner.post(() -> life.drain("SIGTERM")));
         Signal.handle(new Signal("INT"), s -> Runtime.getRuntime().halt(ExitCodes.OK));
         // Native code first, on this thread alone: loading a native library while another thread initialises

@@ -65,6 +65,10 @@ final class WorkerLifecycle implements MasterLink.Listener {
     private ExecutorService evidenceThread;
     /** At the memory ceiling: the evidence is waited for until then (System.nanoTime), not EVIDENCE_TIMEOUT_MS. */
     private long evidenceDueNanos = -1;
+    /** The parent's pid now (-1: unknown), to tell a master that is gone from one that only closed the link. */
+    private LongSupplier parentPid = () -> -1;
+    private boolean linkLost;
+    private boolean ready;
 
     /**
      * @param link sends a message to the master (the control link is made after this object: the link needs it as
@@ -106,6 +110,7 @@ final class WorkerLifecycle implements MasterLink.Listener {
         link.accept(LinkMessage.of(LinkMessage.Type.READY).put("boot_ms", bootMs).build());
         lastTick = nanoTime.getAsLong();
         readyAt = lastTick;
+        ready = true;
         owner.every(STATS_INTERVAL_MS, this::tick);
     }
 
@@ -114,6 +119,9 @@ final class WorkerLifecycle implements MasterLink.Listener {
      * SIGSTOP): that part of an event loop's stall is not the loop's fault.
      */
     void tick() {
+        if (linkLost && !draining) {
+            return; // nobody reads STATS any more; the requests are still served
+        }
         long now = nanoTime.getAsLong();
         pausedMs = Math.max(0, TimeUnit.NANOSECONDS.toMillis(now - lastTick) - STATS_INTERVAL_MS);
         lastTick = now;
@@ -348,9 +356,29 @@ final class WorkerLifecycle implements MasterLink.Listener {
         });
     }
 
+    /** Where the parent's pid is read (ParentWatch); any thread, before the link can close. */
+    void watchParent(LongSupplier parentPid) {
+        this.parentPid = parentPid;
+    }
+
+    /**
+     * The link closed. A serving worker whose parent is still the master's pid serves on: the master is being
+     * replaced in place (`drover ctl upgrade`: the same pid, a new program), and the new one stops this worker with
+     * SIGTERM (a drain) once its own workers are ready; a master that really is gone re-parents the worker, which
+     * ParentWatch sees. Before READY the worker leaves: nothing depends on it yet, and nobody may know it.
+     */
     @Override
     public void onMasterGone() {
-        masterGone("control link closed");
+        long parent = parentPid.getAsLong();
+        if (!ready || parent != env.masterPid()) {
+            masterGone("control link closed");
+            return;
+        }
+        if (!linkLost) {
+            linkLost = true;
+            log.info("the control link closed, but the master (pid {}) is still this worker's parent: serving on "
+                    + "until SIGTERM (the master is being upgraded in place)", env.masterPid());
+        }
     }
 
     /**
