@@ -6,6 +6,7 @@ import dev.drover.supervisor.config.AppKind;
 import dev.drover.supervisor.config.Settings;
 import dev.drover.supervisor.config.WorkerMemory;
 import dev.drover.supervisor.systemd.SystemdEnvironment;
+import dev.drover.supervisor.upgrade.UpgradeState;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.unix.Socket;
 import java.io.File;
@@ -332,11 +333,13 @@ public final class WorkerSpawner {
     }
 
     /**
-     * What every child's environment loses and gains: systemd's variables go; a child of another user gets its
+     * What every child's environment loses and gains: systemd's variables go, and so does the hand-over of an upgrade
+     * in place (it is the master's, and may name fds); a child of another user gets its
      * HOME, USER and LOGNAME (setpriv changes none of them, and an app that writes to $HOME would try root's).
      */
     private void childEnvironment(Map<String, String> env) {
         SystemdEnvironment.scrub(env);
+        env.remove(UpgradeState.VARIABLE);
         directory.owner().ifPresent(u -> {
             env.put("HOME", u.home());
             env.put("USER", u.user());
