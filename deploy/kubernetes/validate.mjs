@@ -1,5 +1,5 @@
 // Validates Kubernetes manifests against the API's OpenAPI schemas (kubernetes-models), without a cluster:
-//   cd "$(mktemp -d)" && npm install kubernetes-models@4.5.1 js-yaml@4.1.0 && cp DROVER/deploy/kubernetes/validate.mjs . \
+//   cd "$(mktemp -d)" && npm install kubernetes-models@4.5.1 js-yaml@5.5.0 && cp DROVER/deploy/kubernetes/validate.mjs . \
 //     && node validate.mjs DROVER/deploy/kubernetes/*.yaml
 // Exit 0 when every document is valid. It checks types and required fields, not unknown field names.
 import fs from 'node:fs';
