@@ -71,6 +71,11 @@ final class DroverProcess implements AutoCloseable {
         return new DroverProcess(builder.start());
     }
 
+    /** Starts exactly what the builder says, with its environment untouched: another installation's launcher. */
+    static DroverProcess startAsIs(ProcessBuilder builder) throws IOException {
+        return new DroverProcess(builder.redirectErrorStream(true).start());
+    }
+
     /** Runs the launcher to completion (for --check-config, ctl and bad configurations). */
     static Result run(List<String> args, Map<String, String> env, Duration timeout) throws Exception {
         try (DroverProcess p = start(args, env)) {

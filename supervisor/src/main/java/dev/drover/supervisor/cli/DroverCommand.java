@@ -108,13 +108,17 @@ public final class DroverCommand implements Callable<Integer> {
             + "Boot's included), a class implementing dev.drover.worker.api.DroverApp, or a main class on --classpath.")
     String app;
 
-    /** The build's version, from the jar's manifest (Implementation-Version, written by the build from the pom). */
+    /**
+     * The build's version, from the jar's manifest (Implementation-Version, written by the build from the pom), and
+     * the Java it runs on, which is also the workers' (they start with java.home's bin/java).
+     */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
             String version = DroverCommand.class.getPackage().getImplementationVersion();
             return new String[] {"drover " + (version == null ? "(version unknown: not run from supervisor.jar)"
-                    : version)};
+                    : version), "java " + System.getProperty("java.runtime.version") + " ("
+                    + System.getProperty("java.vendor") + ") at " + System.getProperty("java.home")};
         }
     }
 
