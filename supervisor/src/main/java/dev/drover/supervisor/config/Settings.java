@@ -31,13 +31,14 @@ public record Settings(
         Optional<Path> configFile,
         Map<String, String> origins,
         HttpSettings http,
-        MetricsSettings metrics) {
+        MetricsSettings metrics,
+        ContainerSettings container) {
 
     /** The same settings with the app's kind decided (AppCheck loads a class to tell a DroverApp from a main class). */
     public Settings withAppKind(AppKind kind) {
         return new Settings(bind, backlog, workers, app, kind, appArgs, classpath, workerJvmOptions, gracefulTimeout,
                 pidfile, controlSocket, logFile, unixSocketMode, recycle, memory, cds, warmup, leakReports, timeout,
-                bootTimeout, configFile, origins, http, metrics);
+                bootTimeout, configFile, origins, http, metrics, container);
     }
 
     /** Whether the app is a jar or a main class, run with its own server through Drover's agent. */
