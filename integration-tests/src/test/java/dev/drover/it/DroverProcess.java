@@ -41,6 +41,8 @@ final class DroverProcess implements AutoCloseable {
     private final List<String> lines = new ArrayList<>();
     private final Set<Long> seenPids = new HashSet<>();
     private final Thread reader;
+    /** False for a master in a pid namespace of its own: the pids it logs are not this namespace's. */
+    private boolean logsOwnPids = true;
 
     private DroverProcess(Process process) {
         this.process = process;
@@ -69,6 +71,16 @@ final class DroverProcess implements AutoCloseable {
         builder.redirectErrorStream(true).environment().put("DROVER_NO_BUILD", "1");
         builder.environment().putIfAbsent("DROVER_CLASSPATH", SAMPLE_JAR.toString());
         return new DroverProcess(builder.start());
+    }
+
+    /**
+     * {@link #start(ProcessBuilder)} for a wrapper that runs the master in a pid namespace of its own (unshare):
+     * the worker pids in its log mean nothing here, so close() ends the wrapper's process tree alone.
+     */
+    static DroverProcess startInPidNamespace(ProcessBuilder builder) throws IOException {
+        DroverProcess p = start(builder);
+        p.logsOwnPids = false;
+        return p;
     }
 
     /** Runs the launcher to completion (for --check-config, ctl and bad configurations). */
@@ -179,7 +191,7 @@ final class DroverProcess implements AutoCloseable {
     /** Every worker pid this master has spawned, alive or not. */
     Set<Long> workerPids() {
         synchronized (lines) {
-            Set<Long> pids = new HashSet<>(seenPids);
+            Set<Long> pids = new HashSet<>(logsOwnPids ? seenPids : Set.of());
             pids.remove(process.pid());
             return pids;
         }
