@@ -41,6 +41,8 @@ final class DroverProcess implements AutoCloseable {
     private final List<String> lines = new ArrayList<>();
     private final Set<Long> seenPids = new HashSet<>();
     private final Thread reader;
+    /** False for a master in a pid namespace of its own: the pids it logs are not this namespace's. */
+    private boolean logsOwnPids = true;
 
     private DroverProcess(Process process) {
         this.process = process;
@@ -74,6 +76,16 @@ final class DroverProcess implements AutoCloseable {
     /** Starts exactly what the builder says, with its environment untouched: another installation's launcher. */
     static DroverProcess startAsIs(ProcessBuilder builder) throws IOException {
         return new DroverProcess(builder.redirectErrorStream(true).start());
+    }
+
+    /**
+     * {@link #start(ProcessBuilder)} for a wrapper that runs the master in a pid namespace of its own (unshare):
+     * the worker pids in its log mean nothing here, so close() ends the wrapper's process tree alone.
+     */
+    static DroverProcess startInPidNamespace(ProcessBuilder builder) throws IOException {
+        DroverProcess p = start(builder);
+        p.logsOwnPids = false;
+        return p;
     }
 
     /** Runs the launcher to completion (for --check-config, ctl and bad configurations). */
@@ -184,7 +196,7 @@ final class DroverProcess implements AutoCloseable {
     /** Every worker pid this master has spawned, alive or not. */
     Set<Long> workerPids() {
         synchronized (lines) {
-            Set<Long> pids = new HashSet<>(seenPids);
+            Set<Long> pids = new HashSet<>(logsOwnPids ? seenPids : Set.of());
             pids.remove(process.pid());
             return pids;
         }

@@ -174,7 +174,7 @@ class MetricsIT {
         return r.body();
     }
 
-    private static int statusQuietly(int metrics, String path) {
+    static int statusQuietly(int metrics, String path) {
         try {
             return Http.get(metrics, path).status();
         } catch (java.io.IOException e) {

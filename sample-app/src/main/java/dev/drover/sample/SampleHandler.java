@@ -79,6 +79,7 @@ final class SampleHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     respond(ctx, HttpResponseStatus.OK, "printed " + n + " line(s) in worker " + context.workerId() + "\n");
                 }
             }
+            case "/orphan" -> orphan(ctx, uri);
             case "/fail" -> throw new IllegalStateException("/fail: the sample app fails on purpose");
             case "/hang" -> new CountDownLatch(1).await(); // blocks this event loop for good: a stuck worker
             case "/crash" -> Runtime.getRuntime().halt(70); // dies at once, mid-request, like a JVM crash
@@ -92,6 +93,23 @@ final class SampleHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             // Scheduled on the event loop, not slept on it: other connections on this loop go on being served.
             ctx.executor().schedule(() -> respond(ctx, HttpResponseStatus.OK, "slept " + ms + " ms in worker "
                     + context.workerId() + "\n"), ms, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /**
+     * Leaves an orphan, as apps that shell out sometimes do: a shell starts `sleep` in the background and exits at
+     * once, so the sleep's parent is gone and the kernel re-parents it (to the nearest subreaper, or PID 1).
+     */
+    private void orphan(ChannelHandlerContext ctx, QueryStringDecoder uri) throws InterruptedException,
+            java.io.IOException {
+        Long ms = number(ctx, uri, "ms", MAX_SLEEP_MS);
+        if (ms != null) {
+            Process shell = new ProcessBuilder("sh", "-c", "sleep " + ms / 1000.0 + " </dev/null >/dev/null 2>&1 & "
+                    + "echo $!").redirectErrorStream(true).start();
+            String pid = new String(shell.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            shell.waitFor();
+            respond(ctx, HttpResponseStatus.OK, "orphaned pid " + pid + " (sleeps " + ms + " ms) in worker "
+                    + context.workerId() + "\n");
         }
     }
 

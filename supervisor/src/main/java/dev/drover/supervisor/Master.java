@@ -22,6 +22,7 @@ import dev.drover.supervisor.os.Logs;
 import dev.drover.supervisor.os.NettyNative;
 import dev.drover.supervisor.os.OpenFiles;
 import dev.drover.supervisor.config.PathErrors;
+import dev.drover.supervisor.os.Pid1;
 import dev.drover.supervisor.os.PidFile;
 import dev.drover.supervisor.os.Posix;
 import dev.drover.supervisor.os.PrivateDirectory;
@@ -101,6 +102,7 @@ public final class Master {
         if (settings.logFile().isPresent()) {
             openLogFile(settings.logFile().get(), settings);
         }
+        settings.container().autoWorkers().ifPresent(auto -> log.info(auto.found()));
         CapacityCheck.warnings(settings).forEach(log::warn);
         Optional<Cgroups> cgroups = workerCgroups(settings, pid);
         log.info(OpenFiles.raiseToHard());
@@ -136,6 +138,7 @@ public final class Master {
         teardown.push(WorkerLinkServer.bind(linkSocket, io, linkEvents(arbiter)));
         handOver(workerDir, linkSocket);
         Signals.install(Command.signals(), name -> arbiter.post(new Event.SignalReceived(name)));
+        Pid1.takeOverIfPid1();
         log.info("drover {} master {} listening on {}; {} worker(s) of {}; control socket {}", DroverVersion.current(), pid,
                 String.join(", ", bound.stream().map(Listener::display).toList()), settings.workers(),
                 settings.app(), controlPath);

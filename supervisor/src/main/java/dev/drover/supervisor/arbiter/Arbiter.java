@@ -127,7 +127,7 @@ public final class Arbiter {
         start();
         while (true) {
             long now = clock.getAsLong();
-            long next = Math.min(nextTick, recycler.nextReadingAt());
+            long next = Math.min(Math.min(nextTick, recycler.nextReadingAt()), shutdown.delayEndsAt());
             long wait = Math.max(0, TimeUnit.NANOSECONDS.toMillis(Math.min(next - now, lifecycle.nanosUntilDue(now))));
             if (turn(events.poll(wait, TimeUnit.MILLISECONDS))) {
                 return shutdown.exitCode();
@@ -159,6 +159,7 @@ public final class Arbiter {
         } else if (recycler.readDue(clock.getAsLong())) {
             changed = true; // a reading between ticks (a worker near its limits) marked or killed a worker
         }
+        changed |= shutdown.endDelayIfDue(clock.getAsLong());
         // What follows looks at every worker; a routine STATS (every worker, every second) changes nothing it
         // looks at, unless it made its worker due for recycling, so it waits for the next tick or event.
         if (!changed && !(event instanceof Event.LinkReceived r && markedDue(r.link()))) {

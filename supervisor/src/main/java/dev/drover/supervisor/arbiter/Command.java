@@ -17,8 +17,9 @@ public enum Command {
             + "exit 0 when the new generation serves (complete, or committed with old workers still draining), 2 with "
             + "the reason when it was refused or abandoned, 3 when the canary is still booting after boot-timeout + 10 s "
             + "(at most 50 s; `drover ctl status` then shows the outcome)"),
-    STOP("stop", "TERM", "graceful stop: workers stop accepting and finish their requests within graceful-timeout, "
-            + "then SIGKILL; exit 0"),
+    STOP("stop", "TERM", "graceful stop: with shutdown-delay set, every worker first serves on that long while "
+            + "readiness fails (a second TERM or stop, or an INT, ends the wait); then workers stop accepting and finish "
+            + "their requests within graceful-timeout, then SIGKILL; exit 0"),
     STOP_QUICK("stop --quick", "INT", "quick stop: workers get INT and 2 s, then SIGKILL; each worker's exit is logged "
             + "as a stop; exit 0"),
     INCR("incr", "TTIN", "one worker more"),

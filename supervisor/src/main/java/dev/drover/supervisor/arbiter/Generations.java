@@ -152,6 +152,7 @@ final class Generations {
         String done = "reload to generation " + current.number() + " started: " + next.workers() + " worker(s) of "
                 + next.app() + "; " + old + " old worker(s) to replace, canary first";
         log.info("{}: {}", source, done);
+        next.container().autoWorkers().ifPresent(auto -> log.info(auto.found()));
         return done;
     }
 

@@ -78,6 +78,11 @@ final class Workers {
         return current.settings().gracefulTimeout();
     }
 
+    /** drover.shutdown-delay of the current generation (Shutdown). */
+    Duration shutdownDelay() {
+        return current.settings().container().shutdownDelay();
+    }
+
     /** The master's private runtime directory, where workers write evidence and snapshots. */
     Path runtimeDir() {
         return runtimeDir;

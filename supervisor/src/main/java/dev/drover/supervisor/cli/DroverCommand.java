@@ -43,11 +43,14 @@ public final class DroverCommand implements Callable<Integer> {
     @Option(names = {"-b", "--bind"}, paramLabel = "ADDRESS", description = "Address to listen on, repeatable: HOST:PORT, [IPv6]:PORT, unix:PATH, fd://N.")
     List<String> bind;
 
-    @Option(names = {"-w", "--workers"}, paramLabel = "N", description = "Number of worker JVMs.")
+    @Option(names = {"-w", "--workers"}, paramLabel = "N", description = "Number of worker JVMs, or auto (one per CPU of the container, as its memory allows).")
     String workers;
 
     @Option(names = "--graceful-timeout", paramLabel = "DURATION", description = "Time workers get to finish requests on a graceful stop, e.g. 30s.")
     String gracefulTimeout;
+
+    @Option(names = "--shutdown-delay", paramLabel = "DURATION", description = "On TERM, serve on this long (readiness 503) before the graceful stop, e.g. 5s.")
+    String shutdownDelay;
 
     @Option(names = {"-p", "--pid"}, paramLabel = "FILE", description = "Write the master's pid to FILE.")
     String pidfile;
@@ -189,6 +192,7 @@ public final class DroverCommand implements Callable<Integer> {
         }
         add(flags, "workers", workers, "flag -w/--workers");
         add(flags, "graceful-timeout", gracefulTimeout, "flag --graceful-timeout");
+        add(flags, "shutdown-delay", shutdownDelay, "flag --shutdown-delay");
         add(flags, "pidfile", pidfile, "flag -p/--pid");
         add(flags, "app", app, "argument APP");
         add(flags, "log-file", logFile, "flag --log-file");

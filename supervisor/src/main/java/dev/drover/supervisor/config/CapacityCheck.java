@@ -100,11 +100,15 @@ public final class CapacityCheck {
     }
 
     static PerWorker perWorker(Settings settings, MachineMemory memory) {
-        long hard = settings.memory().hardLimit();
+        return perWorker(settings.memory().hardLimit(), settings.origin("memory.hard-limit"),
+                settings.workerJvmOptions(), memory.total());
+    }
+
+    /** As above, from the parts (workers = auto is worked out before the Settings exist). */
+    static PerWorker perWorker(long hard, String hardOrigin, List<String> options, long machineTotal) {
         if (hard > 0) {
-            return new PerWorker(hard, "drover.memory.hard-limit, " + settings.origin("memory.hard-limit"));
+            return new PerWorker(hard, "drover.memory.hard-limit, " + hardOrigin);
         }
-        List<String> options = settings.workerJvmOptions();
         String nonHeap = " + ~" + Sizes.human(WorkerMemory.BASE) + " outside the heap";
         Optional<Long> xmx = WorkerMemory.maxHeap(options).stream().boxed().findFirst();
         if (xmx.isPresent()) {
@@ -112,9 +116,9 @@ public final class CapacityCheck {
                     + " from drover.worker-jvm-options" + nonHeap);
         }
         double percent = WorkerMemory.maxRamPercent(options);
-        long heap = (long) (memory.total() * percent / 100);
+        long heap = (long) (machineTotal * percent / 100);
         String share = percent == Math.rint(percent) ? Long.toString((long) percent) : Double.toString(percent);
         return new PerWorker(heap + WorkerMemory.BASE, "no -Xmx in drover.worker-jvm-options: the JVM's default heap "
-                + "limit, " + share + " % of " + Sizes.human(memory.total()) + nonHeap);
+                + "limit, " + share + " % of " + Sizes.human(machineTotal) + nonHeap);
     }
 }

@@ -1,5 +1,6 @@
 package dev.drover.supervisor.config;
 
+import dev.drover.supervisor.os.Children;
 import dev.drover.supervisor.systemd.SystemdEnvironment;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -42,7 +43,7 @@ final class JvmOptionsCheck {
         try {
             ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
             SystemdEnvironment.scrub(builder.environment());
-            Process java = builder.start();
+            Process java = Children.start(builder::start);
             java.getOutputStream().close();
             // Read on the side: options that print a lot (-XX:+PrintFlagsFinal) would otherwise fill the pipe.
             CompletableFuture<byte[]> output = CompletableFuture.supplyAsync(() -> readAll(java));

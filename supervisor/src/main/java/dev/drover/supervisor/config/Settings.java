@@ -32,13 +32,14 @@ public record Settings(
         Map<String, String> origins,
         HttpSettings http,
         MetricsSettings metrics,
-        RunAs runAs) {
+        RunAs runAs,
+        ContainerSettings container) {
 
     /** The same settings with the app's kind decided (AppCheck loads a class to tell a DroverApp from a main class). */
     public Settings withAppKind(AppKind kind) {
         return new Settings(bind, backlog, workers, app, kind, appArgs, classpath, workerJvmOptions, gracefulTimeout,
                 pidfile, controlSocket, logFile, unixSocketMode, recycle, memory, cds, warmup, leakReports, timeout,
-                bootTimeout, configFile, origins, http, metrics, runAs);
+                bootTimeout, configFile, origins, http, metrics, runAs, container);
     }
 
     /** Whether the app is a jar or a main class, run with its own server through Drover's agent. */

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigOrigin;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
+import dev.drover.supervisor.os.Cgroups;
 import dev.drover.supervisor.systemd.SocketActivation;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,10 +39,14 @@ final class SettingsReader {
 
     Settings read() throws ConfigError {
         String app = app();
+        List<BindAddress> bind = bindAddresses();
+        int backlog = wholeNumber("backlog", 1);
+        MemoryLimits memory = memoryLimits();
+        Optional<AutoWorkers> auto = autoWorkers(memory);
         Settings settings = new Settings(
-                bindAddresses(),
-                wholeNumber("backlog", 1),
-                wholeNumber("workers", 1),
+                bind,
+                backlog,
+                auto.map(AutoWorkers::workers).orElseGet(() -> wholeNumber("workers", 1, " or auto")),
                 AppKind.isJarPath(app) ? Path.of(app).toAbsolutePath().normalize().toString() : app,
                 AppKind.isJarPath(app) ? AppKind.JAR : AppKind.CLASS,
                 appArgs(),
@@ -54,7 +59,7 @@ final class SettingsReader {
                 fileMode("unix-socket-mode"),
                 new RecycleLimits(count("max-requests"), count("max-requests-jitter"), duration("max-lifetime"),
                         duration("max-lifetime-jitter"), wholeNumber("max-surge", 1)),
-                memoryLimits(),
+                memory,
                 cdsSettings(),
                 warmupSettings(),
                 new LeakReportSettings(optionalPath("leak-reports.dir").orElseGet(() -> {
@@ -69,7 +74,8 @@ final class SettingsReader {
                 origins(),
                 httpSettings(),
                 metricsSettings(),
-                runAs());
+                runAs(),
+                new ContainerSettings(duration("shutdown-delay"), auto));
         if (!problems.isEmpty()) {
             throw new ConfigError(problems);
         }
@@ -234,7 +240,12 @@ final class SettingsReader {
     }
 
     private int wholeNumber(String key, int min) {
-        String expected = "a whole number >= " + min;
+        return wholeNumber(key, min, "");
+    }
+
+    /** {@code orElse}: what else the key takes, for the message (" or auto"). */
+    private int wholeNumber(String key, int min, String orElse) {
+        String expected = "a whole number >= " + min + orElse;
         try {
             // getLong() would read 2.5 as 2: a fraction is refused, not truncated (1000.0 and 1e3 are whole).
             Number number = config.getNumber(key);
@@ -254,6 +265,27 @@ final class SettingsReader {
 
     private Duration duration(String key) {
         return duration(key, true);
+    }
+
+    /**
+     * workers = auto (any case), worked out from this process's cgroups now: at start, and again at every reload.
+     * Empty for a number (or a bad value, which wholeNumber reports).
+     */
+    private Optional<AutoWorkers> autoWorkers(MemoryLimits memory) {
+        ConfigValue value = config.getValue("workers");
+        if (value.valueType() != com.typesafe.config.ConfigValueType.STRING
+                || !value.unwrapped().toString().trim().equalsIgnoreCase("auto")) {
+            return Optional.empty();
+        }
+        List<String> options;
+        try {
+            options = config.getStringList("worker-jvm-options");
+        } catch (ConfigException.WrongType e) {
+            options = List.of(); // reported where the options are read
+        }
+        long total = MachineMemory.read().map(MachineMemory::total).orElse(0L);
+        return Optional.of(AutoWorkers.decide(Cgroups.fsRoot(), CapacityCheck.perWorker(memory.hardLimit(),
+                origin("memory.hard-limit"), options, total), Runtime.getRuntime().availableProcessors()));
     }
 
     private Duration duration(String key, boolean zeroAllowed) {

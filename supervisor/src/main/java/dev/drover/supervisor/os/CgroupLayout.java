@@ -45,6 +45,18 @@ public record CgroupLayout(Kind kind, Optional<Dir> v2, Optional<Dir> v1Memory, 
         return new CgroupLayout(kind, v2, v1, v1Line.or(() -> v2Line).orElse(""));
     }
 
+    /**
+     * The cgroup v1 directory of {@code controller} ("cpu", "cpuset") for the process whose /proc/self files are
+     * under {@code root}, found as {@link #v1Memory} is; empty where that controller is not on a v1 hierarchy.
+     */
+    public static Optional<Dir> v1(Path root, String controller) {
+        List<Mount> mounts = readOrEmpty(root.resolve("proc/self/mountinfo")).lines().map(Mount::parse)
+                .flatMap(Optional::stream).toList();
+        return readOrEmpty(root.resolve("proc/self/cgroup")).lines()
+                .filter(l -> controllers(l).contains(controller)).findFirst()
+                .flatMap(l -> join(mounts, "cgroup", controller, path(l), root));
+    }
+
     private static List<String> controllers(String line) {
         String[] fields = line.split(":", 3);
         return fields.length == 3 ? List.of(fields[1].split(",")) : List.of();

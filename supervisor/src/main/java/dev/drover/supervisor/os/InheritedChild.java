@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.IntConsumer;
 
 /**
@@ -28,7 +29,13 @@ public final class InheritedChild {
 
     /** Waits for its exit on a thread of its own and reports the status (128+N when killed by signal N) once. */
     public void follow(String name, IntConsumer onExit) {
-        Thread t = new Thread(() -> onExit.accept(waitForExit()), "drover-reap-" + pid);
+        CompletableFuture<Void> reaped = new CompletableFuture<>();
+        Children.inherit(pid, reaped); // as PID 1, the orphan reaper leaves it to this thread
+        Thread t = new Thread(() -> {
+            int status = waitForExit();
+            reaped.complete(null);
+            onExit.accept(status);
+        }, "drover-reap-" + pid);
         t.setDaemon(true);
         t.start();
     }

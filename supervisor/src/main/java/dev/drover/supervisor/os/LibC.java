@@ -7,9 +7,11 @@ import jnr.ffi.annotations.SaveError;
  * The libc calls jnr-posix lacks or gets wrong, bound with jnr-ffi (everything else is in Posix, through
  * jnr-posix). signal(): jnr-posix only installs a Java callback as the handler, and the master needs to put back
  * SIG_DFL, a constant, for a signal it inherited ignored. syscall(): pidfd_open and pidfd_send_signal (Pidfd),
- * which neither jnr-posix nor the JDK offer. getsockopt(): what an inherited fd is (InheritedSocket); getgrouplist(): a user's groups (Credentials); unsetenv():
- * systemd's variables out of the master's own environment (SystemdEnvironment). Loaded on first use: jnr's first
- * call costs ~0.5 s (docs/platform-notes.md §3), so Posix.preload starts it early.
+ * which neither jnr-posix nor the JDK offer. getsockopt(): what an inherited fd is (InheritedSocket); getgrouplist():
+ * a user's groups (Credentials); unsetenv(): systemd's variables out of the master's own environment
+ * (SystemdEnvironment); waitid() and waitpid(): orphans reaped as PID 1 (OrphanReaper), which needs waitid's WNOWAIT
+ * peek that jnr-posix lacks. Loaded on first use: jnr's first call costs ~0.5 s (docs/platform-notes.md §3), so
+ * Posix.preload starts it early.
  */
 public final class LibC {
 
@@ -37,6 +39,13 @@ public final class LibC {
 
         /** The groups {@code user} belongs to, {@code group} included; -1 with {@code count} set when too few fit. */
         int getgrouplist(String user, int group, int[] groups, int[] count);
+
+        /** {@code info}: a siginfo_t (128 bytes, 32 ints); si_pid is int 4 on 64-bit Linux. (OrphanReaper) */
+        @SaveError
+        int waitid(int idType, int id, int[] info, int options);
+
+        @SaveError
+        int waitpid(int pid, int[] status, int options);
     }
 
     public static final int SIGHUP = 1;

@@ -15,13 +15,14 @@ public final class ProcessSpawner implements Spawner {
 
     @Override
     public WorkerProcess spawn(WorkerSpawner.Spec spec, Settings settings) throws IOException {
-        WorkerSpawner.Started started = spawner.spawn(spec, settings);
+        // Registered for OrphanReaper as they start (Children): each is a child the JDK reaps.
+        WorkerSpawner.Started started = Children.start(() -> spawner.spawn(spec, settings), WorkerSpawner.Started::process);
         return ChildProcess.adopt(started.process(), started.cgroup());
     }
 
     @Override
     public Process train(Settings settings, java.util.Optional<Path> runJar, Path archive) throws IOException {
-        return spawner.train(settings, runJar, archive);
+        return Children.start(() -> spawner.train(settings, runJar, archive));
     }
 
     @Override
@@ -31,6 +32,6 @@ public final class ProcessSpawner implements Spawner {
 
     @Override
     public Process extract(Path fatJar, Path destination) throws IOException {
-        return spawner.extract(fatJar, destination);
+        return Children.start(() -> spawner.extract(fatJar, destination));
     }
 }

@@ -43,10 +43,15 @@ public final class Signals {
 
     /** The SigIgn mask of this process, from /proc/self/status: bit n-1 set means signal n is ignored. */
     static long ignoredMask() {
+        return mask("SigIgn:");
+    }
+
+    /** A signal mask line of /proc/self/status (SigIgn:, SigCgt: caught); -1 (all) if it cannot be read. */
+    static long mask(String field) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("SigIgn:")) {
-                    return Long.parseUnsignedLong(line.substring("SigIgn:".length()).trim(), 16);
+                if (line.startsWith(field)) {
+                    return Long.parseUnsignedLong(line.substring(field.length()).trim(), 16);
                 }
             }
         } catch (IOException | NumberFormatException e) {

@@ -96,7 +96,7 @@ class ConfigLoaderTest {
     void everyProblemNamesKeyValueOriginAndExpectation() throws Exception {
         Path conf = file("drover {", "  workers = four", "  backlog = 0", "  graceful-timeout = soon", "}");
         String message = problem(Optional.of(conf), Map.of(), APP);
-        assertTrue(message.contains("drover.workers = \"four\" (" + conf + ":2): not a whole number (expected: a whole number >= 1)"), message);
+        assertTrue(message.contains("drover.workers = \"four\" (" + conf + ":2): not a whole number (expected: a whole number >= 1 or auto)"), message);
         assertTrue(message.contains("drover.backlog = 0 (" + conf + ":3): out of range (expected: a whole number >= 1)"), message);
         assertTrue(message.contains("drover.graceful-timeout = \"soon\" (" + conf + ":4): not a duration"), message);
     }
@@ -179,5 +179,25 @@ class ConfigLoaderTest {
         assertEquals(0600, load(Optional.of(conf), Map.of(), APP).unixSocketMode());
         Path bad = file("drover.unix-socket-mode = 999");
         assertTrue(problem(Optional.of(bad), Map.of(), APP).contains("not a file mode (expected: three octal digits"));
+    }
+
+    @Test
+    void workersAutoIsWorkedOutAndReported() throws Exception {
+        Settings s = load(Optional.of(file("drover {", "  workers = auto", "}")), Map.of(), APP);
+        assertTrue(s.workers() >= 1);
+        assertTrue(s.container().autoWorkers().orElseThrow().found()
+                .startsWith("drover.workers = auto: " + s.workers() + " worker(s)"));
+        assertEquals(Optional.empty(), load(Optional.empty(), Map.of(), APP).container().autoWorkers());
+    }
+
+    @Test
+    void badWorkersAndShutdownDelayNameKeyValueAndOrigin() throws Exception {
+        Path conf = file("drover {", "  workers = lots", "  shutdown-delay = -1s", "}");
+        String problem = problem(Optional.of(conf), Map.of(), APP);
+        assertTrue(problem.contains("drover.workers = \"lots\" (" + conf + ":2): not a whole number (expected: a "
+                + "whole number >= 1 or auto)"), problem);
+        assertTrue(problem.contains("drover.shutdown-delay = \"-1s\" (" + conf + ":3): negative"), problem);
+        assertEquals(java.time.Duration.ofSeconds(5), load(Optional.empty(), Map.of("DROVER_SHUTDOWN_DELAY", "5s"),
+                APP).container().shutdownDelay());
     }
 }

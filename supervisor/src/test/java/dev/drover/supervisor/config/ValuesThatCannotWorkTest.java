@@ -37,7 +37,7 @@ class ValuesThatCannotWorkTest {
         Path conf = file("drover {", "  workers = 2.5", "  max-requests = 0.1", "  warmup.requests = 1e-3", "}");
         String message = problem(Optional.of(conf), Map.of(), APP);
         assertTrue(message.contains("drover.workers = 2.5 (" + conf + ":2): not a whole number (expected: a whole "
-                + "number >= 1)"), message);
+                + "number >= 1 or auto)"), message);
         assertTrue(message.contains("drover.max-requests = 0.1 (" + conf + ":3): not a whole number"), message);
         assertTrue(message.contains("drover.warmup.requests = 0.001 (" + conf + ":4): not a whole number"), message);
         assertTrue(problem(Optional.empty(), Map.of("DROVER_WORKERS", "2.5"), APP).contains(
