@@ -64,7 +64,7 @@ final class SnapshotPublisher {
         workers.all().forEach(w -> all.addAll(w.listeners()));
         for (Listener l : all) {
             String address = l.display().replace("http://", "");
-            sockets.putIfAbsent(address, new Snapshot.Socket(address, l.kind(), l.fd()));
+            sockets.putIfAbsent(address, new Snapshot.Socket(address, l.kind(), l));
         }
         return List.copyOf(sockets.values());
     }

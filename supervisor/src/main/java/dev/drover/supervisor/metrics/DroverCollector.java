@@ -2,6 +2,7 @@ package dev.drover.supervisor.metrics;
 
 import dev.drover.link.RequestTimes;
 import dev.drover.supervisor.arbiter.WorkerState;
+import dev.drover.supervisor.os.ListenQueue;
 import dev.drover.supervisor.policy.RecycleReason;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
@@ -28,8 +29,8 @@ import java.util.function.Supplier;
  */
 public final class DroverCollector implements MultiCollector {
 
-    /** The accept-queue length of each listening TCP socket, by address, read when scraped (ProcBacklogs). */
-    public interface Backlogs extends Function<List<Snapshot.Socket>, Map<String, Long>> {
+    /** The accept queue of each listening TCP socket, by address, read when scraped (ListenQueues). */
+    public interface Backlogs extends Function<List<Snapshot.Socket>, Map<String, ListenQueue>> {
     }
 
     private static final String[] STATUS_CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
@@ -142,11 +143,17 @@ public final class DroverCollector implements MultiCollector {
     }
 
     private void sockets(Snapshot s, MetricSnapshots.Builder out) {
-        Map<String, Long> queues = backlogs.apply(s.sockets());
+        Map<String, ListenQueue> queues = backlogs.apply(s.sockets());
         GaugeSnapshot.Builder length = GaugeSnapshot.builder().name("drover_listen_queue_connections")
-                .help("Connections waiting in a TCP listening socket's accept queue (rx_queue in /proc/net/tcp)");
-        queues.forEach((address, q) -> length.dataPoint(gauge(q, "address", address)));
+                .help("Connections waiting in a TCP listening socket's accept queue (Recv-Q in ss -ltn)");
+        GaugeSnapshot.Builder limit = GaugeSnapshot.builder().name("drover_listen_queue_limit_connections")
+                .help("The most a TCP listening socket's accept queue holds (the backlog; Send-Q in ss -ltn)");
+        queues.forEach((address, q) -> {
+            length.dataPoint(gauge(q.length(), "address", address));
+            limit.dataPoint(gauge(q.limit(), "address", address));
+        });
         out.metricSnapshot(length.build());
+        out.metricSnapshot(limit.build());
     }
 
     private static GaugeSnapshot slotGauge(String name, String help, List<Snapshot.Worker> holders,

@@ -59,7 +59,7 @@ public final class MetricsServer implements AutoCloseable {
     public static MetricsServer open(BindAddress address, SnapshotBoard board, LongSupplier clock) throws IOException {
         PrometheusRegistry registry = new PrometheusRegistry();
         registry.register(new DroverCollector(board::latest, () -> Health.of(board.latest(), clock.getAsLong()),
-                new ProcBacklogs()));
+                new ListenQueues()));
         JvmMetrics.builder().register(registry);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         Path file = address instanceof BindAddress.Unix u ? u.path() : null;

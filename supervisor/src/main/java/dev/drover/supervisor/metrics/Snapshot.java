@@ -1,6 +1,7 @@
 package dev.drover.supervisor.metrics;
 
 import dev.drover.link.RequestTimes;
+import dev.drover.supervisor.os.Listener;
 import java.util.List;
 import java.util.Map;
 
@@ -23,8 +24,11 @@ public record Snapshot(long takenAt, boolean stopping, boolean paused, int wante
                          long heapLiveBytes, long requests, double ageSeconds) {
     }
 
-    /** A listening socket of the service, as the log names it, and the master's fd of it. */
-    public record Socket(String address, String kind, int fd) {
+    /**
+     * A listening socket of the service, as the log names it, and the master's own: held, not its fd's number, so
+     * that a reader can tell whether a reload has closed it since ({@link dev.drover.supervisor.os.ListenQueue}).
+     */
+    public record Socket(String address, String kind, Listener listener) {
     }
 
     public long serving() {

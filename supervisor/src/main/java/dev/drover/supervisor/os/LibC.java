@@ -7,10 +7,10 @@ import jnr.ffi.annotations.SaveError;
  * The libc calls jnr-posix lacks or gets wrong, bound with jnr-ffi (everything else is in Posix, through
  * jnr-posix). signal(): jnr-posix only installs a Java callback as the handler, and the master needs to put back
  * SIG_DFL, a constant, for a signal it inherited ignored. syscall(): pidfd_open and pidfd_send_signal (Pidfd),
- * which neither jnr-posix nor the JDK offer. getsockopt(): what an inherited fd is (InheritedSocket); getgrouplist():
- * a user's groups (Credentials); unsetenv(): systemd's variables out of the master's own environment
- * (SystemdEnvironment); waitid() and waitpid(): orphans reaped as PID 1 (OrphanReaper), which needs waitid's WNOWAIT
- * peek that jnr-posix lacks. Loaded on first use: jnr's first call costs ~0.5 s (docs/platform-notes.md §3), so
+ * which neither jnr-posix nor the JDK offer. getsockopt(): what an inherited fd is (InheritedSocket) and a
+ * listening socket's accept queue (ListenQueue); getgrouplist(): a user's groups (Credentials); unsetenv():
+ * systemd's variables out of the master's own environment (SystemdEnvironment); waitid() and waitpid(): orphans
+ * reaped as PID 1 (OrphanReaper), which needs waitid's WNOWAIT peek that jnr-posix lacks. Loaded on first use: jnr's first call costs ~0.5 s (docs/platform-notes.md §3), so
  * Posix.preload starts it early.
  */
 public final class LibC {
@@ -33,7 +33,7 @@ public final class LibC {
 
         int unsetenv(String name);
 
-        /** Reads an int option; {@code length} holds 4 going in. */
+        /** Reads an option into {@code value}; {@code length} holds its size in bytes going in (4: an int option). */
         @SaveError
         int getsockopt(int fd, int level, int option, int[] value, int[] length);
 

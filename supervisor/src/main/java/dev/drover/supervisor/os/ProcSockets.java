@@ -12,7 +12,7 @@ import java.util.Set;
 /**
  * The listening TCP sockets a process holds, read from /proc: its fds name socket inodes, and its network
  * namespace's tcp tables say which inodes listen and on what address. Used once per worker (at READY), so the cost
- * (one directory listing and two table reads, milliseconds on a host with many connections) does not matter.
+ * (one directory listing and two table reads: tens of milliseconds on a host with many connections) does not matter.
  */
 public final class ProcSockets {
 
@@ -57,36 +57,6 @@ public final class ProcSockets {
         } catch (IOException | RuntimeException e) {
             return -1;
         }
-    }
-
-    /**
-     * For each listening TCP socket among {@code inodes}: its accept queue's length now (a LISTEN row's rx_queue is
-     * the accept backlog), from this process's /proc/net/tcp and tcp6. Read at each metrics scrape.
-     */
-    public static java.util.Map<Long, Long> acceptQueues(Set<Long> inodes) {
-        java.util.Map<Long, Long> queues = new java.util.HashMap<>();
-        for (String table : new String[] {"/proc/self/net/tcp", "/proc/self/net/tcp6"}) {
-            for (String[] f : rows(Path.of(table))) {
-                long inode = f.length > 9 ? parseLong(f[9]) : -1;
-                if (f[3].equals(LISTEN) && inodes.contains(inode)) {
-                    queues.put(inode, Long.parseLong(f[4].substring(f[4].indexOf(':') + 1), 16));
-                }
-            }
-        }
-        return queues;
-    }
-
-    private static List<String[]> rows(Path table) {
-        List<String[]> rows = new ArrayList<>();
-        try {
-            List<String> lines = Files.readAllLines(table);
-            for (String row : lines.subList(Math.min(1, lines.size()), lines.size())) {
-                rows.add(row.trim().split("\\s+"));
-            }
-        } catch (IOException e) {
-            return rows;
-        }
-        return rows;
     }
 
     /** Rows of /proc/net/tcp{,6}: "sl local rem st tx:rx tr:when retrnsmt uid timeout inode ...". */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.drover.link.RequestTimes;
+import dev.drover.supervisor.os.ListenQueue;
 import dev.drover.supervisor.policy.RecycleReason;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -27,13 +28,13 @@ class DroverCollectorTest {
                 Distribution.empty(MasterTallies.BOOT_BOUNDS).plus(0.7).plus(2.5),
                 Distribution.empty(MasterTallies.DRAIN_BOUNDS),
                 Map.of(1, new RequestTimes.Counts(buckets, 30_000, new long[] {0, 3, 0, 1, 0})),
-                List.of(new Snapshot.Socket("127.0.0.1:8000", "tcp", 7)));
+                List.of(new Snapshot.Socket("127.0.0.1:8000", "tcp", null)));
     }
 
     private static String scrape(Snapshot s) throws Exception {
         PrometheusRegistry registry = new PrometheusRegistry();
         registry.register(new DroverCollector(() -> s, () -> Health.of(s, NOW), sockets -> Map.of(
-                sockets.get(0).address(), 17L)));
+                sockets.get(0).address(), new ListenQueue(17, 128))));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         PrometheusTextFormatWriter.create().write(out, registry.scrape());
         return out.toString(StandardCharsets.UTF_8);
@@ -67,6 +68,7 @@ class DroverCollectorTest {
         assertTrue(text.contains("drover_leak_reports_total 5.0"), text);
         assertTrue(text.contains("drover_generation 3.0"), text);
         assertTrue(text.contains("drover_listen_queue_connections{address=\"127.0.0.1:8000\"} 17.0"), text);
+        assertTrue(text.contains("drover_listen_queue_limit_connections{address=\"127.0.0.1:8000\"} 128.0"), text);
         assertTrue(text.contains("drover_ready 0.0"), "no worker serves\n" + text);
     }
 
