@@ -44,13 +44,13 @@ class BadInputIT {
     void wrongTypeInFileNamesFileAndLine() throws Exception {
         Path conf = file("my.conf", "drover {", "  app = dev.drover.sample.SampleApp", "  workers = four", "}");
         assertRefused(drover(Map.of(), "-c", conf.toString(), "-p", dir.resolve("app.pid").toString()),
-                "drover.workers = \"four\" (" + conf + ":3): not a whole number (expected: a whole number >= 1)");
+                "drover.workers = \"four\" (" + conf + ":3): not a whole number (expected: a whole number >= 1 or auto)");
     }
 
     @Test
     void zeroAndNegativeCounts() throws Exception {
         assertRefused(drover(Map.of(), "-w", "0", "dev.drover.sample.SampleApp"),
-                "drover.workers = \"0\" (command-line flag -w/--workers): out of range (expected: a whole number >= 1)");
+                "drover.workers = \"0\" (command-line flag -w/--workers): out of range (expected: a whole number >= 1 or auto)");
         assertRefused(drover(Map.of("DROVER_WORKERS", "-3"), "dev.drover.sample.SampleApp"),
                 "drover.workers = \"-3\" (environment variable DROVER_WORKERS): out of range");
     }

@@ -58,7 +58,7 @@ class ConfigIT {
         assertRefused(drover(Map.of(), "--check-config", "-c", conf.toString(), SAMPLE),
                 "drover.memory.hard-limit = \"1K\" (" + conf + ":2): below the least a worker needs (80 MiB: ",
                 "(expected: 0 (off) or at least 80M)",
-                "drover.workers = 2.5 (" + conf + ":3): not a whole number (expected: a whole number >= 1)");
+                "drover.workers = 2.5 (" + conf + ":3): not a whole number (expected: a whole number >= 1 or auto)");
     }
 
     @Test

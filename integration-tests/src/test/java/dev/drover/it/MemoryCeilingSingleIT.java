@@ -18,11 +18,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The hard memory limit as a ceiling, for one worker that leaks 16 MiB a request with no soft limit, so that only
- * the hard limit can stop it (two connections pinned to it, each request held 300 ms so that a /leak is always in
+ * The hard memory limit as a ceiling, for one worker that leaks 64 MiB a request with no soft limit: two such
+ * requests take it past the limit within a few readings, faster than a replacement could boot, so that only the
+ * hard limit can stop it (two connections pinned to it, each request held 300 ms so that a /leak is always in
  * flight): it is sent CEILING, stops accepting at once, answers the requests it has in flight and exits; its
- * replacement boots at once. Every request to the other worker succeeds, and a failed request can only be one the
- * leaking worker had in flight; the leak report names the path that was in flight.
+ * replacement boots at once. A failed request can only be one the leaking worker had in flight (none if it exited
+ * by itself); the leak report names the path that was in flight.
  */
 @Timeout(90)
 class MemoryCeilingSingleIT {
@@ -47,40 +48,48 @@ class MemoryCeilingSingleIT {
             String leaker = drover.awaitLine("worker 1 \\(pid (\\d+), gen 1\\) ready in", 0, Duration.ofSeconds(5))
                     .group(1);
             int mark = drover.lineCount();
-            Matcher inflight;
+            long inflightAtCeiling;
+            Matcher gone;
             try (Load hello = Load.start(port, "/", 2, 1, 2); Pinned leak = Pinned.start(port, 1, 2,
-                    "/leak?kb=16384&worker=1&hold_ms=300")) {
+                    "/leak?kb=65536&worker=1&hold_ms=300")) {
                 drover.awaitLine("worker 1 \\(pid " + leaker + ", gen 1\\) at the memory ceiling \\(memory-hard\\): rss "
                         + "[0-9.]+ MiB (is over|growing [0-9]+ MiB/s would be over) drover.memory.hard-limit \\(400.0 MiB\\)"
                         + ".*it stops accepting now and has [0-9.]+s to answer them, then SIGKILL", mark,
                         Duration.ofSeconds(40));
-                inflight = drover.awaitLine("worker 1 \\(pid " + leaker + ", gen 1\\) \\| WARN  Worker - at the memory "
-                        + "ceiling: stopped accepting; (\\d+) request\\(s\\) in flight", mark, Duration.ofSeconds(10));
                 // It exits by itself once its requests are answered, unless it is SIGKILLed first: at its deadline, or
-                // because its memory went on rising (its JVM's exit and GC can raise RSS past the 5 % it is allowed).
-                Matcher gone = drover.awaitLine("worker 1 \\(pid " + leaker + ", gen 1\\) is gone \\(.*; recycled: "
+                // at once because its memory went on rising (a request still allocating, or its JVM's exit and GC
+                // raising RSS past the 5 % it is allowed).
+                gone = drover.awaitLine("worker 1 \\(pid " + leaker + ", gen 1\\) is gone \\(.*; recycled: "
                         + "memory-hard; at the memory ceiling: (it exited by itself [0-9.]+m?s after CEILING, every request"
                         + " it had in flight answered|SIGKILLed at its deadline|SIGKILLed at once: it went on growing)",
                         mark, Duration.ofSeconds(10));
+                // The worker names what it had in flight as it stops accepting, unless the SIGKILL came first: then
+                // at most one request per client connection (2 pinned, 3 plain) can have been on it.
+                inflightAtCeiling = gone.group(1).startsWith("SIGKILLed at once") ? 5 : Long.parseLong(drover.awaitLine(
+                        "worker 1 \\(pid " + leaker + ", gen 1\\) \\| WARN  Worker - at the memory ceiling: stopped "
+                        + "accepting; (no|\\d+) request", mark, Duration.ofSeconds(10)).group(1).replace("no", "0"));
                 leak.awaitDone(Duration.ofSeconds(10)); // each pinned connection ends with the answer that closes it
                 drover.awaitLine("worker 1 \\(pid (?!" + leaker + ")\\d+, gen 1\\) ready in", mark, Duration.ofSeconds(30));
                 hello.awaitMore(50, Duration.ofSeconds(20)); // the replacement serves with the other worker
                 hello.close();
-                // Only the leaking worker could lose a request, and only one it had in flight at the ceiling: the
-                // plain traffic (on both workers) loses none, and each pinned connection ends with an answer that
-                // closes it (Connection: close) or, at worst, with the failure of the one request it had in flight.
-                assertEquals(0, hello.failed.get(), "plain traffic: " + hello.summary());
-                long inflightAtCeiling = Long.parseLong(inflight.group(1));
-                assertTrue(leak.failed.get() <= inflightAtCeiling, leak.summary() + "; in flight at the ceiling: "
-                        + inflightAtCeiling + "; " + gone.group(1));
-                assertEquals(2, leak.closedByServer.get() + leak.failed.get(), leak.summary());
+                // Only the leaking worker could lose a request, and only one it had in flight at the ceiling (a plain
+                // one too, if it was there): what failed, of both kinds of traffic, is at most that; none failed if it
+                // exited by itself; and each pinned connection ends with an answer that closes it (Connection: close)
+                // or, at worst, with the failure of the one request it had in flight.
+                long failed = hello.failed.get() + leak.failed.get();
+                String summary = "plain: " + hello.summary() + "; pinned: " + leak.summary() + "; in flight at the "
+                        + "ceiling: " + inflightAtCeiling + "; " + gone.group(1);
+                assertTrue(failed <= inflightAtCeiling, summary);
+                assertEquals(2, leak.closedByServer.get() + leak.failed.get(), summary);
                 if (gone.group(1).startsWith("it exited by itself")) {
-                    assertEquals(0, leak.failed.get(), leak.summary());
+                    assertEquals(0, failed, summary);
                 }
             }
             Matcher report = drover.awaitLine("leak report (\\S+) for worker 1 \\(pid " + leaker + ", gen 1\\): .*; in "
                     + "flight when the worker was stopped: ([^;]*); full report", mark, Duration.ofSeconds(10));
-            assertTrue(report.group(2).matches(".*GET /leak \\(\\d+ requests?, .*"), report.group(2));
+            assertTrue(report.group(2).matches(gone.group(1).startsWith("SIGKILLed at once")
+                    ? "(.*GET /leak \\(\\d+ requests?, .*|the runtime could not tell .*)"
+                    : ".*GET /leak \\(\\d+ requests?, .*"), report.group(2));
             DroverProcess.Result full = Ctl.run(pidfile, "leaks", report.group(1), "--json");
             assertEquals(0, full.exitCode(), full.output());
             Config json = ConfigFactory.parseString(full.output(), ConfigParseOptions.defaults()

@@ -299,7 +299,8 @@ public final class Arbiter {
         } else if (oom) {
             return; // already being replaced, or stopping: the OutOfMemoryError line says how it ended
         } else if (w.is(WorkerState.DRAINING)) {
-            log.info("{} stopped after draining ({}); served {} request(s) in {}", w, how, w.requests(), seconds(age));
+            log.info("{} stopped after draining ({}{}); served {} request(s) in {}", w, how,
+                    workers.ceilingOutcome(w, now, status == 0), w.requests(), seconds(age));
         } else if (w.is(WorkerState.KILLED) && w.recycleReason() != RecycleReason.BOOT_TIMEOUT) {
             log.info("{} is gone ({}; recycled: {}{})", w, how, w.recycleReason().label(),
                     workers.ceilingOutcome(w, now, status == 0));

@@ -35,6 +35,8 @@ final class Recycler {
      * takes for the leak report (0.2-1.0 s measured under a fast leak) and requests of a few ms.
      */
     static final Duration DRAIN_ESTIMATE = Duration.ofMillis(500);
+    /** How far ahead of the hard limit (at the worker's rate) the ceiling stops a fast-growing worker. */
+    static final Duration CEILING_LEAD = Duration.ofMillis(500);
 
     private final Workers workers;
     private RecyclePolicy policy;
@@ -58,7 +60,7 @@ final class Recycler {
     /** The per-tick steps for one worker. */
     void police(WorkerHandle w, long now) {
         long reading = readMemory(w, now);
-        if (w.is(WorkerState.KILLED)) {
+        if (w.is(WorkerState.KILLED) || w.underCeiling()) {
             policeCeiling(w, reading, now);
             return;
         }
@@ -107,7 +109,7 @@ final class Recycler {
             if (w.nextReadingAt() - now > 0) {
                 continue;
             }
-            if (w.is(WorkerState.KILLED)) {
+            if (w.is(WorkerState.KILLED) || w.underCeiling()) {
                 policeCeiling(w, readMemory(w, now), now); // (only workers under the ceiling are read: see below)
             } else {
                 RecycleReason before = w.recycleReason();
@@ -146,9 +148,11 @@ final class Recycler {
     /** Returns true if the worker was killed. */
     private boolean policeMemory(WorkerHandle w, long reading, long now) {
         MemoryLimits limits = policy.memory();
-        if (policy.overHardLimit(reading) || overHardByNextReading(w)) {
+        // A draining worker already stops accepting: only a reading over the limit puts it under the ceiling.
+        boolean serving = !w.is(WorkerState.DRAINING);
+        if (policy.overHardLimit(reading) || (serving && overHardByNextReading(w))) {
             killAtHardLimit(w, reading, now);
-            return true;
+            return serving;
         }
         if (limits.hardLimit() > 0 && w.is(WorkerState.SERVING)) {
             projectToHardLimit(w, now);
@@ -170,8 +174,9 @@ final class Recycler {
         MemoryLimits limits = policy.memory();
         MemoryProjection p = w.projection();
         String over = policy.overHardLimit(reading) ? " is over drover.memory.hard-limit ("
-                : String.format(" growing %.0f MiB/s would be over drover.memory.hard-limit (", p.bytesPerSecond() / MIB);
-        String when = policy.overHardLimit(reading) ? "" : " within " + Arbiter.seconds(interval(w).multipliedBy(2));
+                : String.format(" growing %.0f MiB/s would be over drover.memory.hard-limit (", p.projectedBytesPerSecond() / MIB);
+        String when = policy.overHardLimit(reading) ? "" : " within " + Arbiter.seconds(
+                CEILING_LEAD.compareTo(interval(w).multipliedBy(2)) > 0 ? CEILING_LEAD : interval(w).multipliedBy(2));
         // Not vitals(): its PSS reading (smaps_rollup, 10-20 ms of a big JVM) would delay the CEILING.
         workers.ceiling(w, ceilingDeadline(w, reading), reading, limits.metric().label() + " " + mib(reading) + over
                 + mib(limits.hardLimit()) + ")" + when + "; age " + Arbiter.seconds(Duration.ofNanos(now - w.spawnedAt()))
@@ -183,21 +188,23 @@ final class Recycler {
      * takes to use the headroom to 5 % over the limit, at least 100 ms, at most drover.graceful-timeout.
      */
     Duration ceilingDeadline(WorkerHandle w, long reading) {
-        return MemoryProjection.ceilingDeadline(reading, policy.memory().hardLimit(), w.projection().bytesPerSecond(),
+        return MemoryProjection.ceilingDeadline(reading, policy.memory().hardLimit(), w.projection().projectedBytesPerSecond(),
                 workers.gracefulTimeout());
     }
 
     /**
-     * Whether RSS, at its rate, passes the hard limit within two reading periods: stopping the worker at the
-     * reading over the limit would leave up to one period of growth (60 MiB at 600 MiB/s and 100 ms) above it, and
-     * a loaded machine makes readings late and the growth faster than the window's rate (a heap that commits
-     * regions grows faster as it grows). Only for RSS limits: the projection follows statm, and PSS or USS can be
-     * far below RSS.
+     * Whether RSS, at its rate, passes the hard limit within CEILING_LEAD (or two reading periods, if longer):
+     * stopping the worker only at the reading over the limit would leave up to one period of growth (60 MiB at
+     * 600 MiB/s and 100 ms) above it, and the worker needs time of its own to stop: its JVM, busy collecting a
+     * fast-growing heap, acts on CEILING 30-150 ms late, and its RSS goes on rising meanwhile (seen in
+     * MemoryCeilingIT: 5 % of a 600 MiB limit gone in 100 ms). Only for RSS limits: the projection follows statm,
+     * and PSS or USS can be far below RSS.
      */
     private boolean overHardByNextReading(WorkerHandle w) {
         MemoryLimits limits = policy.memory();
+        Duration lead = interval(w).multipliedBy(2);
         return limits.hardLimit() > 0 && limits.metric() == MemoryLimits.Metric.RSS
-                && w.projection().nanosTo(limits.hardLimit()) < interval(w).multipliedBy(2).toNanos();
+                && w.projection().nanosTo(limits.hardLimit()) < Math.max(lead.toNanos(), CEILING_LEAD.toNanos());
     }
 
     /**
@@ -212,7 +219,7 @@ final class Recycler {
             return;
         }
         String why = String.format("rss %s growing %.0f MiB/s reaches drover.memory.hard-limit (%s) in %s; a "
-                + "replacement needs ~%s: replacing now", mib(p.latest()), p.bytesPerSecond() / MIB, mib(hard),
+                + "replacement needs ~%s: replacing now", mib(p.latest()), p.projectedBytesPerSecond() / MIB, mib(hard),
                 Arbiter.seconds(Duration.ofNanos(p.nanosTo(hard))), Arbiter.seconds(needed));
         if (w.markForEmergency(RecycleReason.MEMORY_PROJECTED, why, now)) {
             log.warn("{} is due for recycling ({}): {}; {}; its replacement boots first, ahead of planned recycles",

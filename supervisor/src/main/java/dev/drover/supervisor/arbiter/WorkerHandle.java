@@ -109,6 +109,7 @@ final class WorkerHandle {
     void markServing() {
         leave("mark serving", WorkerState.BOOTING);
         state = WorkerState.SERVING;
+        projection.clear(); // the JVM's own start grows RSS fast: it is no leak
     }
 
     /** Told to stop accepting and finish (or, booting, to exit); SIGKILL at {@code deadline}. */
@@ -116,6 +117,13 @@ final class WorkerHandle {
         leave("start draining", WorkerState.BOOTING, WorkerState.SERVING);
         state = WorkerState.DRAINING;
         killAt = deadline;
+    }
+
+    /** SIGKILL no later than {@code deadline} (a draining worker at the memory ceiling). */
+    void killBy(long deadline) {
+        if (killAt == -1 || deadline - killAt < 0) {
+            killAt = deadline;
+        }
     }
 
     /** Given up on (hang, boot timeout, hard memory limit): SIGKILL at {@code deadline}; its slot is free. */

@@ -235,6 +235,10 @@ final class Workers {
      * draining, no link) is killed at once.
      */
     void ceiling(WorkerHandle w, Duration deadline, long reading, String why) {
+        if (w.is(WorkerState.DRAINING) && w.link() != null) {
+            ceilingWhileDraining(w, deadline, reading, why);
+            return;
+        }
         if (!w.is(WorkerState.SERVING) || w.link() == null) {
             killNow(w, RecycleReason.MEMORY_HARD, why);
             return;
@@ -251,6 +255,23 @@ final class Workers {
         w.markKilled(RecycleReason.MEMORY_HARD, why, now + deadline.toNanos());
         w.markCeiling(now, deadline.toNanos(), reading);
         count(RecycleReason.MEMORY_HARD);
+    }
+
+    /**
+     * A draining worker over the hard limit (a planned recycle that the leak overtook): it accepts nothing already and
+     * its replacement serves, so it keeps its slot's bookkeeping and is not counted again; CEILING shortens its idle
+     * grace and skips what evidence is left, and it is SIGKILLed at the ceiling's deadline (if its drain's is later)
+     * or at once past CEILING_OVERSHOOT, rather than at once: its requests in flight are answered.
+     */
+    private void ceilingWhileDraining(WorkerHandle w, Duration deadline, long reading, String why) {
+        long now = clock.getAsLong();
+        w.link().send(LinkMessage.of(LinkMessage.Type.CEILING).put("deadline_ms", Math.max(1, deadline.toMillis()))
+                .build());
+        log.error("{} at the memory ceiling while draining ({}): {}; {} request(s) in flight at its last report: it "
+                + "has {} to answer them, then SIGKILL", w, w.recycleReason().label(), why, w.stats().inflight(),
+                Arbiter.seconds(deadline));
+        w.markCeiling(now, deadline.toNanos(), reading);
+        w.killBy(now + deadline.toNanos());
     }
 
     /** Whether a worker under the ceiling has grown past what CEILING_OVERSHOOT allows it (see there). */

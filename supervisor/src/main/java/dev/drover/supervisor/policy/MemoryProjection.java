@@ -13,6 +13,8 @@ public final class MemoryProjection {
 
     /** How far back the rate looks: long enough to smooth one GC, short enough to follow a leak that starts. */
     public static final Duration WINDOW = Duration.ofSeconds(2);
+    /** The recent part of the window whose steeper slope the projection also goes by. */
+    public static final Duration RECENT = Duration.ofMillis(500);
     /** The reading period of a worker far from its limits (statm costs ~10 µs; the arbiter's tick). */
     public static final Duration SLOW = Duration.ofSeconds(1);
     /**
@@ -49,6 +51,12 @@ public final class MemoryProjection {
         }
     }
 
+    /** Forgets every reading (a worker's boot is growth of its own: the rate of a serving worker starts at READY). */
+    public void clear() {
+        first = 0;
+        size = 0;
+    }
+
     private void drop() {
         first = (first + 1) % CAPACITY;
         size--;
@@ -65,18 +73,38 @@ public final class MemoryProjection {
 
     /** Growth in bytes per second over the window: the least-squares slope, at least 0; 0 with fewer than two. */
     public double bytesPerSecond() {
-        if (size < 2) {
+        return slope(0);
+    }
+
+    /**
+     * The growth the projection goes by: the window's slope, or the slope of its last {@link #RECENT} if that is
+     * steeper (with {@link #MIN_READINGS_TO_PROJECT} readings in it). A JVM's RSS under a fast leak grows faster as
+     * it grows (the heap commits regions as quickly as garbage comes, up to -Xmx): the 2 s slope alone lags behind.
+     */
+    public double projectedBytesPerSecond() {
+        int from = size;
+        while (from > 0 && times[index(size - 1)] - times[index(from - 1)] <= RECENT.toNanos()) {
+            from--;
+        }
+        double recent = size - from >= MIN_READINGS_TO_PROJECT ? slope(from) : 0;
+        return Math.max(slope(0), recent);
+    }
+
+    /** The least-squares slope of the readings from the {@code from}-th on, at least 0; 0 with fewer than two. */
+    private double slope(int from) {
+        int n = size - from;
+        if (n < 2) {
             return 0;
         }
         double meanT = 0;
         double meanB = 0;
-        for (int i = 0; i < size; i++) {
-            meanT += seconds(i) / size;
-            meanB += (double) bytes[index(i)] / size;
+        for (int i = from; i < size; i++) {
+            meanT += seconds(i) / n;
+            meanB += (double) bytes[index(i)] / n;
         }
         double covariance = 0;
         double variance = 0;
-        for (int i = 0; i < size; i++) {
+        for (int i = from; i < size; i++) {
             double dt = seconds(i) - meanT;
             covariance += dt * (bytes[index(i)] - meanB);
             variance += dt * dt;
@@ -105,7 +133,7 @@ public final class MemoryProjection {
         if (size > 0 && latest() >= limit) {
             return 0;
         }
-        double rate = bytesPerSecond();
+        double rate = projectedBytesPerSecond();
         if (size < minReadings || rate <= 0) {
             return NEVER;
         }
@@ -118,13 +146,17 @@ public final class MemoryProjection {
     }
 
     /**
-     * How soon to read again: {@link #FAST} near the soft limit (over {@link #NEAR} of it, over it, or reaching it
-     * within {@link #NEAR_IN}), else {@link #SLOW}; the hard limit stands in for a soft one that is not set (0).
+     * How soon to read again: {@link #FAST} until two readings give a rate, and near the soft limit (over
+     * {@link #NEAR} of it, over it, or reaching it within {@link #NEAR_IN}), else {@link #SLOW}; the hard limit
+     * stands in for a soft one that is not set (0).
      */
     public Duration interval(long softLimit, long hardLimit) {
         long limit = softLimit > 0 ? softLimit : hardLimit;
-        if (limit <= 0 || size == 0) {
+        if (limit <= 0) {
             return SLOW;
+        }
+        if (size < 2) {
+            return FAST; // a new worker's growth is unknown: a fast leak can cross both limits within a slow period
         }
         // Two readings are enough to read faster: reading more often costs microseconds, not a recycle.
         boolean near = latest() >= limit * NEAR || nanosTo(limit, 2) < NEAR_IN.toNanos();
@@ -146,18 +178,25 @@ public final class MemoryProjection {
 
     /**
      * The time a worker stopped at its hard limit may get to finish its requests before SIGKILL: what it takes to
-     * grow from {@code bytes} to 5 % over the limit at {@code bytesPerSecond}, at least 100 ms (in-flight requests
-     * of a few ms finish in that), at most {@code gracefulTimeout}.
+     * grow from {@code bytes} to 5 % over the limit at {@code bytesPerSecond}, at least MIN_CEILING, at most
+     * {@code gracefulTimeout}.
      */
     public static Duration ceilingDeadline(long bytes, long hardLimit, double bytesPerSecond,
                                            Duration gracefulTimeout) {
         double headroom = hardLimit * CEILING_TOLERANCE - bytes;
         long nanos = bytesPerSecond <= 0 ? gracefulTimeout.toNanos()
                 : (long) Math.min(gracefulTimeout.toNanos(), Math.max(0, headroom) / bytesPerSecond * 1e9);
-        return Duration.ofNanos(Math.max(MIN_CEILING.toNanos(), Math.min(nanos, gracefulTimeout.toNanos())));
+        long least = Math.min(MIN_CEILING.toNanos(), gracefulTimeout.toNanos());
+        return Duration.ofNanos(Math.max(least, Math.min(nanos, gracefulTimeout.toNanos())));
     }
 
     /** How far over the hard limit a worker may be seen while it finishes its requests. */
     public static final double CEILING_TOLERANCE = 1.05;
-    private static final Duration MIN_CEILING = Duration.ofMillis(100);
+    /**
+     * The least a worker at the ceiling gets: its JVM's own exit takes 0.4-0.7 s here, and the final class histogram
+     * of its leak report (a full GC) is taken only if the deadline leaves twice the baseline's time for it (0.2-0.5 s
+     * for a few hundred MiB of heap). A worker that has answered what it had in flight exits before; memory that goes
+     * on growing meanwhile is stopped by the 100 ms readings against CEILING_TOLERANCE, not by this deadline.
+     */
+    private static final Duration MIN_CEILING = Duration.ofSeconds(2);
 }

@@ -43,6 +43,7 @@ class MemoryEmergencyTest {
         FakeProcess near = h.alive().get(0);
         FakeProcess far = h.alive().get(1);
         near.rss = 280 * MIB;
+        h.tick(); // (a worker without two readings since its READY is read every 100 ms: its rate is not known)
         h.tick();
         int nearBefore = near.rssReads;
         int farBefore = far.rssReads;
@@ -81,9 +82,9 @@ class MemoryEmergencyTest {
     @Test
     void aSlowLeakWaitsForTheSoftLimitAsBefore() throws Exception {
         Harness h = new Harness(Map.of("workers", 1, "memory.soft-limit", "300M", "memory.hard-limit", "600M"));
-        h.settle();
         FakeProcess leaky = h.last();
-        leaky.rss = 250 * MIB;
+        leaky.rss = 250 * MIB; // its size at READY (a jump of 200 MiB between two readings would be a fast leak)
+        h.settle();
         leak(h, leaky, 1, 100, () -> h.spawned.size() == 2); // 10 MiB/s
         assertEquals(2, h.spawned.size());
         assertEquals(RecycleReason.MEMORY, handle(h, leaky).recycleReason());
@@ -107,6 +108,27 @@ class MemoryEmergencyTest {
         assertEquals(leaky.pid, h.workers().get(h.workers().size() - 1).replaces().pid());
         assertNull(handle(h, second).replacement(), "the planned recycle still waits");
         assertEquals(0, leaky.count("KILL"));
+    }
+
+    @Test
+    void aDrainingWorkerOverTheHardLimitGetsTheCeilingNotASigkill() throws Exception {
+        Harness h = new Harness(Map.of("workers", 1, "max-requests", 5, "memory.hard-limit", "600M"));
+        h.settle();
+        FakeProcess old = h.last();
+        h.stats(old, 5, 0); // its request limit: the replacement boots first
+        h.boot(h.last());
+        assertEquals(1, old.link.sent(LinkMessage.Type.DRAIN), "draining once its replacement serves");
+        old.rss = 610 * MIB;
+        h.tick();
+        assertEquals(1, old.link.sent(LinkMessage.Type.CEILING), "over the hard limit while draining: the ceiling");
+        assertEquals(0, old.count("KILL"), "not SIGKILLed at once: its requests in flight are answered");
+        assertEquals(2, h.spawned.size(), "its slot was handed over already: no second replacement");
+        h.advance(STEP);
+        assertEquals(1, old.link.sent(LinkMessage.Type.CEILING), "told once");
+        h.advance(Duration.ofNanos(handle(h, old).ceilingDeadlineNanos()));
+        assertEquals(1, old.count("KILL"), "SIGKILL at the ceiling's deadline");
+        assertEquals(1, h.arbiterWorkers().recycles(RecycleReason.MAX_REQUESTS));
+        assertEquals(0, h.arbiterWorkers().recycles(RecycleReason.MEMORY_HARD), "counted once, as what it was");
     }
 
     @Test

@@ -105,8 +105,38 @@ class MemoryProjectionTest {
     }
 
     @Test
+    void anAcceleratingGrowthIsProjectedAtItsRecentRate() {
+        grow(200, 50, 100, 15);  // 1.5 s at 50 MiB/s
+        grow(275, 300, 100, 6);  // then 0.6 s at 300 MiB/s
+        double window = p.bytesPerSecond() / MIB;
+        double projected = p.projectedBytesPerSecond() / MIB;
+        assertTrue(window < 200, "the 2 s slope lags: " + window);
+        assertEquals(300, projected, 1.0, "the last 0.5 s goes first when steeper");
+        assertTrue(p.reachesBefore(600 * MIB, Duration.ofSeconds(2)), "425 MiB, 175 MiB to go at 300 MiB/s");
+    }
+
+    @Test
+    void aSteadyGrowthIsProjectedAtTheWindowsRate() {
+        grow(200, 100, 100, 20);
+        assertEquals(p.bytesPerSecond(), p.projectedBytesPerSecond(), 1.0);
+    }
+
+    @Test
+    void clearedReadingsGiveNoRate() {
+        grow(100, 300, 100, 10);
+        assertTrue(p.bytesPerSecond() > 0);
+        p.clear();
+        assertEquals(-1, p.latest());
+        assertEquals(0, p.bytesPerSecond(), 0.0);
+        assertEquals(MemoryProjection.FAST, p.interval(300 * MIB, 600 * MIB), "read fast until there is a rate again");
+    }
+
+    @Test
     void theReadingPeriodIsFastNearTheSoftLimitAndSlowFarFromIt() {
-        assertEquals(MemoryProjection.SLOW, p.interval(300 * MIB, 600 * MIB), "no reading yet");
+        assertEquals(MemoryProjection.FAST, p.interval(300 * MIB, 600 * MIB), "no rate yet: a new worker");
+        p.record(now, 100 * MIB);
+        assertEquals(MemoryProjection.FAST, p.interval(300 * MIB, 600 * MIB), "one reading is no rate yet");
+        assertEquals(MemoryProjection.SLOW, p.interval(0, 0), "no limits: nothing to read for");
         grow(100, 0, 1000, 3);
         assertEquals(MemoryProjection.SLOW, p.interval(300 * MIB, 600 * MIB), "flat and far");
         p.record(now += 1_000_000_000L, 245 * MIB);
@@ -133,10 +163,14 @@ class MemoryProjectionTest {
     @Test
     void theCeilingDeadlineIsTheTimeToFivePercentOverHardWithinBounds() {
         Duration graceful = Duration.ofSeconds(30);
-        assertEquals(Duration.ofMillis(200), MemoryProjection.ceilingDeadline(600 * MIB, 600 * MIB, 150.0 * MIB,
-                graceful), "30 MiB of headroom at 150 MiB/s");
-        assertEquals(Duration.ofMillis(100), MemoryProjection.ceilingDeadline(640 * MIB, 600 * MIB, 150.0 * MIB,
+        assertEquals(Duration.ofMillis(3000), MemoryProjection.ceilingDeadline(600 * MIB, 600 * MIB, 10.0 * MIB,
+                graceful), "30 MiB of headroom at 10 MiB/s");
+        assertEquals(Duration.ofSeconds(2), MemoryProjection.ceilingDeadline(600 * MIB, 600 * MIB, 150.0 * MIB,
+                graceful), "30 MiB of headroom at 150 MiB/s is 0.2 s: the minimum, time for the exit and histogram");
+        assertEquals(Duration.ofSeconds(2), MemoryProjection.ceilingDeadline(640 * MIB, 600 * MIB, 150.0 * MIB,
                 graceful), "past 1.05 x already: the minimum");
+        assertEquals(Duration.ofSeconds(1), MemoryProjection.ceilingDeadline(600 * MIB, 600 * MIB, 150.0 * MIB,
+                Duration.ofSeconds(1)), "never past graceful-timeout");
         assertEquals(graceful, MemoryProjection.ceilingDeadline(600 * MIB, 600 * MIB, 0, graceful), "not growing");
         assertEquals(Duration.ofSeconds(2), MemoryProjection.ceilingDeadline(600 * MIB, 600 * MIB, 1.0 * MIB,
                 Duration.ofSeconds(2)), "slow growth: graceful-timeout");

@@ -28,8 +28,6 @@ final class WorkerLifecycle implements MasterLink.Listener {
     static final int IDLE_REPORT_EVERY = 2;
     /** How long a drained worker waits for its memory evidence to be written before it exits. */
     static final long EVIDENCE_TIMEOUT_MS = 20_000;
-    /** How long a memory recycle's drain waits for the evidence to be written first. */
-    static final long EVIDENCE_FIRST_MS = 10_000;
     /** The ceiling's deadline when the master's CEILING carries none that can be read. */
     static final long CEILING_DEFAULT_DEADLINE_MS = 1000;
     /** Kept free of a ceiling's deadline for the exit itself (app stop, JVM shutdown) before the master's SIGKILL. */
@@ -224,19 +222,17 @@ final class WorkerLifecycle implements MasterLink.Listener {
             return;
         }
         // Evidence for a memory recycle: what the heap holds against the baseline, before this JVM and its leak are
-        // gone. The listeners close first: a leaking worker that kept taking new connections for as long as its
-        // histogram takes would only grow on (its replacement is READY and the siblings accept). The open
-        // connections are served as usual meanwhile: the histogram's full GC pauses the JVM, and a pause in the
-        // middle of a drain could make connections look idle that have a request waiting unread. The drain starts
-        // when the evidence is written, or EVIDENCE_FIRST_MS at most.
+        // gone. The drain starts at once, with the listeners closed first: a leaking worker that went on serving its
+        // keep-alive clients (or taking new connections) for as long as its histogram takes would only grow on, past
+        // its hard limit under a fast leak (its replacement is READY and the siblings accept). The histogram's full
+        // GC pauses the JVM meanwhile; an idle check that comes late after such a pause looks again after the event
+        // loop has read what arrived (ConnectionTracker.closeWhenIdle), and the exit waits for the evidence.
         serving.stopAccepting(() -> { });
         List<InFlightRequest> inflight = serving.inflightRequests();
         LeakEvidence leaks = leakEvidence();
         evidence = CompletableFuture.runAsync(() -> writeEvidence(file, () -> leaks.write(Path.of(file), "recycle",
                 inflight)), evidenceThread());
-        // On a copy: orTimeout completes the future it is called on, and the exit still waits for the real one.
-        evidence.copy().orTimeout(EVIDENCE_FIRST_MS, TimeUnit.MILLISECONDS)
-                .whenComplete((ok, late) -> owner.post(() -> drain(why)));
+        drain(why);
     }
 
     /** Writes one version of the evidence file; a failure is logged, never thrown (the drain goes on without it). */
