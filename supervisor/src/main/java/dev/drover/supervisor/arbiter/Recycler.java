@@ -148,11 +148,12 @@ final class Recycler {
     /** Returns true if the worker was killed. */
     private boolean policeMemory(WorkerHandle w, long reading, long now) {
         MemoryLimits limits = policy.memory();
-        // A draining worker already stops accepting: only a reading over the limit puts it under the ceiling.
-        boolean serving = !w.is(WorkerState.DRAINING);
+        // Only a serving worker is stopped on its rate: a booting JVM grows fast by itself (its rate starts at READY),
+        // and a draining one accepts nothing already; for them only a reading over the limit counts.
+        boolean serving = w.is(WorkerState.SERVING);
         if (policy.overHardLimit(reading) || (serving && overHardByNextReading(w))) {
             killAtHardLimit(w, reading, now);
-            return serving;
+            return !w.is(WorkerState.DRAINING);
         }
         if (limits.hardLimit() > 0 && w.is(WorkerState.SERVING)) {
             projectToHardLimit(w, now);
