@@ -30,6 +30,8 @@ final class WorkerLifecycle implements MasterLink.Listener {
     static final long EVIDENCE_TIMEOUT_MS = 20_000;
     /** The ceiling's deadline when the master's CEILING carries none that can be read. */
     static final long CEILING_DEFAULT_DEADLINE_MS = 1000;
+    /** What a class histogram is guessed to take at a ceiling when no baseline measured it (0.2-0.5 s measured). */
+    static final long UNMEASURED_HISTOGRAM_MS = 500;
     /** Kept free of a ceiling's deadline for the exit itself (app stop, JVM shutdown) before the master's SIGKILL. */
     static final long CEILING_EXIT_MARGIN_MS = 100;
 
@@ -265,7 +267,7 @@ final class WorkerLifecycle implements MasterLink.Listener {
     /**
      * The hard memory limit: stop accepting at once (the listeners close first, before anything else), answer only
      * what is in flight or already arriving, with Connection: close, close idle connections after
-     * ConnectionTracker.CEILING_CLOSE_GRACE_MS, and exit as soon as nothing is in flight; the master SIGKILLs at
+     * ConnectionTracker.ceilingGraceMs(deadlineMs), and exit as soon as nothing is in flight; the master SIGKILLs at
      * {@code deadlineMs}. The evidence names the requests in flight; the class histogram (a full GC) is added only
      * if the deadline leaves time for it.
      */
@@ -277,7 +279,7 @@ final class WorkerLifecycle implements MasterLink.Listener {
         long receivedAt = nanoTime.getAsLong();
         // The drain's first step closes the listeners; the short grace must be the drain's from its start (the
         // agent's drain keeps the grace it was started with).
-        beginDrain("the memory ceiling", ConnectionTracker.CEILING_CLOSE_GRACE_MS);
+        beginDrain("the memory ceiling", ConnectionTracker.ceilingGraceMs(deadlineMs));
         List<InFlightRequest> inflight = serving.inflightRequests();
         if (file != null) {
             evidence = ceilingEvidence(file, inflight, deadlineMs);
@@ -317,8 +319,12 @@ final class WorkerLifecycle implements MasterLink.Listener {
      */
     static String histogramSkipped(long baselineTookMs, long deadlineMs) {
         if (baselineTookMs < 0) {
-            return "skipped at the memory ceiling: no baseline histogram had been taken, so how long one takes was not"
-                    + " known, and the deadline (" + deadlineMs + " ms) leaves no time to find out";
+            // A worker stopped young has none (a fast leak): a histogram of a few hundred MiB of heap is guessed.
+            long needs = 2 * UNMEASURED_HISTOGRAM_MS + CEILING_EXIT_MARGIN_MS;
+            return needs <= deadlineMs ? null : "skipped at the memory ceiling: no baseline histogram had been taken, "
+                    + "so how long one takes was not known; one was guessed at " + UNMEASURED_HISTOGRAM_MS + " ms, and "
+                    + "twice that plus the exit's " + CEILING_EXIT_MARGIN_MS + " ms is more than the deadline ("
+                    + deadlineMs + " ms)";
         }
         long needs = 2 * baselineTookMs + CEILING_EXIT_MARGIN_MS;
         if (needs > deadlineMs) {

@@ -209,8 +209,8 @@ class WorkerLifecycleTest {
         serving.inflightRequests = List.of(new InFlightRequest("GET", "/leak", 12));
         Path file = dir.resolve("evidence-1.json");
         life.onCeiling(LinkMessage.of(LinkMessage.Type.CEILING).put("deadline_ms", 800).put("evidence", file).build());
-        assertEquals(List.of("drain " + ConnectionTracker.CEILING_CLOSE_GRACE_MS, "inflightRequests"), serving.calls,
-                "the drain (whose first step closes the listeners) before anything else, with the short grace");
+        assertEquals(List.of("drain 400", "inflightRequests"), serving.calls,
+                "the drain (whose first step closes the listeners) before anything else, with half the deadline as grace");
         serving.whenIdle.run();
         runPostedUntil(() -> finished == 1);
         String json = Files.readString(file);
@@ -223,7 +223,8 @@ class WorkerLifecycleTest {
     void aCeilingWithAnUnreadableDeadlineStillStopsTheWorker() {
         WorkerLifecycle life = ready(0);
         life.onCeiling(LinkMessage.of(LinkMessage.Type.CEILING).put("deadline_ms", "soon").build());
-        assertEquals(List.of("drain " + ConnectionTracker.CEILING_CLOSE_GRACE_MS, "inflightRequests"), serving.calls);
+        assertEquals(List.of("drain " + ConnectionTracker.ceilingGraceMs(WorkerLifecycle.CEILING_DEFAULT_DEADLINE_MS),
+                "inflightRequests"), serving.calls);
         assertTrue(life.draining());
     }
 
@@ -232,7 +233,8 @@ class WorkerLifecycleTest {
         assertNull(WorkerLifecycle.histogramSkipped(200, 600));
         assertTrue(WorkerLifecycle.histogramSkipped(300, 600).contains("it would need about 700 ms (twice the "
                 + "baseline's 300 ms, plus 100 ms for the exit) and the deadline was 600 ms"));
-        assertTrue(WorkerLifecycle.histogramSkipped(-1, 5000).contains("no baseline histogram"));
+        assertTrue(WorkerLifecycle.histogramSkipped(-1, 1000).contains("no baseline histogram"));
+        assertNull(WorkerLifecycle.histogramSkipped(-1, 2000), "no baseline: guessed, and 2 s leave time for it");
     }
 
     @Test
