@@ -127,7 +127,8 @@ class FaultIT {
                 }
             }
             drover.awaitLine("worker 1 \\(pid " + leaker + ", gen 1\\) at the memory ceiling \\(memory-hard\\): rss "
-                    + "[0-9.]+ MiB is over drover.memory.hard-limit \\(150.0 MiB\\)", Duration.ofSeconds(10));
+                    + "[0-9.]+ MiB (is over|growing [0-9]+ MiB/s would be over) drover.memory.hard-limit \\(150.0 MiB\\)",
+                    Duration.ofSeconds(10));
             drover.awaitLine("worker 1 \\(pid (?!" + leaker + ")\\d+, gen 1\\) ready in", Duration.ofSeconds(30));
             assertEquals(200, Http.get(port, "/").status());
             assertEquals(1, Ctl.status(pidfile).getLong("recycles.memory-hard"));
