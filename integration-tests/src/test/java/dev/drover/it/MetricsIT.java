@@ -33,12 +33,14 @@ class MetricsIT {
     void scrapesUnderLoadAfterRecyclesAndHealthThroughAStop() throws Exception {
         Path pidfile = DroverProcess.tempDir("drover-metrics").resolve("app.pid");
         try (DroverProcess drover = DroverProcess.start(List.of("-w", "2", "-b", "127.0.0.1:0", "-p",
-                pidfile.toString(), "--metrics-bind", "127.0.0.1:0", "--max-requests", "150",
+                pidfile.toString(), "--metrics-bind", "127.0.0.1:0", "--max-requests", "600",
                 "dev.drover.sample.SampleApp"))) {
             int port = drover.awaitServing(2, Duration.ofSeconds(60));
             int metrics = Integer.parseInt(drover.awaitLine(METRICS.pattern(), 0, Duration.ofSeconds(5)).group(2));
             assertEquals(200, Http.get(metrics, "/readyz").status());
-            try (Load load = Load.start(port, "/", 2, 1)) {
+            // Paced (10 ms between requests per client): a worker lives ~600 requests, several seconds, so a slot
+            // is serving and not yet marked for long enough for `ctl recycle` (a JVM of its own) to find it.
+            try (Load load = Load.start(port, "/", 2, 1, 10)) {
                 DroverProcess.awaitCondition("2 recycles for max-requests", Duration.ofSeconds(60),
                         () -> drover.countLines("recycled \\(max-requests\\)") >= 2);
                 String before = scrape(metrics);
