@@ -32,6 +32,8 @@ Only when named:
   metrics     what observability costs: 16 workers with metrics.bind, /metrics scraped once a second in some windows
               and not in others (scrape time; the master's CPU, scraped / not scraped), and 2 workers measuring
               request times vs 2 with -Ddrover.request-times=false under the same wrk, in turn; about 6 minutes
+  aot         workers on JDK 17 + AppCDS vs JDK 25 + AOT cache vs JDK 25 without (drover.java-home): spawn -> READY,
+              idle PSS, time to full speed after a recycle (1 s wrk buckets); BENCH_AOT_JDK17, BENCH_AOT_JDK25
 
 Environment: BENCH_MAX_REQUESTS, BENCH_MAX_REQUESTS_JITTER (recycle's limit), BENCH_PEERS (default "gunicorn uwsgi";
 also gunicorn-sync), BENCH_FOREIGN_APPS (of spring-boot, spring-boot-jetty, jetty, tomcat), BENCH_CEILING_SERVERS
@@ -59,7 +61,7 @@ from .harness import Bench, say
 from .logs import BenchError
 
 SECTIONS = ["spawn", "memory", "throughput", "warmup", "recycle", "reload", "mastercpu", "peers"]
-ON_REQUEST = ["hostile", "checks-cost", "foreign", "ceiling", "metrics"]
+ON_REQUEST = ["hostile", "checks-cost", "foreign", "ceiling", "metrics", "aot"]
 
 
 class Usage(Exception):

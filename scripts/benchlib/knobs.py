@@ -66,6 +66,7 @@ class Knobs:
     metrics_warm_scrapes: int = 30   # metrics: unmeasured scrapes before the first window
     metrics_tp_rounds: int = 6       # metrics: rounds of wrk with request times measured and not
     metrics_tp_s: float = 10
+    aot_buckets: int = 10            # aot: 1 s wrk runs after a recycle of both workers
 
 
 QUICK = dict(spawn_kills=2, settle_s=1, idle_s=2, pss_fresh_s=2, rounds=1, warmup_s=1, duration_s=2, dip_s=1,
@@ -75,7 +76,7 @@ QUICK = dict(spawn_kills=2, settle_s=1, idle_s=2, pss_fresh_s=2, rounds=1, warmu
              ab_seconds=2, ab_warm_s=1, foreign_spawns=2, foreign_starts=2, foreign_rounds=1, foreign_warmup_s=2,
              foreign_window_s=8, foreign_lifetime_s=5, foreign_lifetime_jitter_s=1, foreign_archive_s=60,
              ceiling_slow_s=6, ceiling_run_s=3, ceiling_warmup_s=1, metrics_workers=4, metrics_warm_scrapes=3,
-             metrics_rounds=1, metrics_window_s=3, metrics_tp_rounds=2, metrics_tp_s=2)
+             metrics_rounds=1, metrics_window_s=3, metrics_tp_rounds=2, metrics_tp_s=2, aot_buckets=4)
 LEGACY_ENV = {"recycle_max_requests": "BENCH_MAX_REQUESTS", "recycle_jitter": "BENCH_MAX_REQUESTS_JITTER"}
 
 

@@ -473,7 +473,7 @@ public final class Arbiter {
             generations.canaryPassed(w);
         }
         log.info("{} ready in {} ms (spawn to READY; {} ms of it in the worker's main{})", w,
-                TimeUnit.NANOSECONDS.toMillis(now - w.spawnedAt()), bootMs, w.withArchive() ? "; AppCDS" : "");
+                TimeUnit.NANOSECONDS.toMillis(now - w.spawnedAt()), bootMs, w.withArchive() ? "; " + cds.shortLabel(w.generation()) : "");
         reportOwnListeners(w);
         recycler.onReady(w, now);
     }

@@ -26,8 +26,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The master's side of AppCDS, run on the arbiter thread: for each generation, use its archive if it exists, else
- * build it with one training run in the background. A Spring Boot fat jar is first extracted (SpringBootExtraction),
+ * The master's side of AppCDS and of JDK 25's AOT cache (CdsArchive.Kind: "archive" below means either), run on the
+ * arbiter thread: for each generation, use its archive if it exists, else build it with one training run in the
+ * background. A Spring Boot fat jar is first extracted (SpringBootExtraction),
  * also in the background, and its workers then run the extracted jar, whose classes an archive can hold. None of
  * this ever delays serving: workers spawn on the fat jar and without an archive until each step is in place, and a
  * failure only costs a warning.
@@ -42,7 +43,7 @@ final class Cds {
     record Launch(Optional<Path> archive, Optional<Path> runJar) {
     }
 
-    private record Training(Process process, WorkerOutput output, Path partial, long deadline) {
+    private record Training(Process process, WorkerOutput output, Path partial, CdsArchive.Kind kind, long deadline) {
     }
 
     /**
@@ -114,12 +115,13 @@ final class Cds {
         int number = plan.generation.number();
         CdsArchive archive = plan.archive;
         if (!archive.possible()) {
-            log.info("generation {}: no AppCDS archive ({})", number, archive.whyNot());
+            log.info("generation {}: no {} ({})", number, archive.kind().label(), archive.whyNot());
         } else if (archive.exists()) {
-            log.info("generation {}: workers use the AppCDS archive {}", number, archive.path());
+            log.info("generation {}: workers use the {} {}", number, archive.kind().label(), archive.path());
         } else if (!running.containsKey(archive.path()) && !failed.contains(archive.path())) {
             pending = plan.generation;
-            log.info("generation {}: no AppCDS archive yet; it will be built once the workers are up", number);
+            log.info("generation {}: no {} yet; it will be built once the workers are up", number,
+                    archive.kind().label());
         }
     }
 
@@ -141,7 +143,7 @@ final class Cds {
         CdsArchive archive = plan.archive;
         if (archive.possible() && !archive.exists() && !running.containsKey(archive.path())
                 && !failed.contains(archive.path())) {
-            train(plan, archive.path());
+            train(plan, archive);
         }
     }
 
@@ -169,22 +171,26 @@ final class Cds {
         }
     }
 
-    private void train(Plan plan, Path archive) {
+    private void train(Plan plan, CdsArchive planned) {
         int number = plan.generation.number();
+        Path archive = planned.path();
+        String label = planned.kind().label();
         Path partial = archive.resolveSibling(archive.getFileName() + ".partial-" + ProcessHandle.current().pid());
         try {
             PrivateDirectory.createOrVerify(archive.getParent(), PrivateDirectory.Rule.NOT_WRITABLE_BY_OTHERS);
             Files.deleteIfExists(partial);
             Process process = spawner.train(plan.generation.settings(), Optional.ofNullable(plan.runJar), partial);
-            WorkerOutput output = WorkerOutput.follow(process, "AppCDS training (pid " + process.pid() + ")",
+            WorkerOutput output = WorkerOutput.follow(process, label + " training (pid " + process.pid() + ")",
                     status -> post.accept(new Event.TrainingExited(archive, status)));
-            running.put(archive, new Training(process, output, partial, clock.getAsLong() + TRAINING_TIMEOUT.toNanos()));
-            log.info("generation {}: building the AppCDS archive {} with a training run (pid {}); workers spawned "
-                    + "meanwhile start without it", number, archive, process.pid());
+            running.put(archive, new Training(process, output, partial, planned.kind(),
+                    clock.getAsLong() + TRAINING_TIMEOUT.toNanos()));
+            log.info("generation {}: building the {} {} with a training run (pid {}, Java {}); workers spawned "
+                    + "meanwhile start without it", number, label, archive, process.pid(),
+                    plan.generation.settings().workerJava().feature());
         } catch (IOException e) {
             failed.add(archive);
-            log.warn("generation {}: cannot start the AppCDS training run: {}; workers run without an archive",
-                    number, e instanceof PrivateDirectory.Unsafe ? e.getMessage() : PathErrors.describe(e));
+            log.warn("generation {}: cannot start the {} training run: {}; workers run without one",
+                    number, label, e instanceof PrivateDirectory.Unsafe ? e.getMessage() : PathErrors.describe(e));
         }
     }
 
@@ -199,6 +205,12 @@ final class Cds {
         return new Launch(archive, Optional.ofNullable(plan.runJar));
     }
 
+    /** How a worker of this generation that mapped its archive names it in its "ready" line. */
+    String shortLabel(int generation) {
+        Plan plan = byGeneration.get(generation);
+        return (plan == null || plan.archive == null ? CdsArchive.Kind.APPCDS : plan.archive.kind()).shortLabel();
+    }
+
     void onTrainingExited(Path archive, int status) {
         Training training = running.remove(archive);
         if (training == null) {
@@ -208,17 +220,17 @@ final class Cds {
             if (status == 0 && Files.size(training.partial()) > 0) {
                 makePrivate(training.partial());
                 move(training.partial(), archive);
-                log.info("AppCDS archive {} is ready ({} MiB): workers spawned from now on use it", archive,
-                        Files.size(archive) >> 20);
+                log.info("{} {} is ready ({} MiB): workers spawned from now on use it", training.kind().label(),
+                        archive, Files.size(archive) >> 20);
                 return;
             }
         } catch (IOException e) {
-            log.warn("AppCDS archive {}: {}", archive, PathErrors.describe(e));
+            log.warn("{} {}: {}", training.kind().label(), archive, PathErrors.describe(e));
         }
         failed.add(archive);
-        deleteQuietly(training.partial());
-        log.warn("the AppCDS training run for {} failed ({}); workers run without an archive. Its last output:\n  {}",
-                archive, dev.drover.supervisor.os.ExitStatus.describe(status),
+        discard(training);
+        log.warn("the {} training run for {} failed ({}); workers run without one. Its last output:\n  {}",
+                training.kind().label(), archive, dev.drover.supervisor.os.ExitStatus.describe(status),
                 String.join("\n  ", training.output().tail()));
     }
 
@@ -226,9 +238,9 @@ final class Cds {
     void tick(long now) {
         for (Training training : running.values()) {
             if (now - training.deadline() >= 0 && training.process().isAlive()) {
-                log.warn("the AppCDS training run (pid {}) did not finish within {}; killing it",
-                        training.process().pid(), Arbiter.seconds(TRAINING_TIMEOUT));
-                training.process().destroyForcibly();
+                log.warn("the {} training run (pid {}) did not finish within {}; killing it",
+                        training.kind().label(), training.process().pid(), Arbiter.seconds(TRAINING_TIMEOUT));
+                kill(training.process());
             }
         }
         extractions.tick(now);
@@ -237,13 +249,13 @@ final class Cds {
     /** At the master's exit: no training run or extraction outlives it. */
     void abort() {
         for (Training training : running.values()) {
-            training.process().destroyForcibly();
+            kill(training.process());
             try {
                 training.process().waitFor(2, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            deleteQuietly(training.partial());
+            discard(training);
         }
         running.clear();
         extractions.abort();
@@ -259,6 +271,21 @@ final class Cds {
             throw new IOException(archive + " is not a regular file");
         }
         Files.setPosixFilePermissions(archive, PosixFilePermissions.fromString("rw-------"));
+    }
+
+    /**
+     * Kills a training run and what it started: on 25 the training JVM forks the JVM that assembles the cache at
+     * its exit, which would otherwise finish its work after the master is gone.
+     */
+    private static void kill(Process process) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+    }
+
+    /** A failed or killed run's partial archive and, on 25, the configuration it recorded for the assembly. */
+    private static void discard(Training training) {
+        deleteQuietly(training.partial());
+        training.kind().scratch(training.partial()).ifPresent(Cds::deleteQuietly);
     }
 
     private static void move(Path from, Path to) throws IOException {

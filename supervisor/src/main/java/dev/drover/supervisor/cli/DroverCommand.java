@@ -101,6 +101,9 @@ public final class DroverCommand implements Callable<Integer> {
     @Option(names = "--memory-hard-limit", paramLabel = "SIZE", description = "Kill a worker at once above SIZE (0 = off).")
     String memoryHardLimit;
 
+    @Option(names = "--java-home", paramLabel = "DIR", description = "The Java runtime (JDK or JRE directory) the workers run on; default: the master's.")
+    String javaHome;
+
     @Option(names = "--check-config", description = "Validate the configuration and exit: 0 if valid, 2 if not.")
     boolean checkConfig;
 
@@ -211,6 +214,7 @@ public final class DroverCommand implements Callable<Integer> {
         add(flags, "boot-timeout", bootTimeout, "flag --boot-timeout");
         add(flags, "memory.soft-limit", memorySoftLimit, "flag --memory-soft-limit");
         add(flags, "memory.hard-limit", memoryHardLimit, "flag --memory-hard-limit");
+        add(flags, "java-home", javaHome, "flag --java-home");
         if (classpath != null) {
             flags.add(new ConfigSources.Flag("drover.classpath",
                     Arrays.stream(classpath.split(File.pathSeparator)).filter(s -> !s.isEmpty()).toList(),

@@ -24,6 +24,7 @@ public record Settings(
         RecycleLimits recycle,
         MemoryLimits memory,
         CdsSettings cds,
+        WorkerJava workerJava,
         WarmupSettings warmup,
         LeakReportSettings leakReports,
         Duration timeout,
@@ -38,7 +39,7 @@ public record Settings(
     /** The same settings with the app's kind decided (AppCheck loads a class to tell a DroverApp from a main class). */
     public Settings withAppKind(AppKind kind) {
         return new Settings(bind, backlog, workers, app, kind, appArgs, classpath, workerJvmOptions, gracefulTimeout,
-                pidfile, controlSocket, logFile, unixSocketMode, recycle, memory, cds, warmup, leakReports, timeout,
+                pidfile, controlSocket, logFile, unixSocketMode, recycle, memory, cds, workerJava, warmup, leakReports, timeout,
                 bootTimeout, configFile, origins, http, metrics, runAs, container);
     }
 

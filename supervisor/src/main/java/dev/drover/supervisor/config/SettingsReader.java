@@ -61,6 +61,7 @@ final class SettingsReader {
                         duration("max-lifetime-jitter"), wholeNumber("max-surge", 1)),
                 memory,
                 cdsSettings(),
+                workerJava(),
                 warmupSettings(),
                 new LeakReportSettings(optionalPath("leak-reports.dir").orElseGet(() -> {
                     String xdg = System.getenv("XDG_STATE_HOME");
@@ -173,6 +174,22 @@ final class SettingsReader {
             return base.resolve("drover").resolve("cds");
         });
         return new CdsSettings(enabled, dir);
+    }
+
+    /** drover.java-home: "" is the master's own runtime; another is checked here, so a broken one never starts. */
+    private WorkerJava workerJava() {
+        Optional<Path> home = optionalPath("java-home");
+        if (home.isEmpty()) {
+            return WorkerJava.master();
+        }
+        try {
+            return WorkerJava.at(home.get().toAbsolutePath().normalize());
+        } catch (WorkerJava.Unusable e) {
+            problem("java-home", e.getMessage(), "the directory of a Java " + WorkerJava.OLDEST
+                    + " or later runtime (a JDK or JRE: bin/java and a release file), such as "
+                    + "/usr/lib/jvm/temurin-25-jdk-amd64, or \"\" for the master's own");
+            return WorkerJava.master();
+        }
     }
 
     private WarmupSettings warmupSettings() {

@@ -18,17 +18,76 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.jar.Attributes;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
 
 /**
- * Where a generation's AppCDS archive lives, named by a hash of everything that makes an archive valid: the
- * contents of every jar on the workers' classpath (for a jar or main-class app: the app's jars and Drover's agent),
- * the worker JVM options and the Java runtime. A changed jar gives
- * a new name, so a stale archive is never used (JDK 17 would only warn and run slower; research §5-6).
+ * Where a generation's class archive lives, and which kind it is: an AppCDS archive (a dynamic archive, Java 17 to
+ * 24) or an AOT cache (Java 25 and later, for a DroverApp's workers). Named by a hash of everything that makes it
+ * valid: the kind, the contents of every jar on the workers' classpath (for a jar or main-class app: the app's jars
+ * and Drover's agent), the worker JVM options and the workers' Java runtime down to its build. A changed jar gives a
+ * new name, so a stale archive is never used: JDK 17 would only warn and run slower, and JDK 25 does not even notice
+ * a jar rebuilt in place and runs the old classes from its AOT cache.
  */
-public record CdsArchive(Path path, String whyNot) {
+public record CdsArchive(Path path, Kind kind, String whyNot) {
+
+    /** The two kinds of archive: how a training run writes one, and how a worker maps it. */
+    public enum Kind {
+        APPCDS("AppCDS archive", "AppCDS", ".jsa"),
+        AOT_CACHE("AOT cache", "AOT cache", ".aot");
+
+        private final String label;
+        private final String shortLabel;
+        private final String extension;
+
+        Kind(String label, String shortLabel, String extension) {
+            this.label = label;
+            this.shortLabel = shortLabel;
+            this.extension = extension;
+        }
+
+        /**
+         * The kind for these settings' workers. A foreign worker keeps AppCDS on 25 too: JDK 25 cannot assemble an
+         * AOT cache for a JVM with Drover's agent (the agent jar's Boot-Class-Path entry is relative, and the
+         * assembly refuses it as a missing classpath entry), while a dynamic archive works with the agent there.
+         */
+        public static Kind of(Settings settings) {
+            return settings.workerJava().aotCache() && !settings.foreign() ? AOT_CACHE : APPCDS;
+        }
+
+        /** How logs name it. */
+        public String label() {
+            return label;
+        }
+
+        /** How a worker's "ready" line names it. */
+        public String shortLabel() {
+            return shortLabel;
+        }
+
+        /** The options of a worker that maps {@code archive}. */
+        public List<String> use(Path archive) {
+            return List.of(this == AOT_CACHE ? "-XX:AOTCache=" + archive : "-XX:SharedArchiveFile=" + archive);
+        }
+
+        /**
+         * The options of a training run that writes {@code archive} as it exits. Either dump lists every class it
+         * skips (generated accessors, JFR events, proxies) as a warning: noise, not news, hence the logs off. On 25
+         * the JVM forks a second JVM at exit that assembles the cache, with a temporary {@link #scratch} beside it.
+         */
+        public List<String> train(Path archive) {
+            return this == AOT_CACHE ? List.of("-XX:AOTCacheOutput=" + archive, "-Xlog:aot=off", "-Xlog:cds=off")
+                    : List.of("-XX:ArchiveClassesAtExit=" + archive, "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
+        }
+
+        /** The file the training JVM may leave beside {@code archive} if it is killed (the recorded configuration). */
+        public Optional<Path> scratch(Path archive) {
+            return this == AOT_CACHE ? Optional.of(archive.resolveSibling(archive.getFileName() + ".config"))
+                    : Optional.empty();
+        }
+    }
 
     /** The archive for these settings, or the reason there can be none ({@code whyNot} set, {@code path} null). */
     public static CdsArchive plan(Settings settings) {
@@ -42,25 +101,28 @@ public record CdsArchive(Path path, String whyNot) {
      * worker and its training run load.
      */
     public static CdsArchive plan(Settings settings, Path runJar) {
+        Kind kind = Kind.of(settings);
         if (!settings.cds().enabled()) {
-            return new CdsArchive(null, "drover.cds.enabled = false");
+            return new CdsArchive(null, kind, "drover.cds.enabled = false");
         }
         if (settings.runAs().user().isPresent()) {
             // The cache is root's (private, in root's home) and the training run would be the workers' user's: an
             // archive would need a directory both can use, which Drover does not set up yet.
-            return new CdsArchive(null, "drover.user is set, and AppCDS is not available to workers of another user");
+            return new CdsArchive(null, kind,
+                    "drover.user is set, and AppCDS is not available to workers of another user");
         }
         try {
             // Workers map what is in this directory: it must be ours and writable by nobody else.
             PrivateDirectory.verifyIfExists(settings.cds().cacheDir(), PrivateDirectory.Rule.NOT_WRITABLE_BY_OTHERS);
         } catch (IOException e) {
-            return new CdsArchive(null, "drover.cds.cache-dir " + (e instanceof PrivateDirectory.Unsafe
+            return new CdsArchive(null, kind, "drover.cds.cache-dir " + (e instanceof PrivateDirectory.Unsafe
                     ? e.getMessage() : PathErrors.describe(e)));
         }
         try {
             MessageDigest digest = sha256();
-            update(digest, System.getProperty("java.home") + "|" + System.getProperty("java.vm.version"));
-            settings.workerJvmOptions().forEach(o -> update(digest, o));
+            update(digest, kind.name());
+            update(digest, settings.workerJava().identity());
+            WorkerSpawner.options(settings).forEach(o -> update(digest, o));
             List<Path> jars = settings.foreign() ? foreignJars(settings, runJar)
                     : jars(AppClasspath.workerClasspath(settings));
             for (Path jar : jars) {
@@ -68,11 +130,11 @@ public record CdsArchive(Path path, String whyNot) {
                 hashContents(digest, jar);
             }
             String key = HexFormat.of().formatHex(digest.digest()).substring(0, 24);
-            return new CdsArchive(settings.cds().cacheDir().resolve("drover-" + key + ".jsa"), null);
+            return new CdsArchive(settings.cds().cacheDir().resolve("drover-" + key + kind.extension), kind, null);
         } catch (NotAJar e) {
-            return new CdsArchive(null, e.getMessage());
+            return new CdsArchive(null, kind, e.getMessage());
         } catch (IOException e) {
-            return new CdsArchive(null, "cannot read the classpath: " + PathErrors.describe(e));
+            return new CdsArchive(null, kind, "cannot read the classpath: " + PathErrors.describe(e));
         }
     }
 

@@ -84,6 +84,7 @@ public final class WorkerSpawner {
      */
     static final String OPEN_WORKER_DIRECTORY = "exec " + WorkerDirectory.FD + "< \"$1\" && shift";
 
+    /** The master's own java, for Spring Boot's extraction; workers run on drover.java-home (Settings.workerJava). */
     private final Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     private final WorkerDirectory directory;
     private final Path linkSocket;
@@ -186,7 +187,7 @@ public final class WorkerSpawner {
             command.add("-javaagent:" + AppClasspath.agentJar());
             spec.cdsArchive().ifPresent(archive -> command.addAll(ARCHIVE_WITH_AGENT));
         }
-        spec.cdsArchive().ifPresent(archive -> command.add("-XX:SharedArchiveFile=" + archive));
+        spec.cdsArchive().ifPresent(archive -> command.addAll(CdsArchive.Kind.of(settings).use(archive)));
         command.addAll(settings.foreign() ? foreignApp(settings, spec.runJar()) : List.of("-cp",
                 AppClasspath.workerClasspath(settings), MAIN_CLASS));
         ProcessBuilder builder = new ProcessBuilder(wrapped(cgroup.map(WorkerCgroup::procs),
@@ -268,10 +269,7 @@ public final class WorkerSpawner {
             command.add("-javaagent:" + AppClasspath.agentJar());
             command.addAll(ARCHIVE_WITH_AGENT);
         }
-        command.add("-XX:ArchiveClassesAtExit=" + archive);
-        // The dump lists every class it skips (generated accessors, JFR events) as a warning: noise, not news.
-        command.add("-Xlog:cds=off");
-        command.add("-Xlog:cds+dynamic=off");
+        command.addAll(CdsArchive.Kind.of(settings).train(archive));
         if (settings.foreign()) {
             command.addAll(foreignApp(settings, runJar));
             return trainForeign(new ProcessBuilder(asWorkersUser(command)).redirectErrorStream(true), settings);
@@ -351,12 +349,19 @@ public final class WorkerSpawner {
      * The java binary and the options every worker JVM gets: Drover's own first, so that the operator's
      * {@code worker-jvm-options} come later and win (for a -D, the last one counts).
      */
-    private List<String> jvm(Settings settings) {
+    private static List<String> jvm(Settings settings) {
         List<String> command = new ArrayList<>();
-        command.add(java.toString());
-        command.addAll(BUILT_IN_OPTIONS);
-        command.addAll(WorkerMemory.guards(settings.memory().hardLimit(), settings.workerJvmOptions()));
-        command.addAll(settings.workerJvmOptions());
+        command.add(settings.workerJava().java().toString());
+        command.addAll(options(settings));
         return command;
+    }
+
+    /** The options of every worker JVM (and training run) of these settings; an archive's name covers them. */
+    static List<String> options(Settings settings) {
+        List<String> options = new ArrayList<>(BUILT_IN_OPTIONS);
+        options.addAll(settings.workerJava().options());
+        options.addAll(WorkerMemory.guards(settings.memory().hardLimit(), settings.workerJvmOptions()));
+        options.addAll(settings.workerJvmOptions());
+        return options;
     }
 }

@@ -45,6 +45,32 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void javaHomeIsTheMastersByDefaultAndAnotherIsCheckedBeforeAnythingStarts() throws Exception {
+        assertEquals(Path.of(System.getProperty("java.home")), load(Optional.empty(), Map.of(), APP).workerJava().home());
+        Path notJava = Files.createDirectories(dir.resolve("not-a-jdk"));
+        String problem = problem(Optional.empty(), Map.of(), APP,
+                new ConfigSources.Flag("drover.java-home", notJava.toString(), "flag --java-home"));
+        assertTrue(problem.contains("drover.java-home"), problem);
+        assertTrue(problem.contains(notJava.toString()), problem);
+        assertTrue(problem.contains("flag --java-home"), problem);
+        assertTrue(problem.contains("no executable bin/java"), problem);
+        assertTrue(problem.contains("Java 17 or later runtime"), problem);
+
+        Path old = Files.createDirectories(notJava.resolve("bin"));
+        Files.writeString(old.resolve("java"), "").toFile().setExecutable(true);
+        Files.writeString(notJava.resolve("release"), "JAVA_VERSION=\"1.8.0_412\"\n");
+        Path conf = file("drover {", "  java-home = \"" + notJava + "\"", "}");
+        String tooOld = problem(Optional.of(conf), Map.of(), APP);
+        assertTrue(tooOld.contains("Java 8, older than the 17"), tooOld);
+        assertTrue(tooOld.contains(conf + ":2"), tooOld);
+
+        Files.writeString(notJava.resolve("release"), "JAVA_VERSION=\"25.0.3\"\n");
+        Settings on25 = load(Optional.of(conf), Map.of(), APP);
+        assertEquals(25, on25.workerJava().feature());
+        assertEquals(notJava.resolve("bin/java"), on25.workerJava().java());
+    }
+
+    @Test
     void metricsBindIsOffByDefaultAndNeverTheServicesOwnAddress() throws Exception {
         assertEquals(Optional.empty(), load(Optional.empty(), Map.of(), APP).metrics().bind());
         Path conf = file("drover {", "  bind = [\"127.0.0.1:9100\"]", "  metrics.bind = \"127.0.0.1:9100\"", "}");

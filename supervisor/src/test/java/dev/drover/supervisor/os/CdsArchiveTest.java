@@ -72,6 +72,54 @@ class CdsArchiveTest {
         assertFalse(rebuilt.exists());
     }
 
+    /** A directory that passes for a Java runtime: bin/java and a release file, which is all Drover reads of it. */
+    private Path fakeJdk(String name, String version, String build) throws Exception {
+        Path home = Files.createDirectories(dir.resolve(name));
+        Path java = Files.writeString(Files.createDirectories(home.resolve("bin")).resolve("java"), "#!/bin/sh\n");
+        java.toFile().setExecutable(true);
+        Files.writeString(home.resolve("release"), "JAVA_VERSION=\"" + version + "\"\nJAVA_RUNTIME_VERSION=\""
+                + version + "+" + build + "\"\n");
+        return home;
+    }
+
+    private Settings onJava(Path home, List<String> classpath) throws Exception {
+        return ConfigLoader.load(new ConfigSources(Optional.empty(),
+                Map.of("DROVER_CDS_CACHE_DIR", dir.resolve("cache").toString()), List.of(
+                new ConfigSources.Flag("drover.app", "dev.example.App", "argument APP"),
+                new ConfigSources.Flag("drover.classpath", classpath, "flag --classpath"),
+                new ConfigSources.Flag("drover.java-home", home.toString(), "flag --java-home"))));
+    }
+
+    @Test
+    void workersOnJava25GetAnAotCacheNamedByTheirJdkBuild() throws Exception {
+        Path app = Files.writeString(dir.resolve("app.jar"), "version 1");
+        List<String> classpath = List.of(app.toString());
+        CdsArchive aot = CdsArchive.plan(onJava(fakeJdk("jdk25", "25.0.3", "9"), classpath));
+        assertEquals(CdsArchive.Kind.AOT_CACHE, aot.kind());
+        assertTrue(aot.path().getFileName().toString().endsWith(".aot"), aot.path().toString());
+        assertEquals(List.of("-XX:AOTCache=" + aot.path()), aot.kind().use(aot.path()));
+
+        CdsArchive jsa = CdsArchive.plan(onJava(fakeJdk("jdk17", "17.0.15", "6"), classpath));
+        assertEquals(CdsArchive.Kind.APPCDS, jsa.kind());
+        assertTrue(jsa.path().getFileName().toString().endsWith(".jsa"), jsa.path().toString());
+
+        fakeJdk("jdk25", "25.0.3", "10"); // the same path updated in place to another build
+        assertNotEquals(aot.path(), CdsArchive.plan(onJava(dir.resolve("jdk25"), classpath)).path(),
+                "another build of the JDK never maps the old cache");
+        Files.writeString(app, "version 2");
+        assertNotEquals(aot.path(), CdsArchive.plan(onJava(dir.resolve("jdk25"), classpath)).path(),
+                "a changed jar never maps the old cache (JDK 25 would run its stale classes)");
+    }
+
+    @Test
+    void aJarAppOnJava25KeepsAppCds() throws Exception {
+        Settings settings = ConfigLoader.load(new ConfigSources(Optional.empty(), Map.of(), List.of(
+                new ConfigSources.Flag("drover.app", thinJar(dir.resolve("app.jar"), "").toString(), "argument APP"),
+                new ConfigSources.Flag("drover.java-home", fakeJdk("jdk25", "25", "1").toString(), "test"))));
+        assertEquals(CdsArchive.Kind.APPCDS, CdsArchive.Kind.of(settings), "the agent rules the AOT cache out");
+        assertEquals(List.of("--enable-native-access=ALL-UNNAMED"), settings.workerJava().options());
+    }
+
     @Test
     void directoriesOnTheClasspathRuleItOut() throws Exception {
         Path classes = Files.createDirectories(dir.resolve("classes"));
