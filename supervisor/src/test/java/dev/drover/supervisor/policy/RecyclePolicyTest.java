@@ -19,7 +19,7 @@ class RecyclePolicyTest {
     private static final long SECOND = 1_000_000_000L;
 
     private static RecyclePolicy policy(long maxRequests, long jitter, Duration lifetime, Duration lifetimeJitter) {
-        return new RecyclePolicy(new RecycleLimits(maxRequests, jitter, lifetime, lifetimeJitter, 1), MemoryLimits.OFF);
+        return new RecyclePolicy(new RecycleLimits(maxRequests, jitter, lifetime, lifetimeJitter, 1, RecycleLimits.RELOAD_SURGE_ALL, 0), MemoryLimits.OFF);
     }
 
     @Test
