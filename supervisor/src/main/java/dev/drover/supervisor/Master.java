@@ -27,6 +27,7 @@ import dev.drover.supervisor.os.PidFile;
 import dev.drover.supervisor.os.Posix;
 import dev.drover.supervisor.os.PrivateDirectory;
 import dev.drover.supervisor.os.CgroupLayout;
+import dev.drover.supervisor.os.BootPriority;
 import dev.drover.supervisor.os.Cgroups;
 import dev.drover.supervisor.os.Credentials;
 import dev.drover.supervisor.os.ProcessSpawner;
@@ -126,7 +127,8 @@ public final class Master {
         }
         Path linkSocket = workerDir.path().resolve("link.sock");
         Arbiter arbiter = new Arbiter(settings, bound, sockets(listeners), reloader, new ProcessSpawner(
-                new WorkerSpawner(workerDir, linkSocket, NettyNative.extract(workerDir.path()), cgroups)),
+                new WorkerSpawner(workerDir, linkSocket, NettyNative.extract(workerDir.path()), cgroups),
+                new BootPriority(settings.recycle().bootNice(), settings.origin("boot-nice"))),
                 workerDir.path(), System::nanoTime);
         if (settings.metrics().bind().isPresent()) {
             teardown.push(openMetrics(settings, arbiter));

@@ -467,6 +467,7 @@ public final class Arbiter {
             return;
         }
         w.markServing();
+        workers.serving(w);
         tallies.booted((now - w.spawnedAt()) / 1e9);
         respawns.workerReady();
         if (generations.canaryPending() && w.generation() == generations.current().number()) {

@@ -281,6 +281,8 @@ final class Control {
         status.put("workers_wanted", generations().targetWorkers());
         status.put("paused", generations().paused());
         status.put("reload", generations().reloadPhase());
+        status.put("reload_surge", generations().current().settings().recycle().reloadSurgeLabel());
+        status.put("last_reload", generations().lastReload());
         status.put("uptime_seconds", TimeUnit.NANOSECONDS.toSeconds(now - startedAt));
         status.put("upgrade", upgradeStatus.get());
         Map<String, Object> recycles = new LinkedHashMap<>();

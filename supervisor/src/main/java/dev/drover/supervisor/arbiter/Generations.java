@@ -47,6 +47,10 @@ final class Generations {
     private boolean rollingOut;
     private int targetWorkers;
     private boolean paused;
+    /** Where the time of the newest reload went, for its `complete` line and `drover ctl status`. */
+    private ReloadTimes times;
+    /** The breakdown of the last reload that completed ("" before the first). */
+    private String lastReload = "";
     /** `drover ctl reload` clients waiting for the outcome of the newest reload (a newer one supersedes theirs). */
     private final List<Waiter> waiters = new ArrayList<>();
 
@@ -149,6 +153,7 @@ final class Generations {
         rollingOut = true;
         long old = workers.all().stream().filter(w -> w.generation() < current.number() && w.state().holdsSlot())
                 .count();
+        times = new ReloadTimes(clock.getAsLong(), next.workers(), next.recycle().reloadSurgeLabel());
         String done = "reload to generation " + current.number() + " started: " + next.workers() + " worker(s) of "
                 + next.app() + "; " + old + " old worker(s) to replace, canary first";
         log.info("{}: {}", source, done);
@@ -196,9 +201,12 @@ final class Generations {
 
     /** The canary of a reload is ready: the new generation rolls out. */
     void canaryPassed(WorkerHandle canary) {
-        log.info("{} is the canary of generation {} and it is ready: replacing the old workers", canary,
-                current.number());
+        log.info("{} is the canary of generation {} and it is ready: replacing the old workers (drover.reload-surge "
+                + "= {})", canary, current.number(), current.settings().recycle().reloadSurgeLabel());
         fallback = null;
+        if (times != null) {
+            times.canaryReady(canary.spawnedAt(), canary.readyAt());
+        }
     }
 
     /** The canary could not boot: the reload is abandoned and the old generation goes on, untouched. */
@@ -234,11 +242,23 @@ final class Generations {
             releaseListeners();
             String complete = "reload to generation " + current.number() + " complete: " + targetWorkers
                     + " worker(s) serving";
-            log.info(complete);
+            lastReload = times == null ? "" : times.breakdown(lastNewReady(), clock.getAsLong());
+            log.info("{}; {}", complete, lastReload);
             tallies.reload("complete");
             lifecycle.reloadEnded(LifecycleListener.ReloadOutcome.COMPLETE, complete);
             answerWaiters(Json.write(Map.of("ok", complete)));
         }
+    }
+
+    /** When the last worker of the current generation became READY (-1 if none is). */
+    private long lastNewReady() {
+        return workers.all().stream().filter(w -> w.generation() == current.number() && w.readyAt() != -1)
+                .mapToLong(WorkerHandle::readyAt).reduce((a, b) -> b - a > 0 ? b : a).orElse(-1);
+    }
+
+    /** The breakdown of the last completed reload, for `drover ctl status` ("" before the first). */
+    String lastReload() {
+        return lastReload;
     }
 
     /** Closes the sockets of addresses that neither the current generation nor any worker still uses. */

@@ -287,8 +287,9 @@ final class Recycler {
                 .sorted(Comparator.comparing((WorkerHandle w) -> !w.recycleReason().emergency())
                         .thenComparingLong(WorkerHandle::recycleMarkedAt)).toList();
         for (WorkerHandle old : due) {
-            boolean emergency = old.recycleReason().emergency();
-            long limit = emergency ? policy.maxSurge() + 1 : canaryPending ? 1 : policy.maxSurge();
+            RecycleReason reason = old.recycleReason();
+            boolean emergency = reason.emergency();
+            long limit = policy.surge(reason, canaryPending);
             if ((emergency || !canaryPending ? replacing : newBooting) >= limit) {
                 return; // emergencies come first: once one waits, everything after it waits too
             }
@@ -299,10 +300,20 @@ final class Recycler {
             replacing++;
             newBooting++;
             log.info("{} spawned to replace {} ({}); {} of {} replacement(s) booting", replacement, old,
-                    old.recycleReason().label(), emergency || !canaryPending ? replacing : newBooting,
-                    emergency ? "max-surge " + policy.maxSurge() + " + 1 for a memory emergency"
-                            : canaryPending ? "1 (the canary)" : "max-surge " + limit);
+                    reason.label(), emergency || !canaryPending ? replacing : newBooting, surgeLabel(reason,
+                            canaryPending, limit));
         }
+    }
+
+    private String surgeLabel(RecycleReason reason, boolean canaryPending, long limit) {
+        if (reason.emergency()) {
+            return "max-surge " + policy.maxSurge() + " + 1 for a memory emergency";
+        }
+        if (canaryPending) {
+            return "1 (the canary)";
+        }
+        return reason == RecycleReason.RELOAD ? "reload-surge " + (limit == Integer.MAX_VALUE ? "all" : limit)
+                : "max-surge " + limit;
     }
 
     private void markForReload(int generation, int wanted, long now) {

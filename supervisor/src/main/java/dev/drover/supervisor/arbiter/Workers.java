@@ -93,6 +93,11 @@ final class Workers {
         return spawner.seenByWorker(file);
     }
 
+    /** {@code w} is READY: back to the serving CPU priority if it booted at a lower one. */
+    void serving(WorkerHandle w) {
+        spawner.serving(w.process());
+    }
+
     // ---- the table ----------------------------------------------------------------------------------------------
 
     /** Every worker, in spawn order; read-only. */

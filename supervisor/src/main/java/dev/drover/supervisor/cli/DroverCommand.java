@@ -89,6 +89,14 @@ public final class DroverCommand implements Callable<Integer> {
     @Option(names = "--max-surge", paramLabel = "N", description = "How many replacements may boot at once during recycles.")
     String maxSurge;
 
+    @Option(names = "--reload-surge", paramLabel = "N|all", description = "How many of a reload's new workers may boot "
+            + "at once once its canary serves (all: every remaining one).")
+    String reloadSurge;
+
+    @Option(names = "--boot-nice", paramLabel = "N", description = "The nice value a booting worker runs at above the "
+            + "serving workers, until READY (0: off).")
+    String bootNice;
+
     @Option(names = {"-t", "--timeout"}, paramLabel = "DURATION", description = "A worker whose event loops are stuck this long (a jar app: a request running this long) is killed, after a thread dump.")
     String timeout;
 
@@ -208,6 +216,8 @@ public final class DroverCommand implements Callable<Integer> {
         add(flags, "max-requests-jitter", maxRequestsJitter, "flag --max-requests-jitter");
         add(flags, "max-lifetime", maxLifetime, "flag --max-lifetime");
         add(flags, "max-surge", maxSurge, "flag --max-surge");
+        add(flags, "reload-surge", reloadSurge, "flag --reload-surge");
+        add(flags, "boot-nice", bootNice, "flag --boot-nice");
         add(flags, "metrics.bind", metricsBind, "flag --metrics-bind");
         add(flags, "warmup.requests", warmupRequests, "flag --warmup-requests");
         add(flags, "timeout", timeout, "flag -t/--timeout");

@@ -40,6 +40,12 @@ final class StatusTable {
                 .append("  workers ").append(status.getConfigList("workers").size()).append(" (wanted ")
                 .append(status.getInt("workers_wanted")).append(")  up ").append(status.getLong("uptime_seconds"))
                 .append("s\n");
+        if (status.hasPath("reload_surge")) {
+            String last = status.hasPath("last_reload") ? status.getString("last_reload") : "";
+            out.append("reload: ").append(status.getString("reload")).append(", reload-surge ")
+                    .append(status.getString("reload_surge")).append(last.isEmpty() ? "" : "; last one " + last)
+                    .append('\n');
+        }
         out.append("recycles:");
         // In RecycleReason's order (planned first), whatever order the JSON's keys come in.
         Map<String, Object> counts = new TreeMap<>(status.getConfig("recycles").root().unwrapped());

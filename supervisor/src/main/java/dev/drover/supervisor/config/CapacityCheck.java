@@ -46,6 +46,7 @@ public final class CapacityCheck {
                     + "drover.memory.hard-limit)" + (memory.onOom().isEmpty() ? "" : "; " + memory.onOom()));
         } else {
             duringRecycles(settings, memory, perWorker).ifPresent(warnings::add);
+            duringReloads(settings, memory, perWorker).ifPresent(warnings::add);
         }
         return warnings;
     }
@@ -67,6 +68,38 @@ public final class CapacityCheck {
                 + Sizes.human((long) Math.min(needed, Long.MAX_VALUE)) + ", above the " + Sizes.human(memory.available())
                 + " available (" + memory.availableSource() + ")" + (memory.onOom().isEmpty() ? "" : "; "
                 + memory.onOom()) + " (fewer workers or a lower drover.memory.hard-limit keep it apart)");
+    }
+
+    /**
+     * How many JVMs a reload may run beside drover.workers, counted as for recycles (old workers that drain, most
+     * for a few ms, aside): the canary, then, once it serves, reload-surge replacements of the other old workers.
+     */
+    public static int reloadPeakExtra(Settings settings) {
+        int others = settings.workers() - 1;
+        int surge = settings.recycle().reloadSurge();
+        return Math.max(1, surge == RecycleLimits.RELOAD_SURGE_ALL ? others : Math.min(surge, others));
+    }
+
+    /** As duringRecycles, for a reload's surge (reloadPeakExtra), when it is above max-surge's. */
+    static Optional<String> duringReloads(Settings settings, MachineMemory memory, PerWorker perWorker) {
+        int extra = reloadPeakExtra(settings);
+        long hard = settings.memory().hardLimit();
+        double needed = (double) (settings.workers() + extra) * perWorker.bytes() + MASTER;
+        if (hard <= 0 || extra <= settings.recycle().maxSurge() || needed <= memory.available()) {
+            return Optional.empty();
+        }
+        return Optional.of("drover.reload-surge = " + settings.recycle().reloadSurgeLabel() + " ("
+                + settings.origin("reload-surge") + "): during reloads, once the canary serves, up to " + extra
+                + " JVM(s) more than drover.workers (the replacements of the old workers boot while these serve): (" + settings.workers() + " + " + extra + ") x " + Sizes.human(hard) + " + ~"
+                + Sizes.human(MASTER) + " = " + Sizes.human((long) Math.min(needed, Long.MAX_VALUE)) + ", above the "
+                + Sizes.human(memory.available()) + " available (" + memory.availableSource() + ")"
+                + (memory.onOom().isEmpty() ? "" : "; " + memory.onOom()) + " (drover.reload-surge = "
+                + Math.max(1, fitting(settings, memory, perWorker)) + " keeps a reload within it)");
+    }
+
+    /** How many JVMs beside drover.workers the available memory holds (0 if none). */
+    private static long fitting(Settings settings, MachineMemory memory, PerWorker perWorker) {
+        return Math.max(0, (memory.available() - MASTER) / perWorker.bytes() - settings.workers());
     }
 
     /**

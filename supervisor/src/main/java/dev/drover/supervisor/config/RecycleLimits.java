@@ -2,9 +2,20 @@ package dev.drover.supervisor.config;
 
 import java.time.Duration;
 
-/** The planned-recycle settings: request and age limits with their jitter, and how many replacements boot at once. */
+/**
+ * The planned-recycle settings: request and age limits with their jitter, and how replacements boot: how many at
+ * once (in recycles, and in a reload once its canary serves) and at what CPU priority.
+ * {@code reloadSurge} 0 means all (RELOAD_SURGE_ALL); {@code bootNice} 0 means booting workers are not niced.
+ */
 public record RecycleLimits(long maxRequests, long maxRequestsJitter, Duration maxLifetime, Duration maxLifetimeJitter,
-                            int maxSurge) {
+                            int maxSurge, int reloadSurge, int bootNice) {
 
-    public static final RecycleLimits OFF = new RecycleLimits(0, 0, Duration.ZERO, Duration.ZERO, 1);
+    public static final int RELOAD_SURGE_ALL = 0;
+    public static final RecycleLimits OFF = new RecycleLimits(0, 0, Duration.ZERO, Duration.ZERO, 1, RELOAD_SURGE_ALL,
+            0);
+
+    /** How the log and `drover ctl status` show the reload surge. */
+    public String reloadSurgeLabel() {
+        return reloadSurge == RELOAD_SURGE_ALL ? "all" : Integer.toString(reloadSurge);
+    }
 }

@@ -58,7 +58,8 @@ final class SettingsReader {
                 optionalPath("log-file"),
                 fileMode("unix-socket-mode"),
                 new RecycleLimits(count("max-requests"), count("max-requests-jitter"), duration("max-lifetime"),
-                        duration("max-lifetime-jitter"), wholeNumber("max-surge", 1)),
+                        duration("max-lifetime-jitter"), wholeNumber("max-surge", 1), reloadSurge(),
+                        bootNice()),
                 memory,
                 cdsSettings(),
                 workerJava(),
@@ -282,6 +283,26 @@ final class SettingsReader {
 
     private Duration duration(String key) {
         return duration(key, true);
+    }
+
+    /** A whole number >= 1, or "all" (RecycleLimits.RELOAD_SURGE_ALL). */
+    private int reloadSurge() {
+        ConfigValue value = config.getValue("reload-surge");
+        if (value.valueType() == com.typesafe.config.ConfigValueType.STRING
+                && value.unwrapped().toString().trim().equalsIgnoreCase("all")) {
+            return RecycleLimits.RELOAD_SURGE_ALL;
+        }
+        return wholeNumber("reload-surge", 1, " or all");
+    }
+
+    /** setpriority(2) takes nice values up to 19: more is refused rather than clamped by the kernel. */
+    private int bootNice() {
+        int nice = wholeNumber("boot-nice", 0);
+        if (nice > 19) {
+            problem("boot-nice", "out of range", "a whole number from 0 (off) to 19");
+            return 0;
+        }
+        return nice;
     }
 
     /**

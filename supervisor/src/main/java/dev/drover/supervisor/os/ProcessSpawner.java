@@ -4,25 +4,38 @@ import dev.drover.supervisor.config.Settings;
 import java.io.IOException;
 import java.nio.file.Path;
 
-/** The real Spawner: WorkerSpawner's ProcessBuilder, each worker held through a ChildProcess. */
+/**
+ * The real Spawner: WorkerSpawner's ProcessBuilder, each worker held through a ChildProcess, booting at the CPU
+ * priority BootPriority gives it.
+ */
 public final class ProcessSpawner implements Spawner {
 
     private final WorkerSpawner spawner;
+    private final BootPriority priority;
 
-    public ProcessSpawner(WorkerSpawner spawner) {
+    public ProcessSpawner(WorkerSpawner spawner, BootPriority priority) {
         this.spawner = spawner;
+        this.priority = priority;
     }
 
     @Override
     public WorkerProcess spawn(WorkerSpawner.Spec spec, Settings settings) throws IOException {
         // Registered for OrphanReaper as they start (Children): each is a child the JDK reaps.
-        WorkerSpawner.Started started = Children.start(() -> spawner.spawn(spec, settings), WorkerSpawner.Started::process);
+        WorkerSpawner.Started started = priority.spawn(settings.recycle().bootNice(),
+                () -> Children.start(() -> spawner.spawn(spec, settings), WorkerSpawner.Started::process));
         return ChildProcess.adopt(started.process(), started.cgroup());
     }
 
     @Override
     public Process train(Settings settings, java.util.Optional<Path> runJar, Path archive) throws IOException {
-        return Children.start(() -> spawner.train(settings, runJar, archive));
+        // At the boot nice too, and never returned from it: a training run serves nobody.
+        return priority.spawn(settings.recycle().bootNice(), () -> Children.start(() -> spawner.train(settings, runJar,
+                archive)));
+    }
+
+    @Override
+    public void serving(WorkerProcess process) {
+        priority.serving(process.pid());
     }
 
     @Override

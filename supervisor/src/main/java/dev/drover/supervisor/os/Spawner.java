@@ -16,6 +16,10 @@ public interface Spawner {
     /** Starts Spring Boot's extraction of {@code fatJar} into {@code destination}. */
     Process extract(Path fatJar, Path destination) throws IOException;
 
+    /** A worker is READY: it serves from now on, at the serving CPU priority (BootPriority). */
+    default void serving(WorkerProcess process) {
+    }
+
     /** {@code file}, in the directory the workers reach, as a worker names it (WorkerDirectory). */
     default Path seenByWorker(Path file) {
         return file;

@@ -77,4 +77,17 @@ public final class RecyclePolicy {
     public int maxSurge() {
         return recycle.maxSurge();
     }
+
+    /** How many of a reload's replacements may boot at once once its canary serves; "all" is no limit. */
+    public int reloadSurge() {
+        return recycle.reloadSurge() == RecycleLimits.RELOAD_SURGE_ALL ? Integer.MAX_VALUE : recycle.reloadSurge();
+    }
+
+    /** How many replacements of {@code reason} may boot at once: the canary alone, a reload's surge, or max-surge. */
+    public long surge(RecycleReason reason, boolean canaryPending) {
+        if (reason.emergency()) {
+            return maxSurge() + 1L;
+        }
+        return canaryPending ? 1 : reason == RecycleReason.RELOAD ? reloadSurge() : maxSurge();
+    }
 }

@@ -75,6 +75,35 @@ class ArbiterTest {
     }
 
     @Test
+    void aReloadBootsItsCanaryAloneThenReloadSurgeReplacementsAtOnce() throws Exception {
+        Harness h = new Harness(Map.of("workers", 4, "max-surge", 1, "reload-surge", 2));
+        h.settle();
+        h.signal("HUP");
+        FakeProcess canary = h.last();
+        assertEquals(5, h.spawned.size(), "the canary alone while it boots");
+        h.boot(canary);
+        h.tick();
+        assertEquals(7, h.spawned.size(), "reload-surge 2, not max-surge 1, once the canary serves: " + h.spawned);
+        assertEquals(2, h.inState(WorkerState.BOOTING), "" + h.workers());
+        h.settle();
+        h.tick();
+        h.settle();
+        assertEquals(4, h.inState(WorkerState.SERVING));
+        assertTrue(h.workers().stream().allMatch(w -> w.generation() == 2), "" + h.workers());
+        assertEquals(8, h.spawned.size(), "one replacement each, no more: " + h.spawned);
+    }
+
+    @Test
+    void reloadSurgeAllReplacesEveryOldWorkerAtOnceAfterTheCanary() throws Exception {
+        Harness h = new Harness(Map.of("workers", 4, "max-surge", 1, "reload-surge", "all"));
+        h.settle();
+        h.signal("HUP");
+        h.boot(h.last());
+        h.tick();
+        assertEquals(3, h.inState(WorkerState.BOOTING), "the 3 other old workers' replacements: " + h.workers());
+    }
+
+    @Test
     void aBurstOfHupsConvergesToOneGeneration() throws Exception {
         Harness h = new Harness(Map.of("workers", 3));
         h.settle();

@@ -61,7 +61,8 @@ class CapacityCheckTest {
     @Test
     void duringRecyclesTheSurgeCountsToo() throws Exception {
         // 3 x 1 GiB + 64 MiB fit in 4 GiB; with max-surge = 1 a fourth worker runs beside them during a recycle.
-        Settings s = settings(Map.of("DROVER_WORKERS", "3", "DROVER_MEMORY_HARD_LIMIT", "1G"));
+        Settings s = settings(Map.of("DROVER_WORKERS", "3", "DROVER_MEMORY_HARD_LIMIT", "1G",
+                "DROVER_RELOAD_SURGE", "1"));
         MachineMemory container = new MachineMemory(4 * GIB, "memory.max of this process's cgroup", 4 * GIB,
                 "if the cgroup runs out, the kernel's OOM killer acts within it");
         assertEquals(List.of("drover.max-surge = 1 (the default in reference.conf): during recycles (workers + max-surge) x "
@@ -71,6 +72,20 @@ class CapacityCheckTest {
                 CapacityCheck.warnings(s, container));
         assertEquals(List.of(), CapacityCheck.warnings(settings(Map.of("DROVER_WORKERS", "2",
                 "DROVER_MEMORY_HARD_LIMIT", "1G")), container));
+    }
+
+    @Test
+    void duringReloadsTheReloadSurgeCountsWhenAboveMaxSurge() throws Exception {
+        // 3 x 1 GiB + 64 MiB fit in 5 GiB, and one more (max-surge 1); reload-surge all boots the 2 others at once.
+        MachineMemory container = new MachineMemory(5 * GIB, "memory.max of this process's cgroup", 5 * GIB);
+        List<String> warnings = CapacityCheck.warnings(settings(Map.of("DROVER_WORKERS", "3",
+                "DROVER_MEMORY_HARD_LIMIT", "1G")), container);
+        assertEquals(List.of("drover.reload-surge = all (the default in reference.conf): during reloads, once the "
+                + "canary serves, up to 2 JVM(s) more than drover.workers (the replacements of the old workers boot "
+                + "while these serve): (3 + 2) x 1 GiB + ~64 MiB = 5.1 GiB, above the 5 GiB available (memory.max of "
+                + "this process's cgroup) (drover.reload-surge = 1 keeps a reload within it)"), warnings);
+        assertEquals(List.of(), CapacityCheck.warnings(settings(Map.of("DROVER_WORKERS", "3",
+                "DROVER_MEMORY_HARD_LIMIT", "1G", "DROVER_RELOAD_SURGE", "1")), container));
     }
 
     @Test

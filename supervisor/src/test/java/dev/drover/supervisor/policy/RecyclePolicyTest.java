@@ -19,7 +19,20 @@ class RecyclePolicyTest {
     private static final long SECOND = 1_000_000_000L;
 
     private static RecyclePolicy policy(long maxRequests, long jitter, Duration lifetime, Duration lifetimeJitter) {
-        return new RecyclePolicy(new RecycleLimits(maxRequests, jitter, lifetime, lifetimeJitter, 1), MemoryLimits.OFF);
+        return new RecyclePolicy(new RecycleLimits(maxRequests, jitter, lifetime, lifetimeJitter, 1,
+                RecycleLimits.RELOAD_SURGE_ALL, 0), MemoryLimits.OFF);
+    }
+
+    @Test
+    void aReloadHasItsOwnSurgeOnceItsCanaryServes() {
+        RecyclePolicy surge3 = new RecyclePolicy(new RecycleLimits(0, 0, Duration.ZERO, Duration.ZERO, 1, 3, 0),
+                MemoryLimits.OFF);
+        assertEquals(1, surge3.surge(RecycleReason.RELOAD, true), "the canary boots alone");
+        assertEquals(3, surge3.surge(RecycleReason.RELOAD, false));
+        assertEquals(1, surge3.surge(RecycleReason.MAX_REQUESTS, false), "planned recycles keep max-surge");
+        assertEquals(2, surge3.surge(RecycleReason.MEMORY_PROJECTED, true), "an emergency: max-surge + 1");
+        assertEquals(Integer.MAX_VALUE, policy(0, 0, Duration.ZERO, Duration.ZERO).surge(RecycleReason.RELOAD, false),
+                "all");
     }
 
     @Test
