@@ -146,7 +146,7 @@ class OpsIT {
             Files.writeString(conf, config + "sample { fail-on-start = true }\n");
             DroverProcess.Result broken = Ctl.run(pidfile, "reload");
             assertEquals(2, broken.exitCode(), broken.output());
-            assertTrue(Pattern.compile("drover ctl: reload to generation 3 abandoned: its canary worker 1 \\(pid \\d+, "
+            assertTrue(Pattern.compile("drover ctl: reload to generation 3 abandoned: its canary worker \\d+ \\(pid \\d+, "
                     + "gen 3\\) could not boot \\(exited with code 3\\); generation 2 keeps serving, nothing changed")
                     .matcher(broken.output()).find(), broken.output());
             assertTrue(broken.output().contains("sample.fail-on-start = true: refusing to start"), broken.output());

@@ -110,7 +110,7 @@ class ReloadIT {
             try (Load load = Load.start(port, "/", 2, 2, 5)) {
                 writeConfig(2, "sample { fail-on-start = true }");
                 signal(drover, "HUP");
-                drover.awaitLine("reload to generation 2 abandoned: its canary worker 1 \\(pid \\d+, gen 2\\) could not "
+                drover.awaitLine("reload to generation 2 abandoned: its canary worker \\d+ \\(pid \\d+, gen 2\\) could not "
                         + "boot \\(exited with code 3\\); generation 1 keeps serving", Duration.ofSeconds(60));
                 drover.awaitLine("sample.fail-on-start = true: refusing to start", Duration.ofSeconds(5));
 

@@ -25,7 +25,7 @@ class ReloadSurgeIT {
         Path pidfile = dir.resolve("app.pid");
         Path conf = dir.resolve("app.conf");
         Files.writeString(conf, String.join("\n", "drover {", "  app = dev.drover.sample.SampleApp",
-                "  bind = [\"127.0.0.1:0\"]", "  workers = 3", "  max-surge = 1", "  reload-surge = 2",
+                "  bind = [\"127.0.0.1:0\"]", "  workers = 3", "  max-surge = 1", "  reload-surge = 2", "  reload-canary = alone",
                 "  pidfile = \"" + pidfile + "\"", "}", ""));
         try (DroverProcess drover = DroverProcess.start(List.of("-c", conf.toString()))) {
             int port = drover.awaitServing(3, Duration.ofSeconds(60));

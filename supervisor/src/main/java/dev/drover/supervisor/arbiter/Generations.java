@@ -108,7 +108,10 @@ final class Generations {
         return fallback != null;
     }
 
-    /** A worker of the newest generation that never became READY exited: was it a reload's canary? */
+    /**
+     * A worker of the newest generation that never became READY exited: was it a reload's canary? (With
+     * reload-canary = together, every new worker that boots before the first is READY is one.)
+     */
     boolean isCanary(WorkerHandle w) {
         return fallback != null && w.generation() == current.number() && w.readyAt() == -1;
     }
@@ -202,7 +205,8 @@ final class Generations {
     /** The canary of a reload is ready: the new generation rolls out. */
     void canaryPassed(WorkerHandle canary) {
         log.info("{} is the canary of generation {} and it is ready: replacing the old workers (drover.reload-surge "
-                + "= {})", canary, current.number(), current.settings().recycle().reloadSurgeLabel());
+                + "= {}, reload-canary = {})", canary, current.number(), current.settings().recycle().reloadSurgeLabel(),
+                current.settings().recycle().reloadCanaryLabel());
         fallback = null;
         if (times != null) {
             times.canaryReady(canary.spawnedAt(), canary.readyAt());
@@ -221,6 +225,7 @@ final class Generations {
                 tail.subList(Math.max(0, tail.size() - CANARY_LINES_ANSWERED), tail.size())))));
         for (WorkerHandle w : List.copyOf(workers.all())) {
             if (w.generation() == current.number() && w.state().holdsSlot()) {
+                w.unpair(); // (reload-canary = together: its siblings) the old worker it was to replace stays as it is
                 workers.drain(w, null);
             }
         }

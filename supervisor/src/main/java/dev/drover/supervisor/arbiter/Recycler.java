@@ -271,7 +271,8 @@ final class Recycler {
     /**
      * Starts replacements for marked workers, memory emergencies first, then oldest mark first, while fewer than
      * max-surge are booting. Workers of an older generation are due for the reload; while a reload's canary boots,
-     * it is the only planned replacement.
+     * it is the only planned replacement (reload-canary = alone), or the rest boots beside it up to reload-surge
+     * (together: the first new worker READY is the canary, and any that fails before then abandons the reload).
      * <p>A memory emergency may take one slot more (max-surge + 1), also while a canary boots: waiting for a slot
      * ends in a SIGKILL at the hard limit, the very loss the projection is there to avoid, while one JVM more for a
      * few seconds is memory the leaking worker is about to give back. The canary rule still holds for what it
@@ -309,8 +310,12 @@ final class Recycler {
         if (reason.emergency()) {
             return "max-surge " + policy.maxSurge() + " + 1 for a memory emergency";
         }
-        if (canaryPending) {
+        if (canaryPending && policy.canaryAlone()) {
             return "1 (the canary)";
+        }
+        if (canaryPending && reason == RecycleReason.RELOAD) {
+            return "reload-surge " + (limit == Integer.MAX_VALUE ? "all" : limit) + ", the canary among them "
+                    + "(reload-canary = together: no old worker drains before a new one is READY)";
         }
         return reason == RecycleReason.RELOAD ? "reload-surge " + (limit == Integer.MAX_VALUE ? "all" : limit)
                 : "max-surge " + limit;

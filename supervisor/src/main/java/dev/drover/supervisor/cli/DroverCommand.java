@@ -93,6 +93,10 @@ public final class DroverCommand implements Callable<Integer> {
             + "at once once its canary serves (all: every remaining one).")
     String reloadSurge;
 
+    @Option(names = "--reload-canary", paramLabel = "together|alone", description = "Whether the rest of a reload's "
+            + "new generation boots beside its canary (together) or once the canary is READY (alone).")
+    String reloadCanary;
+
     @Option(names = "--boot-nice", paramLabel = "N", description = "The nice value a booting worker runs at above the "
             + "serving workers, until READY (0: off).")
     String bootNice;
@@ -217,6 +221,7 @@ public final class DroverCommand implements Callable<Integer> {
         add(flags, "max-lifetime", maxLifetime, "flag --max-lifetime");
         add(flags, "max-surge", maxSurge, "flag --max-surge");
         add(flags, "reload-surge", reloadSurge, "flag --reload-surge");
+        add(flags, "reload-canary", reloadCanary, "flag --reload-canary");
         add(flags, "boot-nice", bootNice, "flag --boot-nice");
         add(flags, "metrics.bind", metricsBind, "flag --metrics-bind");
         add(flags, "warmup.requests", warmupRequests, "flag --warmup-requests");

@@ -59,7 +59,7 @@ final class SettingsReader {
                 fileMode("unix-socket-mode"),
                 new RecycleLimits(count("max-requests"), count("max-requests-jitter"), duration("max-lifetime"),
                         duration("max-lifetime-jitter"), wholeNumber("max-surge", 1), reloadSurge(),
-                        bootNice()),
+                        bootNice(), reloadCanaryAlone()),
                 memory,
                 cdsSettings(),
                 workerJava(),
@@ -293,6 +293,20 @@ final class SettingsReader {
             return RecycleLimits.RELOAD_SURGE_ALL;
         }
         return wholeNumber("reload-surge", 1, " or all");
+    }
+
+    /** reload-canary: "alone" (true) or "together" (false), any case. */
+    private boolean reloadCanaryAlone() {
+        List<String> value = text("reload-canary", false);
+        String mode = value.isEmpty() ? "" : value.get(0).trim().toLowerCase(java.util.Locale.ROOT);
+        if (!mode.equals("alone") && !mode.equals("together")) {
+            if (!value.isEmpty()) {
+                problem("reload-canary", "not a mode", "together (the rest of the generation boots with the canary; "
+                        + "no old worker drains before a new one is READY) or alone (the rest boots once it is READY)");
+            }
+            return false;
+        }
+        return mode.equals("alone");
     }
 
     /** setpriority(2) takes nice values up to 19: more is refused rather than clamped by the kernel. */

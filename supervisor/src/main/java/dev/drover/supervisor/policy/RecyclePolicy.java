@@ -83,11 +83,21 @@ public final class RecyclePolicy {
         return recycle.reloadSurge() == RecycleLimits.RELOAD_SURGE_ALL ? Integer.MAX_VALUE : recycle.reloadSurge();
     }
 
-    /** How many replacements of {@code reason} may boot at once: the canary alone, a reload's surge, or max-surge. */
+    /**
+     * How many replacements of {@code reason} may boot at once: the canary alone (reload-canary = alone, while it
+     * boots), a reload's surge (the canary among them when it boots together with the rest), or max-surge.
+     */
     public long surge(RecycleReason reason, boolean canaryPending) {
         if (reason.emergency()) {
             return maxSurge() + 1L;
         }
-        return canaryPending ? 1 : reason == RecycleReason.RELOAD ? reloadSurge() : maxSurge();
+        if (canaryPending && recycle.canaryAlone()) {
+            return 1;
+        }
+        return reason == RecycleReason.RELOAD ? reloadSurge() : maxSurge();
+    }
+
+    public boolean canaryAlone() {
+        return recycle.canaryAlone();
     }
 }

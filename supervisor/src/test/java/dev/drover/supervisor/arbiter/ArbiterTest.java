@@ -50,7 +50,7 @@ class ArbiterTest {
 
     @Test
     void aFailedCanaryLeavesTheOldGenerationUntouched() throws Exception {
-        Harness h = new Harness(Map.of("workers", 2));
+        Harness h = new Harness(Map.of("workers", 2, "reload-canary", "alone"));
         h.settle();
         List<FakeProcess> old = List.copyOf(h.alive());
         h.signal("HUP");
@@ -76,7 +76,7 @@ class ArbiterTest {
 
     @Test
     void aReloadBootsItsCanaryAloneThenReloadSurgeReplacementsAtOnce() throws Exception {
-        Harness h = new Harness(Map.of("workers", 4, "max-surge", 1, "reload-surge", 2));
+        Harness h = new Harness(Map.of("workers", 4, "max-surge", 1, "reload-surge", 2, "reload-canary", "alone"));
         h.settle();
         h.signal("HUP");
         FakeProcess canary = h.last();
@@ -94,8 +94,59 @@ class ArbiterTest {
     }
 
     @Test
+    void withReloadCanaryTogetherTheGenerationBootsAtOnceAndNoOldWorkerDrainsBeforeOneIsReady() throws Exception {
+        Harness h = new Harness(Map.of("workers", 3, "reload-surge", "all"));
+        h.settle();
+        List<FakeProcess> old = List.copyOf(h.alive());
+        h.signal("HUP");
+        h.tick();
+        assertEquals(6, h.spawned.size(), "the whole new generation boots beside the canary: " + h.spawned);
+        for (FakeProcess p : old) {
+            assertEquals(0, p.link.sent(LinkMessage.Type.DRAIN), p + " drained before a new worker was READY");
+        }
+        FakeProcess first = h.spawned.get(4);
+        h.boot(first);
+        h.tick();
+        assertEquals(1, old.stream().filter(p -> p.link.sent(LinkMessage.Type.DRAIN) == 1).count(),
+                "the first READY is the canary: only the worker it replaces drains");
+        h.settle();
+        assertEquals(3, h.inState(WorkerState.SERVING));
+        assertTrue(h.workers().stream().allMatch(w -> w.generation() == 2), "" + h.workers());
+        assertEquals(6, h.spawned.size(), "one replacement each, no more: " + h.spawned);
+    }
+
+    @Test
+    void withReloadCanaryTogetherAnyNewWorkerFailingBeforeTheFirstReadyAbandonsTheReload() throws Exception {
+        Harness h = new Harness(Map.of("workers", 2));
+        h.settle();
+        List<FakeProcess> old = List.copyOf(h.alive());
+        h.signal("HUP");
+        h.tick();
+        assertEquals(4, h.spawned.size(), "" + h.spawned);
+        FakeProcess failing = h.spawned.get(2);
+        FakeProcess sibling = h.spawned.get(3);
+        h.exit(failing, 1);
+        for (int i = 0; i < 5; i++) {
+            h.tick();
+        }
+        assertEquals(1, h.arbiter.generations().current().number(), "abandoned");
+        assertEquals(4, h.spawned.size(), "no further worker of the abandoned generation: " + h.spawned);
+        assertTrue(!sibling.signals.isEmpty() || sibling.link.sent(LinkMessage.Type.DRAIN) == 1,
+                "the other new worker is stopped: " + sibling);
+        h.exit(sibling, 0);
+        h.tick();
+        for (FakeProcess p : old) {
+            assertEquals(List.of(), p.signals, p + " was signalled");
+            assertEquals(0, p.link.sent(LinkMessage.Type.DRAIN), p + " was drained");
+        }
+        assertTrue(h.workers().stream().filter(w -> w.generation() == 1).allMatch(w -> w.recycleReason() == null
+                && w.replacement() == null), "the old workers are as they were: " + h.workers());
+    }
+
+    @Test
     void reloadSurgeAllReplacesEveryOldWorkerAtOnceAfterTheCanary() throws Exception {
-        Harness h = new Harness(Map.of("workers", 4, "max-surge", 1, "reload-surge", "all"));
+        Harness h = new Harness(Map.of("workers", 4, "max-surge", 1, "reload-surge", "all",
+                "reload-canary", "alone"));
         h.settle();
         h.signal("HUP");
         h.boot(h.last());

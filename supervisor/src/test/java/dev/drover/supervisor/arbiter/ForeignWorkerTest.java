@@ -105,7 +105,7 @@ class ForeignWorkerTest {
 
     @Test
     void exitCode6OfAReloadCanaryFailsTheReloadAndLeavesTheOldGenerationServing() throws Exception {
-        Harness h = new Harness(Map.of("app", JAR, "workers", 2));
+        Harness h = new Harness(Map.of("app", JAR, "workers", 2, "reload-canary", "alone"));
         h.settle();
         List<FakeProcess> old = List.copyOf(h.alive());
         h.signal("HUP");
