@@ -1,11 +1,15 @@
 """spawn: worker spawn-to-READY time. `drover ctl recycle` the oldest worker again and again, read the replacement's
-"ready in N ms"; with the AppCDS archive, then (full runs) without."""
+"ready in N ms"; then the first response after a crash: kill -9 the only worker of a -w 1 master with a request waiting
+in the listen backlog. With the AppCDS archive, then (full runs) without."""
+import os
+import signal
+import socket
 import time
 from dataclasses import dataclass, field
 
 from .. import stats
 from ..cpu import NCPU
-from ..logs import BenchError, MAIN_MS_RE
+from ..logs import BenchError, MAIN_MS_RE, timestamp_ms
 from ..procs import alive
 from . import with_and_without_archive
 
@@ -20,6 +24,22 @@ class SpawnSeries:
     recycle_to_ready: list = field(default_factory=list)  # ctl recycle -> READY line seen by the bench, ms
     backoffs: int = 0
     cpu: object = None
+    first: object = None                               # FirstResponse: kill -9 of the only worker
+
+
+@dataclass
+class FirstResponse:
+    kill_to_response: list = field(default_factory=list)   # kill -9 -> the waiting request's response, ms
+    spawn_to_response: list = field(default_factory=list)  # the master's "spawned" line -> that response, ms
+    kill_to_spawn: list = field(default_factory=list)      # kill -9 -> the master's "spawned" line, ms
+    spawn_to_ready: list = field(default_factory=list)     # the master's "ready in N ms"
+    backoffs: int = 0
+    cpu: object = None
+
+
+# A worker that dies younger than this (supervisor RestartPolicy.YOUNG, 10 s) is a failed start, and the master backs
+# off before the next spawn: the series kills only workers older than this, so that the backoff is never measured.
+YOUNG_S = 10.5
 
 
 def run(b):
@@ -59,7 +79,51 @@ def measure(b, label, dirname, env=None):
     s.cpu = b.cpu.end()
     s.backoffs = sum(1 for line in m.log.lines() if "dying young" in line)
     b.stop_drover(m)
+    s.first = first_response(b, dirname + "-first", env)
     return s
+
+
+def first_response(b, dirname, env):
+    """A -w 1 master; spawn_kills times: once its worker is older than YOUNG_S, kill -9 it and at once send a request,
+    which waits in the listen backlog (the master holds the socket) until the replacement accepts it."""
+    f = FirstResponse()
+    m = b.start_drover(dirname, 1, b.free_port(), env=env)
+    b.wait_ready(m, 1, 60)
+    ready_at, pid = time.time(), _ready(m.log.ready_lines()[-1])[1]
+    b.cpu.begin()
+    for i in range(1, b.knobs.spawn_kills + 1):
+        time.sleep(max(0, ready_at + YOUNG_S - time.time()))
+        before = m.log.count()
+        t_kill = time.time()
+        os.kill(pid, signal.SIGKILL)
+        head = _get_root(m.port)
+        t_response = time.time()
+        match = m.log.wait_for(lambda: next(iter(m.log.ready_lines(before)), None), 60,
+                               "replacement ready after kill -9", alive=lambda: m.proc.poll() is None, poll_s=0.02)
+        ready_at, pid = time.time(), _ready(match)[1]
+        spawned = next((timestamp_ms(l) for l in m.log.lines()[before:] if f"(pid {pid}," in l and "spawned" in l),
+                       None)
+        f.kill_to_response.append(round((t_response - t_kill) * 1000))
+        f.spawn_to_ready.append(_ready(match)[2])
+        if spawned is not None:
+            f.spawn_to_response.append(round(t_response * 1000 - spawned))
+            f.kill_to_spawn.append(round(spawned - t_kill * 1000))
+        b.say(f"spawn: first response {i}/{b.knobs.spawn_kills}: kill -9 -> {head!r} in {f.kill_to_response[-1]} ms "
+              f"(spawn -> READY {f.spawn_to_ready[-1]} ms)")
+    f.cpu = b.cpu.end()
+    f.backoffs = sum(1 for line in m.log.lines() if "dying young" in line)
+    b.stop_drover(m)
+    return f
+
+
+def _get_root(port):
+    """GET / on a new connection; the status line (200 expected). Connecting succeeds with no worker: the kernel queues it."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+        conn.sendall(b"GET / HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+        head = conn.recv(64)
+    if not head.startswith(b"HTTP/1.1 200"):
+        raise BenchError(f"no HTTP response after the worker's kill -9: {head!r}")
+    return head.split(b"\r\n", 1)[0].decode()
 
 
 def recycle_once(b, m, s, victim, old_pid):
@@ -107,6 +171,25 @@ def render(b, s):
            "processes this run",
            f"did not start used {s.cpu.others}% of the {NCPU} CPUs (ours {s.cpu.ours}%, hypervisor steal "
            f"{s.cpu.steal}%).")
+    if s.first is not None:
+        render_first(b, s.label, s.first)
+
+
+def render_first(b, label, f):
+    k, r = b.knobs, b.report
+    r.para(f"### Spawn to first response after kill -9, {label} (`spawn`)")
+    r.para(f"Drover with 1 worker; {k.spawn_kills} times: once the worker is older than {YOUNG_S:g} s (a younger death "
+           "is a failed start, and the master would back off), `kill -9` it and at once send `GET /` on a new",
+           "connection, which waits in the listen backlog until the replacement accepts it. \"spawned\" is the "
+           "master's log line (ms precision).")
+    r.table(["figure", "median", "min", "max", "n"], [
+        stats.summary_row("kill -9 → the waiting request's response, ms", f.kill_to_response),
+        stats.summary_row("master's spawn → that response, ms", f.spawn_to_response),
+        stats.summary_row("kill -9 → master's spawn, ms", f.kill_to_spawn),
+        stats.summary_row("spawn → READY, ms (master's log)", f.spawn_to_ready)])
+    r.add(f"kill -9 → response, ms, in order: {_join(f.kill_to_response)}.")
+    r.para(f"Respawn backoff warnings (\"dying young\"): {f.backoffs}. During the series, processes this run did not "
+           f"start used {f.cpu.others}% of the {NCPU} CPUs (ours {f.cpu.ours}%, hypervisor steal {f.cpu.steal}%).")
 
 
 def _join(values):

@@ -57,6 +57,10 @@ class WarmupIT {
             String maps = Files.readString(Path.of("/proc", Long.toString(pid), "maps"));
             assertTrue(maps.lines().anyMatch(l -> l.matches(".*/master-" + drover.pid() + "-[^/]*/libnetty_transport_native_epoll_[a-z_0-9]+\\.so")),
                     "worker maps the master's copy of Netty's library:\n" + maps.lines().filter(l -> l.contains("netty")).toList());
+            // ...and no other: a private copy extracted by Netty too (it did, when the master's was loaded too early).
+            assertEquals(1, maps.lines().filter(l -> l.contains("libnetty")).map(l -> l.substring(l.indexOf('/')))
+                    .distinct().count(), "worker maps one copy of Netty's library:\n"
+                    + maps.lines().filter(l -> l.contains("netty")).toList());
         }
     }
 }

@@ -31,14 +31,38 @@ final class LazyLogging {
         LoggerFactory.getILoggerFactory();
     }
 
+    /** Netty's epoll class whose static initialiser binds (or else extracts and loads) Netty's native library. */
+    static final String NETTY_EPOLL_NATIVE = "io.netty.channel.epoll.Native";
+
+    /** Runs once, inside {@link #NETTY_EPOLL_NATIVE}'s static initialiser; see {@link #beforeNettyNative}. */
+    private static volatile Runnable beforeNettyNative;
+
     /** Makes Netty's loggers lazy. Call before any Netty class is loaded. */
     static void install() {
         InternalLoggerFactory.setDefaultFactory(new InternalLoggerFactory() {
             @Override
             protected InternalLogger newInstance(String name) {
+                if (NETTY_EPOLL_NATIVE.equals(name)) {
+                    Runnable hook = beforeNettyNative;
+                    beforeNettyNative = null;
+                    if (hook != null) {
+                        hook.run();
+                    }
+                }
                 return new NettyLogger(name);
             }
         });
+    }
+
+    /**
+     * Runs {@code hook} on the thread that initialises Netty's epoll Native class, at its first statement (it asks
+     * for its logger), before it checks whether its native methods are bound. A library loaded there binds them
+     * while that initialisation is under way, so Netty takes it as loaded. A library loaded before it cannot be: its
+     * JNI_OnLoad itself initialises Native, before the methods are bound, and Native then extracts and loads a
+     * private copy of its own (seen here: every worker did, 40-60 ms of its boot).
+     */
+    static void beforeNettyNative(Runnable hook) {
+        beforeNettyNative = hook;
     }
 
     /** A runtime class's logger: the SLF4J one, looked up at the first message. */

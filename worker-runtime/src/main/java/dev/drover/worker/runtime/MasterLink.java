@@ -2,18 +2,16 @@ package dev.drover.worker.runtime;
 
 import dev.drover.link.LinkCodec;
 import dev.drover.link.LinkMessage;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.socket.nio.NioDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.unix.DomainSocketReadMode;
 import io.netty.channel.unix.FileDescriptor;
+import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -56,12 +54,10 @@ final class MasterLink {
      * epoll one. A native worker only: see {@link #attachInherited}.
      */
     List<Integer> attach(WorkerEnv env, Duration timeout) throws Exception {
-        int expected = env.listenerKinds().size();
-        channel = new Bootstrap().group(group).channel(EpollDomainSocketChannel.class)
-                // Start in fd mode: the master's first answer is the sockets; we switch to bytes once all arrived.
-                .option(EpollChannelOption.DOMAIN_SOCKET_READ_MODE, DomainSocketReadMode.FILE_DESCRIPTORS)
-                .handler(initializer(expected))
-                .connect(new DomainSocketAddress(env.linkSocket().toFile())).sync().channel();
+        EpollDomainSocketChannel link = new EpollDomainSocketChannel();
+        // Start in fd mode: the master's first answer is the sockets; we switch to bytes once all arrived.
+        link.config().setReadMode(DomainSocketReadMode.FILE_DESCRIPTORS);
+        channel = connect(link, new DomainSocketAddress(env.linkSocket().toFile()), env.listenerKinds().size());
         channel.writeAndFlush(hello(env).build()).sync();
         return fds.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -73,20 +69,20 @@ final class MasterLink {
      * domain sockets do, and no native library of Netty's is loaded into the app's JVM.
      */
     void attachInherited(WorkerEnv env) throws Exception {
-        channel = new Bootstrap().group(group).channel(NioDomainSocketChannel.class)
-                .handler(initializer(0))
-                .connect(UnixDomainSocketAddress.of(env.linkSocket())).sync().channel();
+        channel = connect(new NioDomainSocketChannel(), UnixDomainSocketAddress.of(env.linkSocket()), 0);
         channel.writeAndFlush(hello(env).put("inherited", 1).build()).sync();
     }
 
-    private ChannelInitializer<Channel> initializer(int expectedFds) {
-        return new ChannelInitializer<>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                LinkCodec.install(ch.pipeline());
-                ch.pipeline().addLast(new Inbound(expectedFds));
-            }
-        };
+    /**
+     * Registers and connects one channel by hand: a Bootstrap would cost the boot its client path (a name resolver,
+     * a reflective channel factory, an initialiser) for the one connection a worker makes.
+     */
+    private Channel connect(Channel link, SocketAddress master, int expectedFds) throws InterruptedException {
+        LinkCodec.install(link.pipeline());
+        link.pipeline().addLast(new Inbound(expectedFds));
+        group.register(link).sync();
+        link.connect(master).sync();
+        return link;
     }
 
     private static LinkMessage.Builder hello(WorkerEnv env) {

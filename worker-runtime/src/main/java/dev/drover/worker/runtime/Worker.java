@@ -81,7 +81,9 @@ final class Worker {
         // Native code first, on this thread alone: loading a native library while another thread initialises
         // JDK classes can deadlock (JDK 17: the library lock against a class-initialisation lock, seen here).
         long nativeStarted = System.nanoTime();
-        loadMastersNettyNative();
+        if (env.nettyNative() != null) {
+            LazyLogging.beforeNettyNative(this::loadMastersNettyNative);
+        }
         Epoll.ensureAvailability();
         nativeMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nativeStarted);
         FutureTask<List<Integer>> attaching = new FutureTask<>(this::startNettyAndAttach);
@@ -172,13 +174,10 @@ final class Worker {
 
     /**
      * Loads the master's copy of Netty's native library (dev.drover.supervisor.os.NettyNative), shared by all its
-     * workers, before Netty's first native call: Netty then finds its methods bound and does not extract a copy of
-     * its own. Any failure leaves that to Netty, as without a master.
+     * workers, from inside Netty's own initialisation of it (LazyLogging.beforeNettyNative): Netty then finds its
+     * methods bound and does not extract a copy of its own. Any failure leaves that to Netty, as without a master.
      */
     private void loadMastersNettyNative() {
-        if (env.nettyNative() == null) {
-            return;
-        }
         try {
             System.load(env.nettyNative().toString());
         } catch (UnsatisfiedLinkError | SecurityException e) {
