@@ -33,6 +33,7 @@ class Knobs:
     floor_starts: int = 5            # floor: ctl recycles, CPU per worker start
     floor_rounds: int = 3            # floor: HUPs, then 1 s wrk buckets until full speed
     floor_buckets: int = 20          # floor: the most 1 s buckets after a reload
+    floor_warm_s: float = 10         # floor: wrk before the warm buckets (before and after the rounds)
     mastercpu_workers: int = 16
     mastercpu_boot_s: float = 180    # 16 JVMs on 2 cores
     cpu_settle_s: float = 5
@@ -81,7 +82,7 @@ class Knobs:
 QUICK = dict(spawn_kills=2, settle_s=1, idle_s=2, pss_fresh_s=2, rounds=1, warmup_s=1, duration_s=2, dip_s=1,
              warmup_requests=2000, recycle_warmup_s=1, recycle_duration_s=3, reload_hups=1, reload_cap_s=60,
              reloadtime_hups=2, reloadtime_settle_s=1, curve_rounds=1, curve_warmup_s=2, curve_window_min_s=12,
-             curve_tail_s=5, curve_a_max_s=12, floor_starts=2, floor_rounds=1, floor_buckets=8,
+             curve_tail_s=5, curve_a_max_s=12, floor_starts=2, floor_rounds=1, floor_buckets=8, floor_warm_s=5,
              cpu_settle_s=1, cpu_sample_s=3, look_s=0.5, mastercpu_workers=4, hostile_idle=200,
              hostile_slowloris=50, hostile_gap_s=1, hostile_requests=30, hostile_max_s=5, ab_rounds=2,
              ab_seconds=2, ab_warm_s=1, foreign_spawns=2, foreign_starts=2, foreign_rounds=1, foreign_warmup_s=2,

@@ -103,6 +103,13 @@ def buckets_after_reload(b, m, warm, generation, r):
     return buckets
 
 
+def warm_buckets(b, m, when):
+    """5 back-to-back 1 s wrk runs after floor_warm_s of wrk: the warm server's req/s."""
+    d = b.dir("floor")
+    b.wrk_run(m.url, b.knobs.floor_warm_s, os.path.join(d, f"warmup-{when}.txt"))
+    return [b.wrk_run(m.url, 1, os.path.join(d, f"warm-{when}-{i}.txt")).rps for i in range(5)]
+
+
 def run(b):
     k = b.knobs
     res = FloorResult()
@@ -118,14 +125,16 @@ def run(b):
             res.starts.append(s)
             b.say(f"floor: start {i}: worker {s.worker_cpu_s:.2f} CPU s to READY ({s.ready_ms} ms), master "
                   f"{s.master_cpu_s:.2f} CPU s above idle")
-        b.wrk_run(m.url, k.warmup_s, os.path.join(b.dir("floor"), "warmup.txt"))
-        res.warm_rps = [b.wrk_run(m.url, 1, os.path.join(b.dir("floor"), f"warm-{i}.txt")).rps for i in range(5)]
+        res.warm_rps = warm_buckets(b, m, "before")
         warm = float(stats.median(res.warm_rps))
         for r in range(1, k.floor_rounds + 1):
             time.sleep(k.settle_s)
             res.rounds.append(buckets_after_reload(b, m, warm, r + 1, r))
             b.say(f"floor: round {r}: 1 s buckets after the reload, ÷ warm: "
                   f"{' '.join(stats.ratio(x, warm) for x in res.rounds[-1])}")
+        # Warm again at the end: the reference is the median of both sets, so a machine that got busier or quieter
+        # during the rounds weighs on it as on them.
+        res.warm_rps += warm_buckets(b, m, "after")
     finally:
         b.stop_drover(m)
     render(b, res)
@@ -140,7 +149,8 @@ def render(b, res):
            "replacement's `ready in` line appears (polled every 5 ms), the bench reads its utime + stime from "
            "`/proc/PID/stat` (a new process:",
            "all of it is its start) and the master's, minus the master's idle rate over the same time. **Full speed**: "
-           f"warm req/s = median of 5 × `wrk -d1s` after a {k.warmup_s:g} s warm-up;",
+           f"warm req/s = median of 10 × `wrk -d1s`, 5 after a {k.floor_warm_s:g} s warm-up before the rounds and 5 after "
+           "the same after them;",
            f"then {k.floor_rounds} times: HUP, wait for `reload to generation G complete` (both workers replaced and "
            "READY, no load), then",
            f"back-to-back `wrk -t{wrk.THREADS} -c{wrk.CONNECTIONS} -d1s` buckets until {STEADY_BUCKETS} in a row "
