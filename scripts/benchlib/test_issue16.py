@@ -43,6 +43,9 @@ class CurveTest(unittest.TestCase):
         self.assertAlmostEqual(curve.cost_per_recycle_s([(1000, 900, 30, 6)]), 0.5)
         self.assertAlmostEqual(curve.cost_per_recycle_s([(1000, 900, 30, 3), (2000, 2000, 30, 3)]), 0.5)
 
+    def test_a_boot_cut_by_the_window_counts_half(self):
+        self.assertEqual(curve.Window(None, 30, recycles=3, spawned=4).counted, 3.5)
+
     def test_no_recycle_or_no_baseline_has_no_cost(self):
         self.assertIsNone(curve.cost_per_recycle_s([(1000, 900, 30, 0)]))
         self.assertIsNone(curve.cost_per_recycle_s([(0, 900, 30, 2)]))

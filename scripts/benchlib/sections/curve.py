@@ -14,6 +14,7 @@ DEFAULT_INTERVALS = "5 15 60 300"
 QUICK_INTERVALS = "5 15"
 WORKERS = 2
 RECYCLED = r"\) recycled \(max-lifetime\)"
+SPAWNED = r"\) spawned to replace .* \(max-lifetime\)"
 DEATHS = r"died unexpectedly|is hung|killed \("
 
 
@@ -21,7 +22,14 @@ DEATHS = r"died unexpectedly|is hung|killed \("
 class Window:
     run: Run
     seconds: float
-    recycles: int = 0
+    recycles: int = 0      # "recycled (max-lifetime)" lines: a replacement READY and serving
+    spawned: int = 0       # "spawned to replace ... (max-lifetime)" lines: a replacement's boot began
+
+    @property
+    def counted(self):
+        """The recycles whose cost fell in the window: a boot that began just before the window's start, or one
+        that ends after its end, is only partly in it; the mean of both counts weighs those edges by half."""
+        return (self.recycles + self.spawned) / 2
 
 
 @dataclass
@@ -39,10 +47,13 @@ class Point:
     def recycles(self):
         return sum(w.recycles for w in self.b)
 
+    def counted(self):
+        return sum(w.counted for w in self.b)
+
     def cost_s(self):
         """Seconds of full throughput each recycle costs, from the pairs (A, B): requests B did not serve in its
         window relative to A's rate, over the recycles in B's windows; None without a recycle."""
-        return cost_per_recycle_s([(a.run.wrk.rps, b.run.wrk.rps, b.seconds, b.recycles)
+        return cost_per_recycle_s([(a.run.wrk.rps, b.run.wrk.rps, b.seconds, b.counted)
                                    for a, b in zip(self.a, self.b)])
 
 
@@ -100,12 +111,13 @@ def one_window(b, name, side, interval_s, seconds):
         start = m.log.count()
         b.cpu.begin()
         result = b.wrk_run(m.url, seconds, out + ".txt")
-        w = Window(Run(result, b.cpu.end()), result.seconds or seconds,
-                   m.log.count_in(RECYCLED, start, m.log.count()))
+        end = m.log.count()
+        w = Window(Run(result, b.cpu.end()), result.seconds or seconds, m.log.count_in(RECYCLED, start, end),
+                   m.log.count_in(SPAWNED, start, end))
         deaths = m.log.count_in(DEATHS)
     finally:
         b.stop_drover(m)
-    log_run(b, f"curve: T={interval_s:g} s {name}", w.run, f", {w.recycles} recycles")
+    log_run(b, f"curve: T={interval_s:g} s {name}", w.run, f", {w.recycles} recycles, {w.spawned} spawned")
     return w, deaths
 
 
@@ -147,20 +159,22 @@ def render(b, points, chosen):
            f"the measured window: B's = max({k.curve_window_min_s:g} s, T + {k.curve_tail_s:g} s), A's = at most "
            f"{k.curve_a_max_s:g} s.",
            f"Rounds alternate A B, B A ({k.curve_rounds} per T). Recycles = B's `recycled (max-lifetime)` lines in its "
-           "windows. **Cost per recycle** = Σ (A − B req/s) × B's window ÷ A req/s ÷ Σ recycles: seconds of the "
-           "whole server's",
+           "windows; counted = their mean with the `spawned to replace` lines (a boot cut by a window's edge counts "
+           "half).",
+           "**Cost per recycle** = Σ (A − B req/s) × B's window ÷ A req/s ÷ Σ counted: seconds of the whole server's"
            "throughput one recycle takes; **projected** = 1 − cost × 2 ÷ T, the ratio at exactly one recycle per "
            "worker every T s.")
     rows = []
     for p in points:
         ratios = p.ratios()
-        a_rps = [w.run.wrk.rps for w in p.a]
-        b_rps = [w.run.wrk.rps for w in p.b]
+        a_rps = [round(w.run.wrk.rps) for w in p.a]
+        b_rps = [round(w.run.wrk.rps) for w in p.b]
         failed = sum(w.run.wrk.non2xx + w.run.wrk.errors.total for w in p.b)
         per_min = p.recycles() * 60 / sum(w.seconds for w in p.b) / WORKERS if p.b else 0
         rows.append([f"{p.interval_s:g} s", f"{stats.median(a_rps)}", f"{stats.median(b_rps)}",
                      f"**{stats.median([x for x in ratios if x != 'n/a'])}** ({' '.join(ratios)})",
-                     f"{p.recycles()} in {len(p.b)} × {p.window_s:g} s ({per_min:.1f}/worker/min)",
+                     f"{p.recycles()} in {len(p.b)} × {p.window_s:g} s ({per_min:.1f}/worker/min; counted "
+                     f"{p.counted():g})",
                      fmt(p.cost_s()), fmt(projected_ratio(p.cost_s(), p.interval_s)), failed,
                      " / ".join(f"{w.run.cpu.others}" for w in p.a + p.b), p.deaths])
     r.table(["T (max-lifetime)", "A req/s (median)", "B req/s (median)", "B/A median (per round)", "recycles in B",
