@@ -41,7 +41,8 @@ Only when named:
               and not in others (scrape time; the master's CPU, scraped / not scraped), and 2 workers measuring
               request times vs 2 with -Ddrover.request-times=false under the same wrk, in turn; about 6 minutes
 
-Environment: BENCH_CURVE_INTERVALS (curve), BENCH_MAX_REQUESTS, BENCH_MAX_REQUESTS_JITTER (recycle's limit), BENCH_PEERS (default "gunicorn uwsgi";
+Environment: BENCH_CURVE_INTERVALS (curve), BENCH_MAX_REQUESTS, BENCH_MAX_REQUESTS_JITTER (recycle's limit),
+BENCH_PEERS (default "gunicorn uwsgi";
 also gunicorn-sync), BENCH_FOREIGN_APPS (of spring-boot, spring-boot-jetty, jetty, tomcat), BENCH_CEILING_SERVERS
 (of drover, uwsgi-rss, uwsgi-evil), and BENCH_<KNOB> for any
 knob of scripts/benchlib/knobs.py (BENCH_WARMUP_S=2).
