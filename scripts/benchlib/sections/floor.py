@@ -30,6 +30,7 @@ class FloorResult:
     master_idle_pct: float = 0.0
     warm_rps: list = field(default_factory=list)
     rounds: list = field(default_factory=list)      # per round: req/s of each 1 s bucket after the reload
+    others: list = field(default_factory=list)      # per round: others' CPU % during its buckets
 
 
 def seconds_to_full_speed(buckets, warm, fraction=FULL_SPEED):
@@ -129,7 +130,9 @@ def run(b):
         warm = float(stats.median(res.warm_rps))
         for r in range(1, k.floor_rounds + 1):
             time.sleep(k.settle_s)
+            b.cpu.begin()
             res.rounds.append(buckets_after_reload(b, m, warm, r + 1, r))
+            res.others.append(b.cpu.end().others)
             b.say(f"floor: round {r}: 1 s buckets after the reload, ÷ warm: "
                   f"{' '.join(stats.ratio(x, warm) for x in res.rounds[-1])}")
         # Warm again at the end: the reference is the median of both sets, so a machine that got busier or quieter
@@ -162,9 +165,9 @@ def render(b, res):
     to_full = [seconds_to_full_speed(x, warm) for x in res.rounds]
     r.para(f"Master idle: {res.master_idle_pct:.1f}% of a core. Warm: {stats.median(res.warm_rps)} req/s (1 s "
            f"buckets: {' '.join(f'{x:.0f}' for x in res.warm_rps)}).")
-    rows = [[n, " ".join(stats.ratio(x, warm) for x in buckets),
-             "not reached" if t is None else f"{t} s"] for n, (buckets, t) in enumerate(zip(res.rounds, to_full), 1)]
-    r.table(["round", "1 s buckets after the reload ÷ warm", f"to {FULL_SPEED:.0%} of warm"], rows)
+    rows = [[n, " ".join(stats.ratio(x, warm) for x in buckets), "not reached" if t is None else f"{t} s", others]
+            for n, (buckets, t, others) in enumerate(zip(res.rounds, to_full, res.others), 1)]
+    r.table(["round", "1 s buckets after the reload ÷ warm", f"to {FULL_SPEED:.0%} of warm", "others' CPU %"], rows)
     reached = [t for t in to_full if t is not None]
     r.para(f"**Time to full speed after READY, median: {stats.median(reached)} s** (rounds that reached it: "
            f"{len(reached)} of {len(to_full)}).")
