@@ -161,7 +161,7 @@ def render(b, points, chosen):
            f"Rounds alternate A B, B A ({k.curve_rounds} per T). Recycles = B's `recycled (max-lifetime)` lines in its "
            "windows; counted = their mean with the `spawned to replace` lines (a boot cut by a window's edge counts "
            "half).",
-           "**Cost per recycle** = Σ (A − B req/s) × B's window ÷ A req/s ÷ Σ counted: seconds of the whole server's"
+           "**Cost per recycle** = Σ (A − B req/s) × B's window ÷ A req/s ÷ Σ counted: seconds of the whole server's "
            "throughput one recycle takes; **projected** = 1 − cost × 2 ÷ T, the ratio at exactly one recycle per "
            "worker every T s.")
     rows = []
