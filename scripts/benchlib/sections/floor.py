@@ -169,5 +169,6 @@ def render(b, res):
             for n, (buckets, t, others) in enumerate(zip(res.rounds, to_full, res.others), 1)]
     r.table(["round", "1 s buckets after the reload ÷ warm", f"to {FULL_SPEED:.0%} of warm", "others' CPU %"], rows)
     reached = [t for t in to_full if t is not None]
-    r.para(f"**Time to full speed after READY, median: {stats.median(reached)} s** (rounds that reached it: "
+    median = f"{stats.median(reached)} s" if reached else "not reached"
+    r.para(f"**Time to full speed after READY, median: {median}** (rounds that reached it: "
            f"{len(reached)} of {len(to_full)}).")
