@@ -29,13 +29,22 @@ Only when named:
               against the same load without a leak: Drover (soft + hard limit) vs uWSGI reload-on-rss and
               evil-reload-on-rss at the same limits (BENCH_CEILING_SERVERS); failed requests, highest RSS / hard
               (10 Hz from outside), recycles by reason, throughput and p99; about 13 minutes
+  reloadtime  HUP reload of 2 workers timed from outside, the same way for Drover, Gunicorn and uWSGI: from the HUP
+              until both new workers answer a probe (fresh connections, X-Worker-Pid); idle, then under wrk; each
+              server's own "complete", Drover's started -> canary -> complete breakdown (BENCH_PEERS); ~5 minutes
+  curve       the recycle-cost curve: throughput at --max-lifetime T (one recycle per worker every T s) vs without,
+              under wrk -c64, A B / B A with a fresh master per window; --intervals "5 15 60 300" (default; --quick:
+              "5 15") or BENCH_CURVE_INTERVALS; about 45 minutes with 300 s, 4 with --quick
+  floor       what a worker start costs: its CPU seconds from spawn to READY (/proc), the master's share, and the
+              time to full speed after a reload (1 s wrk buckets until 90% of warm); ~2 minutes
   metrics     what observability costs: 16 workers with metrics.bind, /metrics scraped once a second in some windows
               and not in others (scrape time; the master's CPU, scraped / not scraped), and 2 workers measuring
               request times vs 2 with -Ddrover.request-times=false under the same wrk, in turn; about 6 minutes
   aot         workers on JDK 17 + AppCDS vs JDK 25 + AOT cache vs JDK 25 without (drover.java-home): spawn -> READY,
               idle PSS, time to full speed after a recycle (1 s wrk buckets); BENCH_AOT_JDK17, BENCH_AOT_JDK25
 
-Environment: BENCH_MAX_REQUESTS, BENCH_MAX_REQUESTS_JITTER (recycle's limit), BENCH_PEERS (default "gunicorn uwsgi";
+Environment: BENCH_CURVE_INTERVALS (curve), BENCH_MAX_REQUESTS, BENCH_MAX_REQUESTS_JITTER (recycle's limit),
+BENCH_PEERS (default "gunicorn uwsgi";
 also gunicorn-sync), BENCH_FOREIGN_APPS (of spring-boot, spring-boot-jetty, jetty, tomcat), BENCH_CEILING_SERVERS
 (of drover, uwsgi-rss, uwsgi-evil), and BENCH_<KNOB> for any
 knob of scripts/benchlib/knobs.py (BENCH_WARMUP_S=2).
@@ -61,7 +70,7 @@ from .harness import Bench, say
 from .logs import BenchError
 
 SECTIONS = ["spawn", "memory", "throughput", "warmup", "recycle", "reload", "mastercpu", "peers"]
-ON_REQUEST = ["hostile", "checks-cost", "foreign", "ceiling", "metrics", "aot"]
+ON_REQUEST = ["hostile", "checks-cost", "foreign", "ceiling", "metrics", "aot", "reloadtime", "curve", "floor"]
 
 
 class Usage(Exception):
@@ -85,6 +94,7 @@ def parse(argv):
     ap.add_argument("--after")
     ap.add_argument("--rounds", type=int)
     ap.add_argument("--seconds", type=float)
+    ap.add_argument("--intervals")
     ap.add_argument("sections", nargs="*")
     ap.error = lambda message: (_ for _ in ()).throw(Usage(f"bench: {message} (see --help)"))
     args = ap.parse_args(argv)
@@ -113,7 +123,7 @@ def header(b, args, home):
     cpu = next((l.split(": ", 1)[1] for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     mem_kb = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal"))
     describe = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=home, capture_output=True, text=True)
-    flags = " --quick" if args.quick else ""
+    flags = (" --quick" if args.quick else "") + (f" --intervals '{args.intervals}'" if args.intervals else "")
     b.report.para("## Drover benchmark results")
     b.report.para(
         f"- command: `{knobs_mod.overridden()}scripts/bench{flags} {' '.join(args.sections)}`",
@@ -155,7 +165,10 @@ def main(argv=None):
     try:
         args = parse(sys.argv[1:] if argv is None else argv)
         k = knobs_mod.make(args.quick)
-        if "peers" in args.sections:
+        if "curve" in args.sections:
+            from .sections import curve
+            curve.intervals(quick=args.quick, flag=args.intervals)
+        if "peers" in args.sections or "reloadtime" in args.sections:
             from .sections import peers
             peers.kinds()
         if "foreign" in args.sections:

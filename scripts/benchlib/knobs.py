@@ -23,6 +23,17 @@ class Knobs:
     recycle_jitter: int = 200
     reload_hups: int = 10
     reload_cap_s: float = 180        # reload: wrk's -d; it is stopped with SIGINT 1 s after the last reload
+    reloadtime_hups: int = 7         # reloadtime: HUPs per server, idle and again under wrk
+    reloadtime_settle_s: float = 2   # reloadtime: after a reload is complete, before the next HUP
+    curve_rounds: int = 2            # curve: A B / B A rounds per interval
+    curve_warmup_s: float = 5        # curve: wrk before each measured window, on its fresh master
+    curve_window_min_s: float = 30   # curve: B's window is max(this, T + curve_tail_s)
+    curve_tail_s: float = 20         # curve: the first recycles' boots and JIT warm-up inside B's window
+    curve_a_max_s: float = 60        # curve: A's window (no recycling: steady, so shorter)
+    floor_starts: int = 5            # floor: ctl recycles, CPU per worker start
+    floor_rounds: int = 3            # floor: HUPs, then 1 s wrk buckets until full speed
+    floor_buckets: int = 20          # floor: the most 1 s buckets after a reload
+    floor_warm_s: float = 10         # floor: wrk before the warm buckets (before and after the rounds)
     mastercpu_workers: int = 16
     mastercpu_boot_s: float = 180    # 16 JVMs on 2 cores
     cpu_settle_s: float = 5
@@ -71,6 +82,8 @@ class Knobs:
 
 QUICK = dict(spawn_kills=2, settle_s=1, idle_s=2, pss_fresh_s=2, rounds=1, warmup_s=1, duration_s=2, dip_s=1,
              warmup_requests=2000, recycle_warmup_s=1, recycle_duration_s=3, reload_hups=1, reload_cap_s=60,
+             reloadtime_hups=2, reloadtime_settle_s=1, curve_rounds=1, curve_warmup_s=2, curve_window_min_s=12,
+             curve_tail_s=5, curve_a_max_s=12, floor_starts=2, floor_rounds=1, floor_buckets=8, floor_warm_s=5,
              cpu_settle_s=1, cpu_sample_s=3, look_s=0.5, mastercpu_workers=4, hostile_idle=200,
              hostile_slowloris=50, hostile_gap_s=1, hostile_requests=30, hostile_max_s=5, ab_rounds=2,
              ab_seconds=2, ab_warm_s=1, foreign_spawns=2, foreign_starts=2, foreign_rounds=1, foreign_warmup_s=2,
@@ -96,5 +109,5 @@ def make(quick, environ=os.environ):
 def overridden(environ=os.environ):
     """The BENCH_* settings in effect, as "NAME=VALUE " for the results' command line."""
     names = [LEGACY_ENV.get(f.name, "BENCH_" + f.name.upper()) for f in dataclasses.fields(Knobs)]
-    names += ["BENCH_PEERS", "BENCH_CEILING_SERVERS"]
+    names += ["BENCH_PEERS", "BENCH_CEILING_SERVERS", "BENCH_CURVE_INTERVALS"]
     return "".join(f"{n}={environ[n]} " for n in names if environ.get(n))
