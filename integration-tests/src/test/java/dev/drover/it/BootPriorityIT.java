@@ -51,6 +51,36 @@ class BootPriorityIT {
         }
     }
 
+    /**
+     * drover.serving-nice needs no privilege (a nice only goes up): a worker boots at the master's nice and every
+     * one of its threads goes to the master's + 5 at READY; the master stays where it was. A replacement boots at
+     * the master's nice again.
+     */
+    @Test
+    @Timeout(value = 90, unit = TimeUnit.SECONDS)
+    void servingNiceLowersServingWorkersBelowBootsAndTheMaster() throws Exception {
+        Path conf = dir.resolve("app.conf");
+        Files.writeString(conf, String.join("\n", "drover {", "  app = dev.drover.sample.SampleApp",
+                "  bind = [\"127.0.0.1:0\"]", "  workers = 1", "  serving-nice = 5", "}",
+                "sample { start-delay = 3s }", ""));
+        Path pidfile = dir.resolve("app.pid");
+        try (DroverProcess drover = DroverProcess.start(List.of("-c", conf.toString(), "-p", pidfile.toString()))) {
+            long pid = Long.parseLong(drover.awaitLine("worker 1 \\(pid (\\d+), gen 1\\) spawned",
+                    Duration.ofSeconds(30)).group(1));
+            int master = nices(drover.pid()).first();
+            assertEquals(Set.of(master), nicesOnceTheJvmRuns(pid), "a booting worker: the master's nice");
+            drover.awaitLine("worker 1 \\(pid " + pid + ", gen 1\\) ready in", Duration.ofSeconds(60));
+            int serving = Math.min(19, master + 5);
+            DroverProcess.awaitCondition("every thread of the serving worker at nice " + serving,
+                    Duration.ofSeconds(10), () -> nices(pid).equals(new TreeSet<>(Set.of(serving))));
+            assertEquals(Set.of(master), nices(drover.pid()), "the master's threads are not niced");
+            assertEquals(0, Ctl.run(pidfile, "recycle", "1").exitCode());
+            long next = Long.parseLong(drover.awaitLine("worker 1 \\(pid (\\d+), gen 1\\) spawned to replace",
+                    Duration.ofSeconds(30)).group(1));
+            assertEquals(Set.of(master), nicesOnceTheJvmRuns(next), "its replacement boots at the master's nice");
+        }
+    }
+
     /** The nices of the worker's threads once its JVM has started its own (the pid first runs the launcher). */
     private static Set<Integer> nicesOnceTheJvmRuns(long pid) throws InterruptedException {
         DroverProcess.awaitCondition("worker pid " + pid + " runs several threads", Duration.ofSeconds(20),

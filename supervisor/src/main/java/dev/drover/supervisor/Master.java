@@ -128,7 +128,8 @@ public final class Master {
         Path linkSocket = workerDir.path().resolve("link.sock");
         Arbiter arbiter = new Arbiter(settings, bound, sockets(listeners), reloader, new ProcessSpawner(
                 new WorkerSpawner(workerDir, linkSocket, NettyNative.extract(workerDir.path()), cgroups),
-                new BootPriority(settings.recycle().bootNice(), settings.origin("boot-nice"))),
+                new BootPriority(settings.recycle().bootNice(), settings.recycle().servingNice(),
+                        settings.origin("boot-nice"))),
                 workerDir.path(), System::nanoTime);
         if (settings.metrics().bind().isPresent()) {
             teardown.push(openMetrics(settings, arbiter));

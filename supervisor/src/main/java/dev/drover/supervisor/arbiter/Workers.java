@@ -95,7 +95,7 @@ final class Workers {
 
     /** {@code w} is READY: back to the serving CPU priority if it booted at a lower one. */
     void serving(WorkerHandle w) {
-        spawner.serving(w.process());
+        spawner.serving(w.process(), current.settings());
     }
 
     // ---- the table ----------------------------------------------------------------------------------------------

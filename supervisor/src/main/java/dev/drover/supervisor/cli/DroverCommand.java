@@ -97,6 +97,10 @@ public final class DroverCommand implements Callable<Integer> {
             + "new generation boots beside its canary (together) or once the canary is READY (alone).")
     String reloadCanary;
 
+    @Option(names = "--serving-nice", paramLabel = "N", description = "The nice value serving workers run at above "
+            + "the master (0: the master's); booting workers and the master then come first.")
+    String servingNice;
+
     @Option(names = "--boot-nice", paramLabel = "N", description = "The nice value a booting worker runs at above the "
             + "serving workers, until READY (0: off).")
     String bootNice;
@@ -223,6 +227,7 @@ public final class DroverCommand implements Callable<Integer> {
         add(flags, "reload-surge", reloadSurge, "flag --reload-surge");
         add(flags, "reload-canary", reloadCanary, "flag --reload-canary");
         add(flags, "boot-nice", bootNice, "flag --boot-nice");
+        add(flags, "serving-nice", servingNice, "flag --serving-nice");
         add(flags, "metrics.bind", metricsBind, "flag --metrics-bind");
         add(flags, "warmup.requests", warmupRequests, "flag --warmup-requests");
         add(flags, "timeout", timeout, "flag -t/--timeout");

@@ -59,7 +59,7 @@ final class SettingsReader {
                 fileMode("unix-socket-mode"),
                 new RecycleLimits(count("max-requests"), count("max-requests-jitter"), duration("max-lifetime"),
                         duration("max-lifetime-jitter"), wholeNumber("max-surge", 1), reloadSurge(),
-                        bootNice(), reloadCanaryAlone()),
+                        nice("boot-nice"), nice("serving-nice"), reloadCanaryAlone()),
                 memory,
                 cdsSettings(),
                 workerJava(),
@@ -310,10 +310,10 @@ final class SettingsReader {
     }
 
     /** setpriority(2) takes nice values up to 19: more is refused rather than clamped by the kernel. */
-    private int bootNice() {
-        int nice = wholeNumber("boot-nice", 0);
+    private int nice(String key) {
+        int nice = wholeNumber(key, 0);
         if (nice > 19) {
-            problem("boot-nice", "out of range", "a whole number from 0 (off) to 19");
+            problem(key, "out of range", "a whole number from 0 (off) to 19");
             return 0;
         }
         return nice;

@@ -18,8 +18,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The CPU priority of booting workers (drover.boot-nice): a worker JVM boots at a higher nice than the workers that
- * serve, and every one of its threads returns to the serving nice (the master's) at READY.
+ * The CPU priority of workers: a worker JVM boots at the master's nice + drover.boot-nice, and every one of its
+ * threads goes to the master's nice + drover.serving-nice at READY. Either way round: boots below the workers that
+ * serve (boot-nice), or the workers that serve below the boots and the master (serving-nice).
  *
  * <p>Linux keeps the nice per thread, and a child starts with the nice of the thread that forked it. Workers are
  * therefore started from a thread of their own that runs at the boot nice: every thread of the JVM inherits it from
@@ -27,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * setpriority after the start would chase them), and without a `nice` command in the worker's command line, which
  * stays as it was. Lowering a nice value again (at READY) needs CAP_SYS_NICE or RLIMIT_NICE: root has the first, but
  * a default Docker container drops it. Where the master may not, booting workers are not niced at all, since they
- * would serve at the boot nice for ever; that is said once, at start.
+ * would serve at the boot nice for ever; that is said once, at start. Raising a nice needs nothing, so serving-nice
+ * (a boot at the master's nice, raised at READY) works anywhere.
  */
 public final class BootPriority {
 
@@ -45,20 +47,28 @@ public final class BootPriority {
         return t;
     });
     /**
-     * The nice the workers serve at (the master's: the spawn thread starts with its creator's) and whether the
+     * The master's nice (the spawn thread starts with its creator's), which the settings add to, and whether the
      * master may lower a nice again; decided on the spawn thread, as jnr's first load takes ~0.5 s.
      */
     private final Future<Decision> decision;
 
-    private record Decision(int servingNice, boolean permitted) {
+    private record Decision(int masterNice, boolean permitted) {
     }
 
-    /** {@code bootNice}, {@code origin}: the setting at start, for the one line that says what is done with it. */
-    public BootPriority(int bootNice, String origin) {
+    /**
+     * {@code bootNice}, {@code servingNice}, {@code origin}: the settings at start, for the one line that says what is
+     * done with them.
+     */
+    public BootPriority(int bootNice, int servingNice, String origin) {
         decision = spawnThread.submit(() -> {
             try {
-                int serving = Posix.posix().getpriority(PRIO_PROCESS, 0);
-                return new Decision(serving, check(serving, bootNice, origin));
+                int master = Posix.posix().getpriority(PRIO_PROCESS, 0);
+                if (servingNice > 0) {
+                    log.info("serving workers run at nice {} (drover.serving-nice = {}), booting ones at {}, the master "
+                            + "at {}", Math.min(HIGHEST_NICE, master + servingNice), servingNice,
+                            Math.min(HIGHEST_NICE, master + bootNice), master);
+                }
+                return new Decision(master, check(master, bootNice - servingNice, bootNice, origin));
             } catch (RuntimeException | LinkageError e) {
                 log.warn("drover.boot-nice = {} ({}): off: the master could not read or set a nice value ({})",
                         bootNice, origin, e.toString());
@@ -68,19 +78,19 @@ public final class BootPriority {
     }
 
     /** Tries, on a throwaway thread, to raise its nice and lower it back; says once what that means for boots. */
-    private static boolean check(int serving, int bootNice, String origin) throws InterruptedException {
+    private static boolean check(int serving, int lowered, int bootNice, String origin) throws InterruptedException {
         String[] refused = {null};
         Thread probe = new Thread(() -> refused[0] = lowerAgain(serving), "drover-nice-probe");
         probe.start();
         probe.join();
         if (refused[0] == null) {
-            if (bootNice > 0) {
+            if (bootNice > 0 && lowered > 0) {
                 log.info("booting workers run at nice {} (drover.boot-nice = {}, {}), serving ones at the master's {}",
                         Math.min(HIGHEST_NICE, serving + bootNice), bootNice, origin, serving);
             }
             return true;
         }
-        if (bootNice > 0) {
+        if (lowered > 0) {
             log.warn("drover.boot-nice = {} ({}): off: booting workers run at the serving priority, because the master "
                     + "may not lower a nice value again ({}), and a worker niced for its boot would serve niced for "
                     + "ever; give the master CAP_SYS_NICE (docker run --cap-add SYS_NICE) or an RLIMIT_NICE of at "
@@ -107,15 +117,17 @@ public final class BootPriority {
     }
 
     /**
-     * Runs {@code start} (a worker's spawn) on the spawn thread at the serving nice + {@code bootNice}, so that the
-     * JVM it starts boots there; on the calling thread if boots are not niced.
+     * Runs {@code start} (a worker's spawn) on the spawn thread at the master's nice + {@code bootNice}, so that the
+     * JVM it starts boots there; on the calling thread if boots are not niced. A boot nice above
+     * {@code servingNice} needs the right to lower it again at READY; without it, the boot is at the serving nice.
      */
-    public <T> T spawn(int bootNice, Callable<T> start) throws IOException {
+    public <T> T spawn(int bootNice, int servingNice, Callable<T> start) throws IOException {
         try {
-            if (bootNice == 0 || !decision.get().permitted()) {
+            int offset = bootNice > servingNice && !decision.get().permitted() ? servingNice : bootNice;
+            if (offset == 0) {
                 return start.call();
             }
-            int nice = Math.min(HIGHEST_NICE, decision.get().servingNice() + bootNice);
+            int nice = Math.min(HIGHEST_NICE, decision.get().masterNice() + offset);
             return spawnThread.submit(() -> {
                 atNice(nice);
                 return start.call();
@@ -142,15 +154,16 @@ public final class BootPriority {
     }
 
     /**
-     * A worker is READY: each of its threads goes back to the serving nice. Threads it creates meanwhile inherit
-     * the nice of their creator, which may not be reset yet, so the tasks are listed again until no new one appears.
+     * A worker is READY: each of its threads goes to the serving nice (the master's + {@code servingNice}). Threads
+     * it creates meanwhile inherit the nice of their creator, which may not be reset yet, so the tasks are listed
+     * again until no new one appears.
      */
-    public void serving(long pid) {
+    public void serving(long pid, int bootNice, int servingNice) {
         Decision decided = decided();
-        if (decided == null || !decided.permitted()) {
-            return;
+        if (decided == null || bootNice == servingNice || bootNice > servingNice && !decided.permitted()) {
+            return; // booted at the serving nice already (spawn)
         }
-        int serving = decided.servingNice();
+        int serving = Math.min(HIGHEST_NICE, decided.masterNice() + servingNice);
         POSIX p = Posix.posix();
         Set<Integer> done = new HashSet<>();
         for (int pass = 0; pass < MAX_PASSES; pass++) {

@@ -21,7 +21,7 @@ public final class ProcessSpawner implements Spawner {
     @Override
     public WorkerProcess spawn(WorkerSpawner.Spec spec, Settings settings) throws IOException {
         // Registered for OrphanReaper as they start (Children): each is a child the JDK reaps.
-        WorkerSpawner.Started started = priority.spawn(settings.recycle().bootNice(),
+        WorkerSpawner.Started started = priority.spawn(settings.recycle().bootNice(), settings.recycle().servingNice(),
                 () -> Children.start(() -> spawner.spawn(spec, settings), WorkerSpawner.Started::process));
         return ChildProcess.adopt(started.process(), started.cgroup());
     }
@@ -29,13 +29,14 @@ public final class ProcessSpawner implements Spawner {
     @Override
     public Process train(Settings settings, java.util.Optional<Path> runJar, Path archive) throws IOException {
         // At the boot nice too, and never returned from it: a training run serves nobody.
-        return priority.spawn(settings.recycle().bootNice(), () -> Children.start(() -> spawner.train(settings, runJar,
+        int nice = Math.max(settings.recycle().bootNice(), settings.recycle().servingNice());
+        return priority.spawn(nice, nice, () -> Children.start(() -> spawner.train(settings, runJar,
                 archive)));
     }
 
     @Override
-    public void serving(WorkerProcess process) {
-        priority.serving(process.pid());
+    public void serving(WorkerProcess process, Settings settings) {
+        priority.serving(process.pid(), settings.recycle().bootNice(), settings.recycle().servingNice());
     }
 
     @Override

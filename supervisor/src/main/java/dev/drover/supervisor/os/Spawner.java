@@ -17,7 +17,7 @@ public interface Spawner {
     Process extract(Path fatJar, Path destination) throws IOException;
 
     /** A worker is READY: it serves from now on, at the serving CPU priority (BootPriority). */
-    default void serving(WorkerProcess process) {
+    default void serving(WorkerProcess process, Settings settings) {
     }
 
     /** {@code file}, in the directory the workers reach, as a worker names it (WorkerDirectory). */
