@@ -8,9 +8,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Logging that keeps logback off the boot's critical path. Starting SLF4J and logback costs about 100 ms of
- * CPU (a ServiceLoader scan of every jar, annotation proxies, time zones), and nothing a worker does before READY
- * needs to log, so it starts on main after the app's start, while the control link's attach (the longer branch of
- * the boot) is still under way ({@link #start()}). Netty, though, asks for its loggers in the static initialisers
+ * CPU (a ServiceLoader scan of every jar, annotation proxies, time zones), and nothing a worker does before its app
+ * starts needs to log, so it starts on a thread of its own beside the control link's attach and the config's
+ * loading, and the app starts once it is up ({@link #start()}). Netty, though, asks for its loggers in the static initialisers
  * of its classes. So Netty gets {@link #install() a factory} whose loggers are created on the first message at INFO or above, and the runtime's
  * classes use {@link Log}, which does the same. Workers log at INFO (dev.drover.logging.DroverLogConfigurator), so
  * Netty's TRACE and DEBUG are off here by construction: they are answered without touching logback.
