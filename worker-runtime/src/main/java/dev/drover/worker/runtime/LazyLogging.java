@@ -31,6 +31,37 @@ final class LazyLogging {
         LoggerFactory.getILoggerFactory();
     }
 
+    /**
+     * {@link #start()} in a native worker, where Drover's logback is SLF4J's provider: named, SLF4J takes it without
+     * a ServiceLoader scan of every jar on the class path. Not in a foreign worker: the property is the JVM's, and the
+     * app's own SLF4J would read it too. An operator's own -Dslf4j.provider wins.
+     */
+    static void startLogback() {
+        if (System.getProperty(SLF4J_PROVIDER) != null) {
+            start();
+            return;
+        }
+        // SLF4J reports a named provider at INFO on stderr, a line in the master's log for every worker: WARN is
+        // enough (its warnings and errors still show). Both are read once, here, and taken back afterwards.
+        boolean quiet = System.getProperty(SLF4J_VERBOSITY) == null;
+        System.setProperty(SLF4J_PROVIDER, LOGBACK_PROVIDER);
+        if (quiet) {
+            System.setProperty(SLF4J_VERBOSITY, "WARN");
+        }
+        try {
+            start();
+        } finally {
+            System.clearProperty(SLF4J_PROVIDER);
+            if (quiet) {
+                System.clearProperty(SLF4J_VERBOSITY);
+            }
+        }
+    }
+
+    private static final String SLF4J_PROVIDER = "slf4j.provider";
+    private static final String SLF4J_VERBOSITY = "slf4j.internal.verbosity";
+    private static final String LOGBACK_PROVIDER = "ch.qos.logback.classic.spi.LogbackServiceProvider";
+
     /** Netty's epoll class whose static initialiser binds (or else extracts and loads) Netty's native library. */
     static final String NETTY_EPOLL_NATIVE = "io.netty.channel.epoll.Native";
 

@@ -50,7 +50,7 @@ public final class TrainingMain {
         // What every worker does before or just after READY, whose classes would otherwise be parsed and verified
         // in each worker: logback's start and one line through it (~100 ms of a boot when not archived), the
         // HTTP primer, and the memory reading of the first STATS (the JDK's management classes).
-        LazyLogging.start();
+        LazyLogging.startLogback();
         HttpPrimer.prime(HttpLimits.DEFAULTS);
         log.info("training run: {} requests served, memory {}", REQUESTS, new MemoryReadings().read());
         System.exit(ExitCodes.OK); // the JVM writes the archive at exit

@@ -89,7 +89,7 @@ final class Worker {
         nativeMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nativeStarted);
         FutureTask<List<Integer>> attaching = new FutureTask<>(this::startNettyAndAttach);
         startDaemon(attaching, "drover-attach");
-        FutureTask<Void> logging = new FutureTask<>(LazyLogging::start, null);
+        FutureTask<Void> logging = new FutureTask<>(LazyLogging::startLogback, null);
         FutureTask<Integer> priming = new FutureTask<>(() -> HttpPrimer.prime(env.http()));
         startDaemon(() -> {
             logging.run();
