@@ -8,9 +8,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Logging that keeps logback off the boot's critical path. Starting SLF4J and logback costs about 100 ms of
- * CPU (a ServiceLoader scan of every jar, annotation proxies, time zones), and nothing a worker does before READY
- * needs to log, so it starts on main after the app's start, while the control link's attach (the longer branch of
- * the boot) is still under way ({@link #start()}). Netty, though, asks for its loggers in the static initialisers
+ * CPU (a ServiceLoader scan of every jar, annotation proxies, time zones), and nothing a worker does before its app
+ * starts needs to log, so it starts on a thread of its own beside the control link's attach and the config's
+ * loading, and the app starts once it is up ({@link #start()}). Netty, though, asks for its loggers in the static initialisers
  * of its classes. So Netty gets {@link #install() a factory} whose loggers are created on the first message at INFO or above, and the runtime's
  * classes use {@link Log}, which does the same. Workers log at INFO (dev.drover.logging.DroverLogConfigurator), so
  * Netty's TRACE and DEBUG are off here by construction: they are answered without touching logback.
@@ -30,6 +30,37 @@ final class LazyLogging {
     static void start() {
         LoggerFactory.getILoggerFactory();
     }
+
+    /**
+     * {@link #start()} in a native worker, where Drover's logback is SLF4J's provider: named, SLF4J takes it without
+     * a ServiceLoader scan of every jar on the class path. Not in a foreign worker: the property is the JVM's, and the
+     * app's own SLF4J would read it too. An operator's own -Dslf4j.provider wins.
+     */
+    static void startLogback() {
+        if (System.getProperty(SLF4J_PROVIDER) != null) {
+            start();
+            return;
+        }
+        // SLF4J reports a named provider at INFO on stderr, a line in the master's log for every worker: WARN is
+        // enough (its warnings and errors still show). Both are read once, here, and taken back afterwards.
+        boolean quiet = System.getProperty(SLF4J_VERBOSITY) == null;
+        System.setProperty(SLF4J_PROVIDER, LOGBACK_PROVIDER);
+        if (quiet) {
+            System.setProperty(SLF4J_VERBOSITY, "WARN");
+        }
+        try {
+            start();
+        } finally {
+            System.clearProperty(SLF4J_PROVIDER);
+            if (quiet) {
+                System.clearProperty(SLF4J_VERBOSITY);
+            }
+        }
+    }
+
+    private static final String SLF4J_PROVIDER = "slf4j.provider";
+    private static final String SLF4J_VERBOSITY = "slf4j.internal.verbosity";
+    private static final String LOGBACK_PROVIDER = "ch.qos.logback.classic.spi.LogbackServiceProvider";
 
     /** Netty's epoll class whose static initialiser binds (or else extracts and loads) Netty's native library. */
     static final String NETTY_EPOLL_NATIVE = "io.netty.channel.epoll.Native";

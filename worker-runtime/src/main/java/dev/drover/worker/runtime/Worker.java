@@ -68,10 +68,11 @@ final class Worker {
     }
 
     /**
-     * Runs the worker to its end; returns the exit code. After Netty's native code is loaded, two things stand
+     * Runs the worker to its end; returns the exit code. After Netty's native code is loaded, three things stand
      * between main() and READY that do not depend on each other, so they overlap: starting the event loops and
-     * attaching to the master (a thread of its own), and loading the config, starting the app and its optional
-     * warm-up (this thread). The READY line says how long each took.
+     * attaching to the master (a thread of its own); starting logging, then priming the HTTP path (HttpPrimer; a
+     * thread of its own); and loading the config, then, once logging is up, starting the app and its optional
+     * warm-up (this thread). The READY line says how long the attach and the app took.
      */
     int run() {
         life.watchParent(ParentWatch.start(env.masterPid(), PARENT_POLL_MS,
@@ -87,11 +88,17 @@ final class Worker {
         Epoll.ensureAvailability();
         nativeMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nativeStarted);
         FutureTask<List<Integer>> attaching = new FutureTask<>(this::startNettyAndAttach);
-        Thread attacher = new Thread(attaching, "drover-attach");
-        attacher.setDaemon(true);
-        attacher.start();
+        startDaemon(attaching, "drover-attach");
+        FutureTask<Void> logging = new FutureTask<>(LazyLogging::startLogback, null);
+        FutureTask<Integer> priming = new FutureTask<>(() -> HttpPrimer.prime(env.http()));
+        startDaemon(() -> {
+            logging.run();
+            priming.run();
+        }, "drover-boot");
         long appStarted = System.nanoTime();
         Config config = loadConfig();
+        // Logging is started before any of the app's code runs, which may log (see LazyLogging.start).
+        awaitBootStep(logging, "start logging");
         try {
             app = loadApp();
         } catch (ReflectiveOperationException | LinkageError | ClassCastException e) {
@@ -110,8 +117,6 @@ final class Worker {
         if (env.warmup().enabled()) {
             warmup = new Warmup(app, env.warmup()).run();
         }
-        // On main, after the app's start (which may log, alone) and while the attach (the longer branch) goes on.
-        LazyLogging.start();
         List<Integer> fds;
         try {
             fds = attaching.get();
@@ -122,12 +127,33 @@ final class Worker {
             Thread.currentThread().interrupt();
             return ExitCodes.LINK_ERROR;
         }
+        awaitBootStep(priming, "prime the HTTP path");
         OptionalInt notServing = startServing(fds);
         if (notServing.isPresent()) {
             return notServing.getAsInt();
         }
         awaitFinish();
         return ExitCodes.OK;
+    }
+
+    private static void startDaemon(Runnable task, String name) {
+        Thread thread = new Thread(task, name);
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /**
+     * Waits for a step of the boot that runs beside main. A failure is reported and the boot goes on: neither step
+     * is needed to serve (logging then starts on its first message; the first request pays what priming would have).
+     */
+    private static void awaitBootStep(FutureTask<?> step, String what) {
+        try {
+            step.get();
+        } catch (ExecutionException e) {
+            System.err.println("drover worker: could not " + what + " during the boot (going on): " + e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
@@ -204,7 +230,7 @@ final class Worker {
         long bootMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - mainStarted);
         life.ready(bootMs);
         log.info("accepting on {} socket(s); main() to ready took {} ms (native {} ms, then in parallel: event loops {} ms"
-                + " + attach {} ms, config + app start {} ms{})", fds.size(), bootMs, nativeMs, nettyMs, attachMs, appMs,
+                + " + attach {} ms, config + logging + app start {} ms{})", fds.size(), bootMs, nativeMs, nettyMs, attachMs, appMs,
                 warmup == null ? "" : " + " + warmup.describe());
         return true;
     }
