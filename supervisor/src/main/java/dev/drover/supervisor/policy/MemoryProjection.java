@@ -18,9 +18,17 @@ public final class MemoryProjection {
     /** The reading period of a worker far from its limits (statm costs ~10 µs; the arbiter's tick). */
     public static final Duration SLOW = Duration.ofSeconds(1);
     /**
-     * ...and of one near them: at 600 MiB/s of growth a reading 100 ms late is 60 MiB late, a tenth of a 600M limit.
+     * ...of every serving worker when a hard limit is set, and of one near its soft limit: at 600 MiB/s of growth a
+     * reading 100 ms late is 60 MiB late, a tenth of a 600M limit.
      */
     public static final Duration FAST = Duration.ofMillis(100);
+    /**
+     * ...and of one near its hard limit (over {@link #NEAR} of it, or reaching it within {@link #CLOSE_IN}): 25 ms
+     * at 600 MiB/s is 15 MiB, within the 5 % a worker at the ceiling may be seen over a 600M limit.
+     */
+    public static final Duration CLOSE = Duration.ofMillis(25);
+    /** Read at {@link #CLOSE} when the hard limit is this near at the current rate. */
+    static final Duration CLOSE_IN = Duration.ofSeconds(1);
     /** Read fast from this share of the soft limit (or of the hard one, without a soft limit)... */
     static final double NEAR = 0.8;
     /** ...or when the rate reaches it within this. */
@@ -30,8 +38,8 @@ public final class MemoryProjection {
     /** A projection that never arrives. */
     public static final long NEVER = Long.MAX_VALUE;
 
-    /** Room for a full window of fast readings, with slack for a late loop. */
-    private static final int CAPACITY = 32;
+    /** Room for a full window of readings every {@link #CLOSE}, with slack for a late loop. */
+    private static final int CAPACITY = 96;
     private final long[] times = new long[CAPACITY];
     private final long[] bytes = new long[CAPACITY];
     private int first;
@@ -146,20 +154,26 @@ public final class MemoryProjection {
     }
 
     /**
-     * How soon to read again: {@link #FAST} until two readings give a rate, and near the soft limit (over
-     * {@link #NEAR} of it, over it, or reaching it within {@link #NEAR_IN}), else {@link #SLOW}; the hard limit
-     * stands in for a soft one that is not set (0).
+     * How soon to read again. With a hard limit: {@link #CLOSE} near it (over {@link #NEAR} of it, or reaching it
+     * within {@link #CLOSE_IN}), else {@link #FAST}, whatever the rate: a JVM's RSS can go from idle to past the
+     * limit within one slow period (seen: 118 to 703 MiB within one second, when load met a leak and G1 grew its
+     * young generation; the rate of the readings before foretold ~30 MiB/s). With a soft limit only: {@link #FAST}
+     * until two readings give a rate, and near it (over {@link #NEAR} of it, over it, or reaching it within
+     * {@link #NEAR_IN}), else {@link #SLOW}; a soft limit is graceful, and a late reading only delays the recycle.
      */
     public Duration interval(long softLimit, long hardLimit) {
-        long limit = softLimit > 0 ? softLimit : hardLimit;
-        if (limit <= 0) {
+        if (hardLimit > 0) {
+            boolean close = latest() >= hardLimit * NEAR || nanosTo(hardLimit, 2) < CLOSE_IN.toNanos();
+            return close ? CLOSE : FAST;
+        }
+        if (softLimit <= 0) {
             return SLOW;
         }
         if (size < 2) {
-            return FAST; // a new worker's growth is unknown: a fast leak can cross both limits within a slow period
+            return FAST; // a new worker's growth is unknown: a fast leak can cross the limit within a slow period
         }
         // Two readings are enough to read faster: reading more often costs microseconds, not a recycle.
-        boolean near = latest() >= limit * NEAR || nanosTo(limit, 2) < NEAR_IN.toNanos();
+        boolean near = latest() >= softLimit * NEAR || nanosTo(softLimit, 2) < NEAR_IN.toNanos();
         return near ? FAST : SLOW;
     }
 

@@ -132,24 +132,39 @@ class MemoryProjectionTest {
     }
 
     @Test
-    void theReadingPeriodIsFastNearTheSoftLimitAndSlowFarFromIt() {
-        assertEquals(MemoryProjection.FAST, p.interval(300 * MIB, 600 * MIB), "no rate yet: a new worker");
+    void withOnlyASoftLimitTheReadingPeriodIsFastNearItAndSlowFarFromIt() {
+        assertEquals(MemoryProjection.FAST, p.interval(300 * MIB, 0), "no rate yet: a new worker");
         p.record(now, 100 * MIB);
-        assertEquals(MemoryProjection.FAST, p.interval(300 * MIB, 600 * MIB), "one reading is no rate yet");
+        assertEquals(MemoryProjection.FAST, p.interval(300 * MIB, 0), "one reading is no rate yet");
         assertEquals(MemoryProjection.SLOW, p.interval(0, 0), "no limits: nothing to read for");
         grow(100, 0, 1000, 3);
-        assertEquals(MemoryProjection.SLOW, p.interval(300 * MIB, 600 * MIB), "flat and far");
+        assertEquals(MemoryProjection.SLOW, p.interval(300 * MIB, 0), "flat and far");
         p.record(now += 1_000_000_000L, 245 * MIB);
-        assertEquals(MemoryProjection.FAST, p.interval(300 * MIB, 600 * MIB), "over 80 % of the soft limit");
-        assertEquals(MemoryProjection.SLOW, p.interval(0, 1000 * MIB), "the hard limit stands in: 245 of 1000");
+        assertEquals(MemoryProjection.FAST, p.interval(300 * MIB, 0), "over 80 % of the soft limit");
         assertEquals(MemoryProjection.SLOW, p.interval(0, 0), "no limits");
     }
 
     @Test
     void aFastRateReadsFastBeforeTheSoftLimitIsNear() {
         grow(100, 80, 1000, 2); // two readings, 180 MiB at 80 MiB/s: the soft limit in 1.5 s
-        assertEquals(MemoryProjection.FAST, p.interval(300 * MIB, 600 * MIB));
-        assertEquals(MemoryProjection.SLOW, p.interval(1000 * MIB, 2000 * MIB), "1000 MiB is 10 s away");
+        assertEquals(MemoryProjection.FAST, p.interval(300 * MIB, 0));
+        assertEquals(MemoryProjection.SLOW, p.interval(1000 * MIB, 0), "1000 MiB is 10 s away");
+    }
+
+    @Test
+    void withAHardLimitEveryWorkerIsReadFastAndCloseToItFasterStill() {
+        assertEquals(MemoryProjection.FAST, p.interval(300 * MIB, 600 * MIB), "no reading yet");
+        grow(60, 0, 1000, 3);
+        assertEquals(MemoryProjection.FAST, p.interval(300 * MIB, 600 * MIB),
+                "flat and far from both limits: still 100 ms, a JVM can go from idle to past 600 MiB within 1 s");
+        assertEquals(MemoryProjection.FAST, p.interval(0, 600 * MIB), "without a soft limit too");
+        p.record(now += 100_000_000L, 490 * MIB);
+        assertEquals(MemoryProjection.CLOSE, p.interval(300 * MIB, 600 * MIB), "over 80 % of the hard limit");
+        p.clear();
+        grow(100, 400, 100, 3); // 180 MiB, growing 400 MiB/s: 600 MiB in ~1.05 s
+        assertEquals(MemoryProjection.FAST, p.interval(300 * MIB, 600 * MIB), "the hard limit just over 1 s away");
+        grow(220, 400, 100, 1); // 220 MiB: 0.95 s away
+        assertEquals(MemoryProjection.CLOSE, p.interval(300 * MIB, 600 * MIB), "the hard limit within 1 s");
     }
 
     @Test
