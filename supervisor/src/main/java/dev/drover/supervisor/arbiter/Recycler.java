@@ -358,7 +358,7 @@ final class Recycler {
         } else {
             w.recordRss(rss); // gone: its exit is on its way
         }
-        w.scheduleReading(now + interval(w).toNanos());
+        w.scheduleReading(MemoryProjection.nextOnGrid(now, interval(w)));
         boolean needed = policy.needsRollup(w.rssBytes());
         if (needed) {
             readRollup(w, now);

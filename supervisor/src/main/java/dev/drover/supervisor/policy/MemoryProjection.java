@@ -178,6 +178,16 @@ public final class MemoryProjection {
     }
 
     /**
+     * The next reading after {@code now} on a grid of {@code period} (monotonic ns): every worker read on the same
+     * period is then read in the same wake-up of the loop, however many there are and whenever each was spawned.
+     * Never later than {@code now + period}.
+     */
+    public static long nextOnGrid(long now, Duration period) {
+        long p = period.toNanos();
+        return now - Math.floorMod(now, p) + p;
+    }
+
+    /**
      * How long a replacement takes to make this worker's exit graceful, from now: the replacement's boot, the old
      * worker's drain and its JVM's exit, plus a margin of a quarter of that and two reading periods (the decision
      * itself can come one period late, and the exit is seen one period late).

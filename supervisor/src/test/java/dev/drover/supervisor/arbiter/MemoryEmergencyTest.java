@@ -37,8 +37,8 @@ class MemoryEmergencyTest {
     }
 
     @Test
-    void aWorkerNearItsSoftLimitIsReadEvery100MsAndOneFarFromItOnlyAtTicks() throws Exception {
-        Harness h = new Harness(Map.of("workers", 2, "memory.soft-limit", "300M", "memory.hard-limit", "600M"));
+    void withOnlyASoftLimitAWorkerNearItIsReadEvery100MsAndOneFarFromItOnlyAtTicks() throws Exception {
+        Harness h = new Harness(Map.of("workers", 2, "memory.soft-limit", "300M"));
         h.settle();
         FakeProcess near = h.alive().get(0);
         FakeProcess far = h.alive().get(1);
@@ -52,6 +52,25 @@ class MemoryEmergencyTest {
         }
         assertTrue(near.rssReads - nearBefore >= 8, "near the soft limit: " + (near.rssReads - nearBefore));
         assertEquals(0, far.rssReads - farBefore, "far from it: read at ticks only");
+    }
+
+    @Test
+    void withAHardLimitEveryWorkerIsReadEvery100MsAndOneNearItEvery25Ms() throws Exception {
+        Harness h = new Harness(Map.of("workers", 2, "memory.soft-limit", "300M", "memory.hard-limit", "600M"));
+        h.settle();
+        FakeProcess near = h.alive().get(0);
+        FakeProcess far = h.alive().get(1);
+        near.rss = 500 * MIB; // over 80 % of the hard limit, not growing
+        h.tick();
+        h.tick();
+        int nearBefore = near.rssReads;
+        int farBefore = far.rssReads;
+        for (int i = 0; i < 36; i++) { // 0.9 s in 25 ms steps: no tick
+            h.advance(Duration.ofMillis(25));
+        }
+        assertTrue(near.rssReads - nearBefore >= 34, "near the hard limit: " + (near.rssReads - nearBefore));
+        int farReads = far.rssReads - farBefore;
+        assertTrue(farReads >= 8 && farReads <= 10, "far from it, idle, still every 100 ms: " + farReads);
     }
 
     @Test

@@ -168,6 +168,19 @@ class MemoryProjectionTest {
     }
 
     @Test
+    void readingsFallOnACommonGridWithinOnePeriod() {
+        Duration period = MemoryProjection.FAST;
+        long a = MemoryProjection.nextOnGrid(1_000_003_000L, period);
+        long b = MemoryProjection.nextOnGrid(1_070_000_000L, period);
+        assertEquals(1_100_000_000L, a, "spawned at different times...");
+        assertEquals(a, b, "...read in the same wake-up");
+        assertEquals(1_200_000_000L, MemoryProjection.nextOnGrid(1_100_000_000L, period), "on the grid: one period on");
+        assertEquals(-100_000_000L, MemoryProjection.nextOnGrid(-150_000_000L, period), "nanoTime may be negative");
+        assertEquals(1_025_000_000L, MemoryProjection.nextOnGrid(1_003_000_000L, MemoryProjection.CLOSE),
+                "the 25 ms grid holds the 100 ms one");
+    }
+
+    @Test
     void theWindowForgetsOldReadings() {
         grow(100, 0, 100, 30); // 3 s of readings at 100 ms
         assertTrue(p.readings() <= 21, "a 2 s window: " + p.readings());
