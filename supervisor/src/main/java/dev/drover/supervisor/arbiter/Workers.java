@@ -288,9 +288,12 @@ final class Workers {
         return reading > allowed;
     }
 
-    /** Under the ceiling and still growing past CEILING_OVERSHOOT x the hard limit: no more time for its requests. */
-    void killOverCeiling(WorkerHandle w, String reading) {
-        String why = "went on growing under the memory ceiling to " + reading + ", past " + CEILING_OVERSHOOT
+    /**
+     * Under the ceiling and still growing past CEILING_OVERSHOOT x the hard limit (or about to, before the next
+     * reading): no more time for its requests. {@code howFar} ends in "past" (e.g. "to rss 640.0 MiB, past").
+     */
+    void killOverCeiling(WorkerHandle w, String howFar) {
+        String why = "went on growing under the memory ceiling " + howFar + " " + CEILING_OVERSHOOT
                 + " x drover.memory.hard-limit (or 5 % of it beyond the reading that found it over)";
         w.ceilingKilled("SIGKILLed at once: it " + why);
         sigkill(w, why);
