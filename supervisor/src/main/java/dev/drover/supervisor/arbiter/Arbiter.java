@@ -201,7 +201,7 @@ public final class Arbiter {
     private boolean manageWorkers() {
         generations.retireExtraWorkers();
         recycler.startReplacements(generations.current().number(), generations.wanted(),
-                generations.canaryPending(), clock.getAsLong());
+                generations.canaryPending(), maxJvms(), clock.getAsLong());
         keepWorkerCount();
         generations.finishRollout();
         if (takeover != null) {
@@ -284,9 +284,13 @@ public final class Arbiter {
                 workers.spawn(id);
             }
         }
-        Settings settings = generations.current().settings();
-        int wanted = generations.sparesWanted();
-        spares.keep(generation, wanted, held, generations.wanted() + wanted + settings.recycle().maxSurge());
+        spares.keep(generation, generations.sparesWanted(), held, maxJvms());
+    }
+
+    /** The most JVMs outside a reload's surge and a memory emergency: workers + spare-workers + max-surge. */
+    private long maxJvms() {
+        return generations.wanted() + generations.sparesWanted()
+                + generations.current().settings().recycle().maxSurge();
     }
 
     /** Why slot {@code id} is empty, for a promotion's log line: its last worker's recycle reason, else a crash. */

@@ -287,8 +287,10 @@ final class Recycler {
      * few seconds is memory the leaking worker is about to give back. The canary rule still holds for what it
      * protects (the old generation is replaced only once the new one has booted): the emergency's replacement
      * is of the new generation and then counts as the canary, and planned marks wait for it as for any canary.
+     * <p>A READY spare of {@code generation} takes a due worker's place before any boot (Spares.promote). Outside a
+     * reload and an emergency, at most {@code maxJvms} (workers + spare-workers + max-surge) run at once.
      */
-    void startReplacements(int generation, int wanted, boolean canaryPending, long now) {
+    void startReplacements(int generation, int wanted, boolean canaryPending, long maxJvms, long now) {
         markForReload(generation, wanted, now);
         List<WorkerHandle> all = workers.all();
         long newBooting = all.stream().filter(w -> w.generation() == generation && w.is(WorkerState.BOOTING)).count();
@@ -305,6 +307,9 @@ final class Recycler {
             long limit = policy.surge(reason, canaryPending);
             if ((emergency || !canaryPending ? replacing : newBooting) >= limit) {
                 return; // emergencies come first: once one waits, everything after it waits too
+            }
+            if (!emergency && reason != RecycleReason.RELOAD && workers.live() >= maxJvms) {
+                return; // a promoted spare and the worker it replaces both serve until its PROMOTED
             }
             WorkerHandle replacement = workers.spawnReplacement(old);
             if (replacement == null) {

@@ -32,9 +32,10 @@ final class Spares {
         }
         WorkerHandle before = old != null ? old : workers.lastInSlot(slot);
         workers.promote(spare, slot, old);
-        log.info("{} promoted from spare to replace {} ({}); {} spare(s) left, {} booting",
-                spare, before == null ? "nothing (slot " + slot + " was empty)" : before, reason,
-                workers.readySpares(generation), workers.spares(generation) - workers.readySpares(generation));
+        long ready = workers.readySpares(generation);
+        log.info("{} promoted from spare to replace {} ({}); {} spare(s) left, {} booting, and one more boots in its "
+                + "place", spare, before == null ? "nothing (slot " + slot + " was empty)" : before, reason, ready,
+                workers.spares(generation) - ready);
         return true;
     }
 
