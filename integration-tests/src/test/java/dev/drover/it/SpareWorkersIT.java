@@ -67,8 +67,7 @@ class SpareWorkersIT {
                         () -> load.byWorker.containsKey(spare));
                 awaitNewSpare(pidfile, Set.of(serving, spare), Duration.ofSeconds(60));
                 load.awaitMore(100, Duration.ofSeconds(30));
-                load.stopConnecting();
-                load.awaitClientsDone(Duration.ofSeconds(30));
+                load.close();
                 assertEquals(Set.of(serving, spare), load.byWorker.keySet(), "only the killed worker and the promoted"
                         + " spare answered (a spare never accepts): " + load.summary());
                 // Only requests the killed worker had accepted can fail: at most one per client (4).
@@ -91,8 +90,7 @@ class SpareWorkersIT {
                             drover.lineCount(), Duration.ofSeconds(60));
                     drover.awaitLine("spare \\(pid \\d+, gen 1\\) ready in", drover.lineCount(), Duration.ofSeconds(60));
                 }
-                load.stopConnecting();
-                load.awaitClientsDone(Duration.ofSeconds(30));
+                load.close();
                 assertEquals(0, load.failed.get(), load.summary());
             }
             assertTrue(drover.countLines("promoted from spare") >= 2);
@@ -116,8 +114,7 @@ class SpareWorkersIT {
                 drover.awaitLine("reload to generation 2 complete", mark, Duration.ofSeconds(60));
                 drover.awaitLine("spare \\(pid \\d+, gen 2\\) ready in", mark, Duration.ofSeconds(60));
                 load.awaitMore(100, Duration.ofSeconds(30));
-                load.stopConnecting();
-                load.awaitClientsDone(Duration.ofSeconds(30));
+                load.close();
                 assertEquals(0, load.failed.get(), load.summary());
                 assertTrue(!load.byWorker.containsKey(oldSpare), "the old spare answered: " + load.summary());
             }
