@@ -1,7 +1,9 @@
 """spawn: worker spawn-to-READY time. `drover ctl recycle` the oldest worker again and again, read the replacement's
 "ready in N ms"; then the first response after a crash: kill -9 the only worker of a -w 1 master with a request waiting
-in the listen backlog. With the AppCDS archive, then (full runs) without."""
+in the listen backlog, without and with a spare worker (drover.spare-workers = 1), in the same run. With the AppCDS
+archive, then (full runs) without."""
 import os
+import re
 import signal
 import socket
 import time
@@ -25,6 +27,7 @@ class SpawnSeries:
     backoffs: int = 0
     cpu: object = None
     first: object = None                               # FirstResponse: kill -9 of the only worker
+    first_spare: object = None                         # FirstResponse: the same with spare-workers = 1
 
 
 @dataclass
@@ -80,6 +83,7 @@ def measure(b, label, dirname, env=None):
     s.backoffs = sum(1 for line in m.log.lines() if "dying young" in line)
     b.stop_drover(m)
     s.first = first_response(b, dirname + "-first", env)
+    s.first_spare = first_response_spare(b, dirname + "-first-spare", env)
     return s
 
 
@@ -114,6 +118,47 @@ def first_response(b, dirname, env):
     f.backoffs = sum(1 for line in m.log.lines() if "dying young" in line)
     b.stop_drover(m)
     return f
+
+
+SPARE_READY_RE = re.compile(r"spare \(pid ([0-9]+)[^)]*\) ready in ([0-9]+) ms")
+PROMOTED_RE = re.compile(r"worker [0-9]+ \(pid ([0-9]+)[^)]*\) promoted from spare")
+
+
+def first_response_spare(b, dirname, env):
+    """As first_response, with drover.spare-workers = 1: the waiting request is answered by the promoted spare. Before
+    each kill the next spare is READY, so every kill finds one."""
+    f = FirstResponse()
+    m = b.start_drover(dirname, 1, b.free_port(), flags=("--spare-workers", "1"), env=env)
+    b.wait_ready(m, 1, 60)
+    _await_spare(m, 0)
+    ready_at, pid = time.time(), _ready(m.log.ready_lines()[-1])[1]
+    b.cpu.begin()
+    for i in range(1, b.knobs.spawn_kills + 1):
+        time.sleep(max(0, ready_at + YOUNG_S - time.time()))
+        before = m.log.count()
+        t_kill = time.time()
+        os.kill(pid, signal.SIGKILL)
+        head = _get_root(m.port)
+        t_response = time.time()
+        f.kill_to_response.append(round((t_response - t_kill) * 1000))
+        promoted = m.log.wait_for(lambda: next((p for l in m.log.lines()[before:] for p in [PROMOTED_RE.search(l)]
+                                                if p), None), 30, "a spare promoted after kill -9",
+                                  alive=lambda: m.proc.poll() is None, poll_s=0.02)
+        pid = int(promoted.group(1))
+        f.spawn_to_ready.append(int(_await_spare(m, before).group(2)))
+        ready_at = time.time()
+        b.say(f"spawn: first response with a spare {i}/{b.knobs.spawn_kills}: kill -9 -> {head!r} in "
+              f"{f.kill_to_response[-1]} ms (the next spare: spawn -> READY {f.spawn_to_ready[-1]} ms)")
+    f.cpu = b.cpu.end()
+    f.backoffs = sum(1 for line in m.log.lines() if "dying young" in line)
+    b.stop_drover(m)
+    return f
+
+
+def _await_spare(m, start):
+    """The first "spare (pid N, ...) ready in" line from log line `start` on."""
+    return m.log.wait_for(lambda: next((r for l in m.log.lines()[start:] for r in [SPARE_READY_RE.search(l)] if r),
+                                       None), 60, "a spare ready", alive=lambda: m.proc.poll() is None, poll_s=0.02)
 
 
 def _get_root(port):
@@ -173,6 +218,8 @@ def render(b, s):
            f"{s.cpu.steal}%).")
     if s.first is not None:
         render_first(b, s.label, s.first)
+    if s.first_spare is not None:
+        render_first_spare(b, s.label, s.first, s.first_spare)
 
 
 def render_first(b, label, f):
@@ -190,6 +237,24 @@ def render_first(b, label, f):
     r.add(f"kill -9 → response, ms, in order: {_join(f.kill_to_response)}.")
     r.para(f"Respawn backoff warnings (\"dying young\"): {f.backoffs}. During the series, processes this run did not "
            f"start used {f.cpu.others}% of the {NCPU} CPUs (ours {f.cpu.ours}%, hypervisor steal {f.cpu.steal}%).")
+
+
+def render_first_spare(b, label, without, spare):
+    k, r = b.knobs, b.report
+    r.para(f"### Spawn to first response after kill -9, with a spare worker, {label} (`spawn`)")
+    r.para(f"The same {k.spawn_kills} kills of the only worker, on a master with `spare-workers = 1` (started after "
+           "the series above, in the same run): the waiting request is answered by the promoted spare; before each "
+           "kill the next spare is READY. Ratio: with a spare ÷ without (medians).")
+    r.table(["kill -9 → the waiting request's response, ms", "median", "min", "max", "n"], [
+        stats.summary_row("spare-workers = 0 (a JVM boots)", without.kill_to_response),
+        stats.summary_row("spare-workers = 1 (a spare is promoted)", spare.kill_to_response)])
+    r.add(f"Ratio of the medians (spare ÷ boot): "
+          f"{stats.ratio(stats.median(spare.kill_to_response), stats.median(without.kill_to_response))}. "
+          f"With a spare, in order: {_join(spare.kill_to_response)} ms; the next spare's spawn → READY: "
+          f"{_join(spare.spawn_to_ready)} ms.")
+    r.para(f"Respawn backoff warnings (\"dying young\"): {spare.backoffs}. During the series, processes this run did "
+           f"not start used {spare.cpu.others}% of the {NCPU} CPUs (ours {spare.cpu.ours}%, hypervisor steal "
+           f"{spare.cpu.steal}%).")
 
 
 def _join(values):

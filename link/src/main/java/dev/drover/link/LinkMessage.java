@@ -45,7 +45,14 @@ public final class LinkMessage {
         /** master → worker: {@code kind} snapshot (JSON) or heapdump (.hprof) written to {@code path}, still serving. */
         SNAPSHOT,
         /** worker → master: the SNAPSHOT at {@code path} is written ({@code ok=1}) or failed ({@code ok=0}). */
-        SNAPSHOT_DONE
+        SNAPSHOT_DONE,
+        /**
+         * master → worker, to a spare (a worker spawned READY but not accepting): take a slot and accept on the
+         * listening sockets now. A spare that is not told so never accepts a connection.
+         */
+        PROMOTE,
+        /** worker → master: the PROMOTE is done, the worker accepts; {@code sockets}, how many it accepts on. */
+        PROMOTED
     }
 
     /** A field's name or value: one or more of A-Z a-z 0-9 _ . : / + - (so never a space or '='). */

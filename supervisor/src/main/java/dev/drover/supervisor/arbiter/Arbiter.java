@@ -62,6 +62,7 @@ public final class Arbiter {
     private final Workers workers;
     private final Shutdown shutdown;
     private final Recycler recycler;
+    private final Spares spares;
     private final Cds cds;
     private final Generations generations;
     private final Control control;
@@ -82,7 +83,8 @@ public final class Arbiter {
         this.cds = new Cds(spawner, events::offer, clock);
         this.workers = new Workers(spawner, runtimeDir, clock, respawns, cds::launchFor, events::offer);
         this.shutdown = new Shutdown(workers, respawns, clock);
-        this.recycler = new Recycler(workers);
+        this.spares = new Spares(workers);
+        this.recycler = new Recycler(workers, spares);
         this.generations = new Generations(workers, recycler, cds, shutdown, sockets, reloader, clock,
                 new Generation(1, settings, bound), tallies, lifecycle);
         shutdown.onBegin(lifecycle::stopping);
@@ -199,7 +201,7 @@ public final class Arbiter {
     private boolean manageWorkers() {
         generations.retireExtraWorkers();
         recycler.startReplacements(generations.current().number(), generations.wanted(),
-                generations.canaryPending(), clock.getAsLong());
+                generations.canaryPending(), maxJvms(), clock.getAsLong());
         keepWorkerCount();
         generations.finishRollout();
         if (takeover != null) {
@@ -266,15 +268,36 @@ public final class Arbiter {
         }
     }
 
+    /**
+     * Fills every empty slot: with a READY spare of the current generation if there is one (crash backoff does not
+     * delay it: it is booted already), else with a new worker once backoff allows; then keeps the spares' count.
+     */
     private void keepWorkerCount() {
-        if (!workers.mayRespawnNow()) {
-            return;
-        }
+        int generation = generations.current().number();
+        boolean held = true;
         for (int id = 1; id <= generations.wanted(); id++) {
-            if (!workers.holdsSlot(id)) {
+            if (workers.holdsSlot(id) || spares.promote(id, generation, null, vacancy(id))) {
+                continue;
+            }
+            held = false;
+            if (workers.mayRespawnNow()) {
                 workers.spawn(id);
             }
         }
+        spares.keep(generation, generations.sparesWanted(), held, maxJvms());
+    }
+
+    /** The most JVMs outside a reload's surge and a memory emergency: workers + spare-workers + max-surge. */
+    private long maxJvms() {
+        return generations.wanted() + generations.sparesWanted()
+                + generations.current().settings().recycle().maxSurge();
+    }
+
+    /** Why slot {@code id} is empty, for a promotion's log line: its last worker's recycle reason, else a crash. */
+    private String vacancy(int id) {
+        WorkerHandle last = workers.lastInSlot(id);
+        return last == null ? "an empty slot" : last.recycleReason() != null ? last.recycleReason().label()
+                : RecycleReason.CRASH.label();
     }
 
     // ---- exits --------------------------------------------------------------------------------------------------
@@ -379,7 +402,8 @@ public final class Arbiter {
             respawns.memoryExit(w.sinceReady(clock.getAsLong())); // no crash backoff, unless within its boot
             return;
         }
-        RestartPolicy.Verdict verdict = respawns.unplannedExit(w.is(WorkerState.SERVING), age, status);
+        RestartPolicy.Verdict verdict = respawns.unplannedExit(w.is(WorkerState.SERVING) || w.is(WorkerState.SPARE),
+                age, status);
         if (verdict.haltMaster()) {
             log.error("{} failed to boot, and no worker has booted yet: stopping with exit code {}. Its last output:\n  {}",
                     w, verdict.exitCode(), String.join("\n  ", w.process().outputTail()));
@@ -452,6 +476,7 @@ public final class Arbiter {
                 case READY -> onReady(w, message);
                 case STATS -> onStats(w, message);
                 case SNAPSHOT_DONE -> control.onSnapshotDone(w, message);
+                case PROMOTED -> recycler.onPromoted(w, clock.getAsLong());
                 default -> log.warn("{} sent {}, which only the master sends; ignored", w, message);
             }
         } catch (RuntimeException e) {
@@ -466,6 +491,10 @@ public final class Arbiter {
         if (!w.is(WorkerState.BOOTING)) {
             return;
         }
+        if (w.isSpare()) {
+            onSpareReady(w, bootMs, now);
+            return;
+        }
         w.markServing();
         workers.serving(w);
         tallies.booted((now - w.spawnedAt()) / 1e9);
@@ -476,6 +505,18 @@ public final class Arbiter {
         log.info("{} ready in {} ms (spawn to READY; {} ms of it in the worker's main{})", w,
                 TimeUnit.NANOSECONDS.toMillis(now - w.spawnedAt()), bootMs, w.withArchive() ? "; " + cds.shortLabel(w.generation()) : "");
         reportOwnListeners(w);
+        recycler.onReady(w, now);
+    }
+
+    /** A spare is READY: it waits, not accepting, until a slot needs it (Spares.promote). */
+    private void onSpareReady(WorkerHandle w, long bootMs, long now) {
+        w.markSpareReady();
+        workers.serving(w);
+        tallies.booted((now - w.spawnedAt()) / 1e9);
+        respawns.workerReady();
+        log.info("{} ready in {} ms (spawn to READY; {} ms of it in the worker's main): waiting as a spare, not "
+                + "accepting; {} spare(s) ready", w, TimeUnit.NANOSECONDS.toMillis(now - w.spawnedAt()), bootMs,
+                workers.readySpares(w.generation()));
         recycler.onReady(w, now);
     }
 

@@ -279,6 +279,7 @@ final class Control {
         status.put("pid", ProcessHandle.current().pid());
         status.put("generation", generations.current().number());
         status.put("workers_wanted", generations().targetWorkers());
+        status.put("spare_workers", generations().current().settings().recycle().spareWorkers());
         status.put("paused", generations().paused());
         status.put("reload", generations().reloadPhase());
         status.put("reload_surge", generations().current().settings().recycle().reloadSurgeLabel());
@@ -307,6 +308,7 @@ final class Control {
             row.put("pss_bytes", Math.max(0, w.pssBytes()));
             row.put("uss_bytes", Math.max(0, w.ussBytes()));
             row.put("age_seconds", TimeUnit.NANOSECONDS.toSeconds(now - w.spawnedAt()));
+            row.put("spare", w.isSpare());
             row.put("recycle_reason", w.recycleReason() == null ? "" : w.recycleReason().label());
             row.put("app", w.app().label());
             rows.add(row);

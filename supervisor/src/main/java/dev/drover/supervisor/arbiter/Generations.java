@@ -90,6 +90,14 @@ final class Generations {
         spawnFrom(new Generation(oldGeneration + 1, current.settings(), current.listeners()));
     }
 
+    /**
+     * How many spares to keep (drover.spare-workers of the current generation): none while paused, nor during a
+     * reload: the old generation's are stopped at its start, and the new one gets its own once it is complete.
+     */
+    int sparesWanted() {
+        return paused || rollingOut || fallback != null ? 0 : current.settings().recycle().spareWorkers();
+    }
+
     /** How many workers should be serving now: 0 while paused. */
     int wanted() {
         return paused ? 0 : targetWorkers;

@@ -39,14 +39,16 @@ final class Recycler {
     static final Duration CEILING_LEAD = Duration.ofMillis(500);
 
     private final Workers workers;
+    private final Spares spares;
     private RecyclePolicy policy;
     private LivenessPolicy liveness;
     /** Spawn-to-READY times per generation, for the time a memory emergency's replacement needs. */
     private final Map<Integer, BootTimes> bootTimes = new HashMap<>();
     private int generation;
 
-    Recycler(Workers workers) {
+    Recycler(Workers workers, Spares spares) {
         this.workers = workers;
+        this.spares = spares;
     }
 
     /** Takes the limits of a generation's settings (at start and at every reload). */
@@ -67,7 +69,7 @@ final class Recycler {
         if (policeMemory(w, reading, now)) {
             return;
         }
-        if (w.state().holdsSlot()) {
+        if (w.state().holdsSlot() || w.is(WorkerState.SPARE)) {
             policeLiveness(w, now);
         }
         policeLimits(w, now);
@@ -166,6 +168,12 @@ final class Recycler {
             projectToHardLimit(w, now);
         }
         long overSince = w.overSoftLimit(policy.overSoftLimit(reading), now);
+        if (overSince != -1 && policy.softGraceExpired(overSince, now) && w.is(WorkerState.SPARE)) {
+            log.info("{} stopped: {} {} over drover.memory.soft-limit ({}); another spare replaces it", w,
+                    limits.metric().label(), mib(reading), mib(limits.softLimit()));
+            workers.drain(w, null); // a spare never accepted: nothing to hand over
+            return false;
+        }
         if (overSince != -1 && policy.softGraceExpired(overSince, now) && w.is(WorkerState.SERVING)) {
             mark(w, RecycleReason.MEMORY, limits.metric().label() + " " + mib(reading) + " has been over "
                     + "drover.memory.soft-limit (" + mib(limits.softLimit()) + ") for "
@@ -256,10 +264,11 @@ final class Recycler {
         if (!w.is(WorkerState.SERVING)) {
             return;
         }
-        policy.plannedReason(w.limits(), w.requests(), now - w.spawnedAt()).ifPresent(reason -> mark(w, reason,
+        // A former spare's lifetime counts from its promotion: it served nothing before.
+        policy.plannedReason(w.limits(), w.requests(), now - w.servingSince()).ifPresent(reason -> mark(w, reason,
                 reason == RecycleReason.MAX_REQUESTS
                         ? "served " + w.requests() + " requests (its limit: " + w.limits().requests() + ")"
-                        : "lived " + Arbiter.seconds(Duration.ofNanos(now - w.spawnedAt())) + " (its limit: "
+                        : "lived " + Arbiter.seconds(Duration.ofNanos(now - w.servingSince())) + " (its limit: "
                                 + Arbiter.seconds(Duration.ofNanos(w.limits().lifetimeNanos())) + ")", now));
     }
 
@@ -286,8 +295,10 @@ final class Recycler {
      * few seconds is memory the leaking worker is about to give back. The canary rule still holds for what it
      * protects (the old generation is replaced only once the new one has booted): the emergency's replacement
      * is of the new generation and then counts as the canary, and planned marks wait for it as for any canary.
+     * <p>A READY spare of {@code generation} takes a due worker's place before any boot (Spares.promote). Outside a
+     * reload and an emergency, at most {@code maxJvms} (workers + spare-workers + max-surge) run at once.
      */
-    void startReplacements(int generation, int wanted, boolean canaryPending, long now) {
+    void startReplacements(int generation, int wanted, boolean canaryPending, long maxJvms, long now) {
         markForReload(generation, wanted, now);
         List<WorkerHandle> all = workers.all();
         long newBooting = all.stream().filter(w -> w.generation() == generation && w.is(WorkerState.BOOTING)).count();
@@ -297,10 +308,16 @@ final class Recycler {
                         .thenComparingLong(WorkerHandle::recycleMarkedAt)).toList();
         for (WorkerHandle old : due) {
             RecycleReason reason = old.recycleReason();
+            if (spares.promote(old.id(), generation, old, reason.label())) {
+                continue; // booted already: no surge slot, no boot to wait for
+            }
             boolean emergency = reason.emergency();
             long limit = policy.surge(reason, canaryPending);
             if ((emergency || !canaryPending ? replacing : newBooting) >= limit) {
                 return; // emergencies come first: once one waits, everything after it waits too
+            }
+            if (!emergency && reason != RecycleReason.RELOAD && workers.live() >= maxJvms) {
+                return; // a promoted spare and the worker it replaces both serve until its PROMOTED
             }
             WorkerHandle replacement = workers.spawnReplacement(old);
             if (replacement == null) {
@@ -341,6 +358,18 @@ final class Recycler {
     /** A worker became READY: if it is a replacement, the worker it replaces drains now. */
     void onReady(WorkerHandle w, long now) {
         bootTimes.computeIfAbsent(w.generation(), n -> new BootTimes()).record(Duration.ofNanos(now - w.spawnedAt()));
+        drainReplaced(w, now);
+    }
+
+    /**
+     * A promoted spare accepts (PROMOTED): the worker it replaces in a planned recycle drains now, so one of them
+     * accepts at every moment (surge-first).
+     */
+    void onPromoted(WorkerHandle w, long now) {
+        drainReplaced(w, now);
+    }
+
+    private void drainReplaced(WorkerHandle w, long now) {
         WorkerHandle old = w.replaces();
         if (old == null) {
             return;

@@ -78,6 +78,11 @@ final class Shutdown {
         deadline = clock.getAsLong() + timeout.toNanos();
         log.info("{}: {} stop of {} worker(s), at most {} ({})", why, graceful ? "graceful" : "quick", workers.size(),
                 Arbiter.seconds(timeout), graceful ? "drover.graceful-timeout" : "quick stop");
+        if (graceful) {
+            // Spares first: they never accepted, so they simply exit, and none is promoted meanwhile.
+            List.copyOf(workers.all()).stream().filter(WorkerHandle::isSpare).filter(w -> !w.is(WorkerState.DRAINING)
+                    && !w.is(WorkerState.KILLED)).forEach(w -> workers.drain(w, null));
+        }
         for (WorkerHandle w : List.copyOf(workers.all())) {
             if (!graceful) {
                 workers.interrupt(w);

@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class WorkerHandle {
 
-    private final int id;
+    /** Its slot; 0 for a spare, which takes the slot it is promoted into. */
+    private int id;
     private final int generation;
     private final WorkerProcess process;
     private final String secret;
@@ -32,6 +33,10 @@ final class WorkerHandle {
     private final App app;
 
     private WorkerState state = WorkerState.BOOTING;
+    /** Spawned as a spare and not promoted yet. */
+    private boolean spare;
+    /** When it was promoted from spare; -1 = it was not. */
+    private long promotedAt = -1;
     private WorkerLink link;
     private long readyAt = -1;
     /** Last READY or STATS; silence is measured from here. */
@@ -112,9 +117,32 @@ final class WorkerHandle {
         projection.clear(); // the JVM's own start grows RSS fast: it is no leak
     }
 
-    /** Told to stop accepting and finish (or, booting, to exit); SIGKILL at {@code deadline}. */
+    /** Spawned as a spare: booting, in no slot (id 0), it waits once READY. */
+    void bootAsSpare() {
+        leave("boot as a spare", WorkerState.BOOTING);
+        spare = true;
+        id = 0;
+    }
+
+    /** A spare's READY: BOOTING to SPARE. */
+    void markSpareReady() {
+        leave("mark a ready spare", WorkerState.BOOTING);
+        state = WorkerState.SPARE;
+        projection.clear(); // as at markServing: the JVM's own start is no leak
+    }
+
+    /** Promoted into slot {@code slot}: SPARE to SERVING; its max-lifetime counts from now. */
+    void promote(int slot, long now) {
+        leave("promote", WorkerState.SPARE);
+        state = WorkerState.SERVING;
+        spare = false;
+        id = slot;
+        promotedAt = now;
+    }
+
+    /** Told to stop accepting and finish (or, booting or spare, to exit); SIGKILL at {@code deadline}. */
     void startDraining(long deadline) {
-        leave("start draining", WorkerState.BOOTING, WorkerState.SERVING);
+        leave("start draining", WorkerState.BOOTING, WorkerState.SERVING, WorkerState.SPARE);
         state = WorkerState.DRAINING;
         killAt = deadline;
     }
@@ -128,7 +156,7 @@ final class WorkerHandle {
 
     /** Given up on (hang, boot timeout, hard memory limit): SIGKILL at {@code deadline}; its slot is free. */
     void markKilled(RecycleReason reason, String why, long deadline) {
-        leave("mark killed", WorkerState.BOOTING, WorkerState.SERVING, WorkerState.DRAINING);
+        leave("mark killed", WorkerState.BOOTING, WorkerState.SERVING, WorkerState.DRAINING, WorkerState.SPARE);
         state = WorkerState.KILLED;
         recycleReason = reason;
         recycleWhy = why;
@@ -336,6 +364,19 @@ final class WorkerHandle {
         return spawnedAt;
     }
 
+    /** Whether it was spawned as a spare and is not promoted yet (booting or ready). */
+    boolean isSpare() {
+        return spare;
+    }
+
+    /**
+     * Since when it serves in its slot, for max-lifetime: its promotion for a former spare (it served nothing
+     * before), else its spawn.
+     */
+    long servingSince() {
+        return promotedAt != -1 ? promotedAt : spawnedAt;
+    }
+
     long ageMs(long now) {
         return TimeUnit.NANOSECONDS.toMillis(now - spawnedAt);
     }
@@ -450,9 +491,9 @@ final class WorkerHandle {
         return series;
     }
 
-    /** How every log line names a worker: {@code worker 2 (pid 41872, gen 3)}. */
+    /** How every log line names a worker: {@code worker 2 (pid 41872, gen 3)}, or {@code spare (pid 41873, gen 3)}. */
     @Override
     public String toString() {
-        return "worker " + id + " (pid " + process.pid() + ", gen " + generation + ")";
+        return (spare ? "spare" : "worker " + id) + " (pid " + process.pid() + ", gen " + generation + ")";
     }
 }

@@ -8,6 +8,11 @@ public enum WorkerState {
     BOOTING,
     /** READY and accepting connections. */
     SERVING,
+    /**
+     * A spare (drover.spare-workers): READY, not accepting and holding no slot, until promoted into a slot that needs
+     * a new worker; it is SERVING from then on. (A spare that boots is BOOTING, in no slot either.)
+     */
+    SPARE,
     /** Told to stop accepting and finish its requests; SIGKILLed if it has not exited by its deadline. */
     DRAINING,
     /** Being killed (hang, hard memory limit, boot timeout): no longer counted, its replacement already starting. */

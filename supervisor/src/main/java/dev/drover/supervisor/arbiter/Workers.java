@@ -52,6 +52,8 @@ final class Workers {
     private final List<WorkerHandle> table = new ArrayList<>();
     private final Map<WorkerLink, WorkerHandle> byLink = new HashMap<>();
     private final Map<RecycleReason, Long> recycles = new EnumMap<>(RecycleReason.class);
+    /** The last worker of each slot that exited (lastInSlot). */
+    private final Map<Integer, WorkerHandle> gone = new HashMap<>();
     /** New workers are spawned with it; its settings give the drain deadline. */
     private Generation current;
 
@@ -117,6 +119,40 @@ final class Workers {
         return table.stream().anyMatch(w -> w.id() == id && w.state().holdsSlot());
     }
 
+    /**
+     * JVMs that count toward workers + spare-workers + max-surge: booting, serving and spare ones (a draining or
+     * killed one is on its way out, as for max-surge).
+     */
+    long live() {
+        return table.stream().filter(w -> w.is(WorkerState.BOOTING) || w.is(WorkerState.SERVING)
+                || w.is(WorkerState.SPARE)).count();
+    }
+
+    /** Spares of {@code generation}, booting or ready (not draining or killed). */
+    long spares(int generation) {
+        return table.stream().filter(w -> w.isSpare() && w.generation() == generation
+                && (w.is(WorkerState.BOOTING) || w.is(WorkerState.SPARE))).count();
+    }
+
+    long readySpares(int generation) {
+        return table.stream().filter(w -> w.is(WorkerState.SPARE) && w.generation() == generation).count();
+    }
+
+    /** The oldest READY spare of {@code generation}, or null: a spare of an older one never fills a newer's slot. */
+    WorkerHandle readySpare(int generation) {
+        return table.stream().filter(w -> w.is(WorkerState.SPARE) && w.generation() == generation).findFirst()
+                .orElse(null);
+    }
+
+    /**
+     * The worker that last held slot {@code id}: one killed and still there, else the last that exited; null if
+     * none did. For the promotion's log line.
+     */
+    WorkerHandle lastInSlot(int id) {
+        return table.stream().filter(w -> w.id() == id && w.is(WorkerState.KILLED)).findFirst()
+                .orElse(gone.get(id));
+    }
+
     boolean anyBooting() {
         return table.stream().anyMatch(w -> w.is(WorkerState.BOOTING));
     }
@@ -146,6 +182,9 @@ final class Workers {
     /** The worker exited: out of the table, its pairing undone, its link closed, its pidfd released. */
     void forget(WorkerHandle w) {
         table.remove(w);
+        if (!w.isSpare()) {
+            gone.put(w.id(), w);
+        }
         w.unpair();
         if (w.link() != null) {
             byLink.remove(w.link());
@@ -162,6 +201,15 @@ final class Workers {
 
     /** Spawns a worker for slot {@code id}; null if it may not yet, or the JVM could not be started (logged). */
     WorkerHandle spawn(int id) {
+        return spawn(id, false);
+    }
+
+    /** Spawns a spare of the current generation; null as for spawn. */
+    WorkerHandle spawnSpare() {
+        return spawn(0, true);
+    }
+
+    private WorkerHandle spawn(int id, boolean spare) {
         if (!respawns.allowedNow()) {
             return null;
         }
@@ -172,15 +220,18 @@ final class Workers {
         WorkerProcess process;
         try {
             process = spawner.spawn(new WorkerSpawner.Spec(id, gen.number(), secret, limits.requests(),
-                    gen.listeners(), launch.archive(), launch.runJar()), gen.settings());
+                    gen.listeners(), launch.archive(), launch.runJar(), spare), gen.settings());
         } catch (IOException e) {
-            log.error("cannot spawn worker {}: {}; retrying in {}", id, e.getMessage(),
+            log.error("cannot spawn {}: {}; retrying in {}", spare ? "a spare" : "worker " + id, e.getMessage(),
                     Arbiter.seconds(dev.drover.supervisor.policy.RestartPolicy.MAX_DELAY));
             respawns.spawnFailed();
             return null;
         }
         WorkerHandle w = new WorkerHandle(id, gen.number(), gen.listeners(), process, secret, clock.getAsLong(), limits,
                 launch.archive().isPresent(), new WorkerHandle.App(gen.settings().appLabel(), gen.settings().foreign()));
+        if (spare) {
+            w.bootAsSpare();
+        }
         table.add(w);
         process.follow(w.toString(), status -> post.accept(new Event.WorkerExited(w, status)));
         log.info("{} spawned", w);
@@ -196,6 +247,18 @@ final class Workers {
         return next;
     }
 
+    /**
+     * Promotes a READY spare into slot {@code slot} (PROMOTE: it accepts from now on); with {@code old}, a planned
+     * recycle, it is {@code old}'s replacement, and its PROMOTED drains {@code old} (Recycler.onPromoted).
+     */
+    void promote(WorkerHandle spare, int slot, WorkerHandle old) {
+        spare.promote(slot, clock.getAsLong());
+        if (old != null) {
+            old.pairWith(spare);
+        }
+        spare.link().send(LinkMessage.of(LinkMessage.Type.PROMOTE).build());
+    }
+
     private byte[] randomBytes() {
         byte[] bytes = new byte[16];
         random.nextBytes(bytes);
@@ -209,7 +272,7 @@ final class Workers {
      * asks for the worker's leak evidence (its class histogram against the baseline), for the leak report.
      */
     void drain(WorkerHandle w, RecycleReason reason) {
-        if (w.is(WorkerState.SERVING) && w.link() != null) {
+        if ((w.is(WorkerState.SERVING) || w.is(WorkerState.SPARE)) && w.link() != null) {
             LinkMessage.Builder drain = LinkMessage.of(LinkMessage.Type.DRAIN)
                     .put("reason", reason == null ? "stop" : reason.label());
             if (reason != null && reason.memory()) {

@@ -89,6 +89,10 @@ public final class DroverCommand implements Callable<Integer> {
     @Option(names = "--max-surge", paramLabel = "N", description = "How many replacements may boot at once during recycles.")
     String maxSurge;
 
+    @Option(names = "--spare-workers", paramLabel = "N", description = "Booted workers that wait, not accepting, to "
+            + "replace a crashed or recycled worker at once (0 = none).")
+    String spareWorkers;
+
     @Option(names = "--reload-surge", paramLabel = "N|all", description = "How many of a reload's new workers may boot "
             + "at once once its canary serves (all: every remaining one).")
     String reloadSurge;
@@ -224,6 +228,7 @@ public final class DroverCommand implements Callable<Integer> {
         add(flags, "max-requests-jitter", maxRequestsJitter, "flag --max-requests-jitter");
         add(flags, "max-lifetime", maxLifetime, "flag --max-lifetime");
         add(flags, "max-surge", maxSurge, "flag --max-surge");
+        add(flags, "spare-workers", spareWorkers, "flag --spare-workers");
         add(flags, "reload-surge", reloadSurge, "flag --reload-surge");
         add(flags, "reload-canary", reloadCanary, "flag --reload-canary");
         add(flags, "boot-nice", bootNice, "flag --boot-nice");

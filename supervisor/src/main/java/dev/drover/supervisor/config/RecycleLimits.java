@@ -7,15 +7,16 @@ import java.time.Duration;
  * once (in recycles, and in a reload once its canary serves) and at what CPU priority.
  * {@code reloadSurge} 0 means all (RELOAD_SURGE_ALL); {@code bootNice} 0 means booting workers are not niced;
  * {@code servingNice}: how much higher than the master's a serving worker's nice is (0: the master's);
- * {@code canaryAlone}: a reload's canary boots by itself, the rest only once it is READY (reload-canary = alone).
+ * {@code canaryAlone}: a reload's canary boots by itself, the rest only once it is READY (reload-canary = alone);
+ * {@code spareWorkers}: booted workers that wait, not accepting, to take a slot that needs a new worker at once.
  */
 public record RecycleLimits(long maxRequests, long maxRequestsJitter, Duration maxLifetime, Duration maxLifetimeJitter,
                             int maxSurge, int reloadSurge, int bootNice, int servingNice,
-                            boolean canaryAlone) {
+                            boolean canaryAlone, int spareWorkers) {
 
     public static final int RELOAD_SURGE_ALL = 0;
     public static final RecycleLimits OFF = new RecycleLimits(0, 0, Duration.ZERO, Duration.ZERO, 1, RELOAD_SURGE_ALL,
-            0, 0, false);
+            0, 0, false, 0);
 
     /** How the log and `drover ctl status` show reload-canary. */
     public String reloadCanaryLabel() {

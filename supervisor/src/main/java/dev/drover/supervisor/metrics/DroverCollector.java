@@ -94,12 +94,15 @@ public final class DroverCollector implements MultiCollector {
                 List.of(point(s.drain(), Labels.EMPTY))));
     }
 
-    /** One row per slot: its serving worker (the newest, during a recycle), else its newest worker. */
+    /**
+     * One row per slot: its serving worker (the newest, during a recycle), else its newest worker. Spares hold no
+     * slot (theirs is 0): drover_workers{state="spare"} counts them.
+     */
     static List<Snapshot.Worker> slotHolders(List<Snapshot.Worker> workers) {
         Map<Integer, Snapshot.Worker> bySlot = new TreeMap<>();
         Comparator<Snapshot.Worker> better = Comparator.comparing((Snapshot.Worker w) -> w.state().equals("serving"))
                 .thenComparing(w -> -w.ageSeconds());
-        for (Snapshot.Worker w : workers) {
+        for (Snapshot.Worker w : workers.stream().filter(w -> w.slot() != 0).toList()) {
             bySlot.merge(w.slot(), w, (a, b) -> better.compare(a, b) >= 0 ? a : b);
         }
         return new ArrayList<>(bySlot.values());

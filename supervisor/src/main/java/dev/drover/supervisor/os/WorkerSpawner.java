@@ -37,10 +37,11 @@ public final class WorkerSpawner {
 
     /**
      * What one spawn needs to know about the worker. {@code runJar}: the jar a jar app's worker runs instead of
-     * drover.app (the extraction of a Spring Boot jar, made for AppCDS), if there is one yet.
+     * drover.app (the extraction of a Spring Boot jar, made for AppCDS), if there is one yet. {@code spare}: it
+     * boots to READY and accepts only once promoted (drover.spare-workers); its id is 0.
      */
     public record Spec(int id, int generation, String secret, long maxRequests, List<Listener> listeners,
-                       Optional<Path> cdsArchive, Optional<Path> runJar) {
+                       Optional<Path> cdsArchive, Optional<Path> runJar, boolean spare) {
     }
 
     /**
@@ -237,6 +238,9 @@ public final class WorkerSpawner {
         env.put("DROVER_INTERNAL_CONFIG", settings.configFile().map(p -> p.toAbsolutePath().toString()).orElse(""));
         env.put("DROVER_INTERNAL_MASTER_PID", Long.toString(ProcessHandle.current().pid()));
         env.put("DROVER_INTERNAL_MAX_REQUESTS", Long.toString(spec.maxRequests()));
+        if (spec.spare()) {
+            env.put("DROVER_INTERNAL_SPARE", "1");
+        }
         env.putAll(settings.http().workerEnvironment());
         nettyNative.ifPresent(lib -> env.put("DROVER_INTERNAL_NETTY_NATIVE", seenByWorker(lib).toString()));
         if (settings.memory().softLimit() > 0 || settings.memory().hardLimit() > 0) {

@@ -103,6 +103,12 @@ final class Harness {
         run();
     }
 
+    /** A spare that was sent PROMOTE says it accepts now. */
+    void promoted(FakeProcess p) {
+        arbiter.post(new Event.LinkReceived(p.link, LinkMessage.of(LinkMessage.Type.PROMOTED).put("sockets", 1).build()));
+        run();
+    }
+
     void stats(FakeProcess p, long requests, long loopStallMs) {
         arbiter.post(new Event.LinkReceived(p.link, LinkMessage.of(LinkMessage.Type.STATS).put("requests", requests)
                 .put("inflight", 0).put("connections", 0).put("loop_stall_ms", loopStallMs).put("gc_ms", 0)

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class WorkerHandleTest {
 
     private static WorkerHandle handle(int id) {
-        var spec = new WorkerSpawner.Spec(id, 1, "s", 0, List.of(), Optional.empty(), Optional.empty());
+        var spec = new WorkerSpawner.Spec(id, 1, "s", 0, List.of(), Optional.empty(), Optional.empty(), false);
         return new WorkerHandle(id, 1, List.of(), new Harness.FakeProcess(5_000_000 + id, spec), "s", 0,
                 new RecyclePolicy.Limits(0, 0), false, new WorkerHandle.App("dev.example.App", false));
     }

@@ -20,12 +20,12 @@ class RecyclePolicyTest {
 
     private static RecyclePolicy policy(long maxRequests, long jitter, Duration lifetime, Duration lifetimeJitter) {
         return new RecyclePolicy(new RecycleLimits(maxRequests, jitter, lifetime, lifetimeJitter, 1,
-                RecycleLimits.RELOAD_SURGE_ALL, 0, 0, false), MemoryLimits.OFF);
+                RecycleLimits.RELOAD_SURGE_ALL, 0, 0, false, 0), MemoryLimits.OFF);
     }
 
     @Test
     void aReloadHasItsOwnSurgeOnceItsCanaryServes() {
-        RecyclePolicy surge3 = new RecyclePolicy(new RecycleLimits(0, 0, Duration.ZERO, Duration.ZERO, 1, 3, 0, 0, true),
+        RecyclePolicy surge3 = new RecyclePolicy(new RecycleLimits(0, 0, Duration.ZERO, Duration.ZERO, 1, 3, 0, 0, true, 0),
                 MemoryLimits.OFF);
         assertEquals(1, surge3.surge(RecycleReason.RELOAD, true), "the canary boots alone");
         assertEquals(3, surge3.surge(RecycleReason.RELOAD, false));
@@ -34,7 +34,7 @@ class RecyclePolicyTest {
         assertEquals(Integer.MAX_VALUE, policy(0, 0, Duration.ZERO, Duration.ZERO).surge(RecycleReason.RELOAD, false),
                 "all");
         RecyclePolicy together = new RecyclePolicy(new RecycleLimits(0, 0, Duration.ZERO, Duration.ZERO, 1, 3, 0,
-                0, false), MemoryLimits.OFF);
+                0, false, 0), MemoryLimits.OFF);
         assertEquals(3, together.surge(RecycleReason.RELOAD, true), "reload-canary = together: the rest boots beside it");
         assertEquals(1, together.surge(RecycleReason.MAX_REQUESTS, true), "planned recycles keep max-surge");
     }

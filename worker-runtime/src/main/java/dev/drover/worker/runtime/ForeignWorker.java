@@ -121,6 +121,13 @@ final class ForeignWorker {
         }
         life.serveWith(new ForeignServing());
         long bootMs = ManagementFactory.getRuntimeMXBean().getUptime();
+        if (env.spare()) {
+            life.readyAsSpare(bootMs, () -> {
+                ServerView.startAccepting();
+                return 1;
+            });
+            return;
+        }
         life.ready(bootMs);
         ServerView.startAccepting();
         log.info("accepting: {}; JVM start to ready took {} ms", server, bootMs);

@@ -37,6 +37,9 @@ final class MasterLink {
         void onCeiling(LinkMessage message);
 
         void onMasterGone();
+
+        /** PROMOTE: a spare starts accepting. */
+        void onPromote(LinkMessage message);
     }
 
     private final EventLoopGroup group;
@@ -119,6 +122,8 @@ final class MasterLink {
                 listener.onCeiling(message);
             } else if (msg instanceof LinkMessage message && message.type() == LinkMessage.Type.SNAPSHOT) {
                 listener.onSnapshot(message);
+            } else if (msg instanceof LinkMessage message && message.type() == LinkMessage.Type.PROMOTE) {
+                listener.onPromote(message);
             } else {
                 log.warn("ignoring unexpected control-link message from the master: {}", msg);
             }

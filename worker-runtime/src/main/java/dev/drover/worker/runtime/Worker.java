@@ -224,15 +224,35 @@ final class Worker {
         LoopHeartbeats heartbeats = new LoopHeartbeats(httpLoops);
         HttpService http = new HttpService(httpLoops, app, tracker, env.http());
         life.serveWith(new NativeServing(http, tracker, heartbeats));
-        for (int i = 0; i < fds.size(); i++) {
-            http.adopt(env.listenerKinds().get(i), fds.get(i));
-        }
         long bootMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - mainStarted);
+        if (env.spare()) {
+            life.readyAsSpare(bootMs, () -> adoptOrExit(http, fds));
+            return true;
+        }
+        adopt(http, fds);
         life.ready(bootMs);
         log.info("accepting on {} socket(s); main() to ready took {} ms (native {} ms, then in parallel: event loops {} ms"
                 + " + attach {} ms, config + logging + app start {} ms{})", fds.size(), bootMs, nativeMs, nettyMs, attachMs, appMs,
                 warmup == null ? "" : " + " + warmup.describe());
         return true;
+    }
+
+    private void adopt(HttpService http, List<Integer> fds) throws InterruptedException {
+        for (int i = 0; i < fds.size(); i++) {
+            http.adopt(env.listenerKinds().get(i), fds.get(i));
+        }
+    }
+
+    /** A spare's promotion: a socket it cannot accept on is the same failure as at the boot (LINK_ERROR). */
+    private int adoptOrExit(HttpService http, List<Integer> fds) {
+        try {
+            adopt(http, fds);
+            return fds.size();
+        } catch (InterruptedException | RuntimeException e) {
+            System.err.println("drover worker: cannot accept on the inherited sockets " + fds + ": " + e);
+            Runtime.getRuntime().halt(ExitCodes.LINK_ERROR);
+            return 0;
+        }
     }
 
     private void awaitFinish() {

@@ -8,11 +8,12 @@ import java.util.Map;
  * What the master tells a worker JVM at spawn, read from its environment. The names are a contract with
  * the supervisor's spawner (dev.drover.supervisor.os.WorkerSpawner); the master's own settings never use this prefix.
  * {@code appClass} is the DroverApp class of a native worker; a foreign worker's app (a jar path or a main class) is
- * the JVM's own business, so there it is only named in messages.
+ * the JVM's own business, so there it is only named in messages. {@code spare}: it boots to READY but accepts only
+ * once the master sends PROMOTE (drover.spare-workers); its {@code workerId} is then 0, as no slot is its yet.
  */
 record WorkerEnv(int workerId, int generation, String secret, Path linkSocket, List<String> listenerKinds,
                  String appClass, Path configFile, long masterPid, long maxRequests, Path nettyNative,
-                 Warmup.Plan warmup, long evidenceBaselineMs, HttpLimits http) {
+                 Warmup.Plan warmup, long evidenceBaselineMs, HttpLimits http, boolean spare) {
 
     static final String PREFIX = "DROVER_INTERNAL_";
 
@@ -46,7 +47,8 @@ record WorkerEnv(int workerId, int generation, String secret, Path linkSocket, L
                         List.of(env.getOrDefault(PREFIX + "WARMUP_PATHS", "GET /").split("\n")),
                         Long.parseLong(env.getOrDefault(PREFIX + "WARMUP_TIME_LIMIT_MS", "10000"))),
                 Long.parseLong(env.getOrDefault(PREFIX + "EVIDENCE_BASELINE_MS", "0")),
-                HttpLimits.fromEnvironment(env, PREFIX));
+                HttpLimits.fromEnvironment(env, PREFIX),
+                "1".equals(env.get(PREFIX + "SPARE")));
     }
 
     private static String required(Map<String, String> env, String name) {

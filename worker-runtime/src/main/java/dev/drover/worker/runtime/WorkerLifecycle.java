@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -69,6 +70,8 @@ final class WorkerLifecycle implements MasterLink.Listener {
     private LongSupplier parentPid = () -> -1;
     private boolean linkLost;
     private boolean ready;
+    /** A spare's way to start accepting (returns on how many sockets), until PROMOTE runs it; null otherwise. */
+    private IntSupplier promotion;
 
     /**
      * @param link sends a message to the master (the control link is made after this object: the link needs it as
@@ -112,6 +115,29 @@ final class WorkerLifecycle implements MasterLink.Listener {
         readyAt = lastTick;
         ready = true;
         owner.every(STATS_INTERVAL_MS, this::tick);
+    }
+
+    /**
+     * A spare: READY and reporting STATS like any worker, but it accepts only once the master's PROMOTE runs
+     * {@code accept} (on the owner thread), and a drain before that simply ends it. Call after serveWith.
+     */
+    void readyAsSpare(long bootMs, IntSupplier accept) {
+        promotion = accept;
+        ready(bootMs);
+        log.info("spare: ready, not accepting (main() to ready took {} ms); waiting for the master's PROMOTE", bootMs);
+    }
+
+    @Override
+    public void onPromote(LinkMessage message) {
+        if (promotion == null || draining) {
+            log.warn("ignoring PROMOTE: this worker is {}", draining ? "draining" : "no spare waiting to be promoted");
+            return;
+        }
+        IntSupplier accept = promotion;
+        promotion = null;
+        int sockets = accept.getAsInt();
+        link.accept(LinkMessage.of(LinkMessage.Type.PROMOTED).put("sockets", sockets).build());
+        log.info("promoted: accepting on {} socket(s)", sockets);
     }
 
     /**
@@ -403,6 +429,12 @@ final class WorkerLifecycle implements MasterLink.Listener {
             return;
         }
         draining = true;
+        if (promotion != null) {
+            promotion = null;
+            log.info("draining ({}) as a spare that never accepted: exiting", why);
+            onFinished.run();
+            return;
+        }
         if (serving == null) {
             log.info("draining ({}) before serving: exiting", why);
             onFinished.run();

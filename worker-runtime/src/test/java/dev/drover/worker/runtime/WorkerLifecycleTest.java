@@ -26,8 +26,12 @@ class WorkerLifecycleTest {
     private int finished;
 
     private WorkerLifecycle lifecycle(long maxRequests) {
+        return lifecycle(maxRequests, false);
+    }
+
+    private WorkerLifecycle lifecycle(long maxRequests, boolean spare) {
         WorkerEnv env = new WorkerEnv(1, 1, "secret", Path.of("/tmp/link"), List.of("tcp"), "app", null, 4242,
-                maxRequests, null, new Warmup.Plan(0, List.of("GET /"), 10_000), 0, HttpLimits.DEFAULTS);
+                maxRequests, null, new Warmup.Plan(0, List.of("GET /"), 10_000), 0, HttpLimits.DEFAULTS, spare);
         WorkerLifecycle.Owner owner = new WorkerLifecycle.Owner() {
             @Override
             public void post(Runnable task) {
@@ -70,6 +74,34 @@ class WorkerLifecycleTest {
         LinkMessage last = sent.get(sent.size() - 1);
         assertEquals(LinkMessage.Type.STATS, last.type());
         return last;
+    }
+
+    @Test
+    void aSpareAcceptsOnlyOnPromoteAndSaysSo() {
+        WorkerLifecycle life = lifecycle(0, true);
+        life.serveWith(serving);
+        int[] accepted = {0};
+        life.readyAsSpare(1234, () -> ++accepted[0]);
+        assertEquals(LinkMessage.Type.READY, sent.get(0).type());
+        assertEquals(0, accepted[0], "a spare accepts before PROMOTE");
+        life.onPromote(LinkMessage.of(LinkMessage.Type.PROMOTE).build());
+        life.onPromote(LinkMessage.of(LinkMessage.Type.PROMOTE).build());
+        assertEquals(1, accepted[0], "a second PROMOTE adopts the sockets again");
+        assertEquals(LinkMessage.Type.PROMOTED, sent.get(1).type());
+        assertEquals("1", sent.get(1).fields().get("sockets"));
+        assertEquals(2, sent.size());
+    }
+
+    @Test
+    void aSpareToldToDrainExitsWithoutEverAccepting() {
+        WorkerLifecycle life = lifecycle(0, true);
+        life.serveWith(serving);
+        int[] accepted = {0};
+        life.readyAsSpare(1234, () -> ++accepted[0]);
+        life.onDrain(LinkMessage.of(LinkMessage.Type.DRAIN).put("reason", "reload").build());
+        assertEquals(1, finished);
+        life.onPromote(LinkMessage.of(LinkMessage.Type.PROMOTE).build());
+        assertEquals(0, accepted[0], "a drained spare was promoted");
     }
 
     @Test
