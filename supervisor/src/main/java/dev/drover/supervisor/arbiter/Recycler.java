@@ -122,9 +122,9 @@ final class Recycler {
     }
 
     /**
-     * A worker under the memory ceiling answers what it has in flight for as long as its headroom lasts: it is read
-     * as often as before it got there (every 25 ms near the limit), SIGKILLed at once when a reading is past the
-     * ceiling's tolerance or its rate would take it there before the next reading, and at its deadline.
+     * A worker under the memory ceiling answers what it has in flight: it is read as often as before it got there
+     * (every 25 ms near the limit), SIGKILLed at once when a reading is past the ceiling's tolerance or its rate
+     * would take it there before the next reading, and at its deadline.
      */
     private void policeCeiling(WorkerHandle w, long reading, long now) {
         if (!w.underCeiling()) {
@@ -184,7 +184,7 @@ final class Recycler {
 
     /**
      * The hard limit (or the rate passing it within two readings): the ceiling (Workers.ceiling): the worker stops
-     * accepting at once and answers what it has in flight until ceilingDeadline(), then SIGKILL.
+     * accepting at once and answers what it has in flight until ceilingDeadline(w, reading), then SIGKILL.
      */
     private void killAtHardLimit(WorkerHandle w, long reading, long now) {
         MemoryLimits limits = policy.memory();
@@ -194,19 +194,20 @@ final class Recycler {
         String when = policy.overHardLimit(reading) ? "" : " within " + Arbiter.seconds(
                 CEILING_LEAD.compareTo(interval(w).multipliedBy(2)) > 0 ? CEILING_LEAD : interval(w).multipliedBy(2));
         // Not vitals(): its PSS reading (smaps_rollup, 10-20 ms of a big JVM) would delay the CEILING.
-        workers.ceiling(w, ceilingDeadline(), reading, limits.metric().label() + " " + mib(reading) + over
+        workers.ceiling(w, ceilingDeadline(w, reading), reading, limits.metric().label() + " " + mib(reading) + over
                 + mib(limits.hardLimit()) + ")" + when + "; age " + Arbiter.seconds(Duration.ofNanos(now - w.spawnedAt()))
                 + ", " + w.requests() + " requests served, heap used " + mib(w.stats().heapUsed()));
     }
 
     /**
-     * How long a worker stopped at the hard limit may finish its requests before SIGKILL: drover.graceful-timeout,
-     * as a drain. The headroom is kept by its readings instead (policeCeiling): a fixed share of time estimated from
-     * the rate at the CEILING killed workers whose heap, nearly full, made their last request slow, though their
-     * memory had stopped growing.
+     * How long a worker stopped at the hard limit may finish its requests before SIGKILL: the time its growth
+     * takes to use the headroom to 5 % over the limit, at least 2 s, at most drover.graceful-timeout. (Tried:
+     * graceful-timeout alone, the headroom kept by the readings only; at ~100 MiB/s with a nearly full heap the
+     * workers at the ceiling then went on collecting garbage for seconds on the cores their replacements needed.)
      */
-    Duration ceilingDeadline() {
-        return workers.gracefulTimeout();
+    Duration ceilingDeadline(WorkerHandle w, long reading) {
+        return MemoryProjection.ceilingDeadline(reading, policy.memory().hardLimit(), w.projection().projectedBytesPerSecond(),
+                workers.gracefulTimeout());
     }
 
     /**

@@ -200,6 +200,27 @@ public final class MemoryProjection {
     /** A JVM's exit after its drain (0.4-0.7 s measured for a worker of a few hundred MiB). */
     public static final Duration EXIT = Duration.ofMillis(500);
 
+    /**
+     * The time a worker stopped at its hard limit may get to finish its requests before SIGKILL: what it takes to
+     * grow from {@code bytes} to 5 % over the limit at {@code bytesPerSecond}, at least MIN_CEILING, at most
+     * {@code gracefulTimeout}.
+     */
+    public static Duration ceilingDeadline(long bytes, long hardLimit, double bytesPerSecond,
+                                           Duration gracefulTimeout) {
+        double headroom = hardLimit * CEILING_TOLERANCE - bytes;
+        long nanos = bytesPerSecond <= 0 ? gracefulTimeout.toNanos()
+                : (long) Math.min(gracefulTimeout.toNanos(), Math.max(0, headroom) / bytesPerSecond * 1e9);
+        long least = Math.min(MIN_CEILING.toNanos(), gracefulTimeout.toNanos());
+        return Duration.ofNanos(Math.max(least, Math.min(nanos, gracefulTimeout.toNanos())));
+    }
+
     /** How far over the hard limit a worker may be seen while it finishes its requests. */
     public static final double CEILING_TOLERANCE = 1.05;
+    /**
+     * The least a worker at the ceiling gets: its JVM's own exit takes 0.4-0.7 s here, and the final class histogram
+     * of its leak report (a full GC) is taken only if the deadline leaves twice the baseline's time for it (0.2-0.5 s
+     * for a few hundred MiB of heap). A worker that has answered what it had in flight exits before; memory that goes
+     * on growing meanwhile is stopped by the 100 ms readings against CEILING_TOLERANCE, not by this deadline.
+     */
+    private static final Duration MIN_CEILING = Duration.ofSeconds(2);
 }

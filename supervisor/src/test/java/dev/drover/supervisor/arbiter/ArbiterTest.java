@@ -277,7 +277,7 @@ class ArbiterTest {
         assertEquals(1, big.link.sent(LinkMessage.Type.CEILING));
         WorkerHandle handle = h.arbiter.workers().all().get(0);
         big.rss = 106L << 20;
-        h.tick();
+        h.tick(); // the deadline has passed too, but the reading comes first
         assertEquals(1, big.count("KILL"), "over 1.05 x the hard limit under the ceiling");
         assertTrue(handle.ceilingKill().startsWith("SIGKILLed at once: it went on growing under the memory ceiling to "
                 + "rss 106.0 MiB"), handle.ceilingKill());

@@ -187,4 +187,20 @@ class MemoryProjectionTest {
         grow(100, 0, 1000, 5);
         assertTrue(p.readings() <= 3, "at 1 s, two or three: " + p.readings());
     }
+
+    @Test
+    void theCeilingDeadlineIsTheTimeToFivePercentOverHardWithinBounds() {
+        Duration graceful = Duration.ofSeconds(30);
+        assertEquals(Duration.ofMillis(3000), MemoryProjection.ceilingDeadline(600 * MIB, 600 * MIB, 10.0 * MIB,
+                graceful), "30 MiB of headroom at 10 MiB/s");
+        assertEquals(Duration.ofSeconds(2), MemoryProjection.ceilingDeadline(600 * MIB, 600 * MIB, 150.0 * MIB,
+                graceful), "30 MiB of headroom at 150 MiB/s is 0.2 s: the minimum, time for the exit and histogram");
+        assertEquals(Duration.ofSeconds(2), MemoryProjection.ceilingDeadline(640 * MIB, 600 * MIB, 150.0 * MIB,
+                graceful), "past 1.05 x already: the minimum");
+        assertEquals(Duration.ofSeconds(1), MemoryProjection.ceilingDeadline(600 * MIB, 600 * MIB, 150.0 * MIB,
+                Duration.ofSeconds(1)), "never past graceful-timeout");
+        assertEquals(graceful, MemoryProjection.ceilingDeadline(600 * MIB, 600 * MIB, 0, graceful), "not growing");
+        assertEquals(Duration.ofSeconds(2), MemoryProjection.ceilingDeadline(600 * MIB, 600 * MIB, 1.0 * MIB,
+                Duration.ofSeconds(2)), "slow growth: graceful-timeout");
+    }
 }
