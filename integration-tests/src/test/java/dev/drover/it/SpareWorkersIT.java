@@ -56,6 +56,8 @@ class SpareWorkersIT {
             assertEquals(1, status.getInt("spare_workers"));
             long serving = pids(pidfile, "serving").get(0);
             long spare = onlySpare(pidfile);
+            DroverProcess.Result table = Ctl.run(pidfile, "status");
+            assertTrue(table.output().contains("workers 1 (wanted 1)  spares 1 (wanted 1)"), table.output());
             try (Load load = Load.start(port, "/", 2, 2)) {
                 load.awaitMore(300, Duration.ofSeconds(30));
                 assertEquals(Set.of(serving), load.byWorker.keySet(), "the spare accepted: " + load.summary());
@@ -63,6 +65,9 @@ class SpareWorkersIT {
                 ProcessHandle.of(serving).orElseThrow().destroyForcibly();
                 drover.awaitLine("worker 1 \\(pid " + spare + ", gen 1\\) promoted from spare to replace worker 1 "
                         + "\\(pid " + serving + ", gen 1\\) \\(crash\\)", mark, Duration.ofSeconds(10));
+                // Its own output lines carry its slot's name from the promotion on.
+                drover.awaitLine("worker 1 \\(pid " + spare + ", gen 1\\) \\| .*promoted: accepting", mark,
+                        Duration.ofSeconds(10));
                 DroverProcess.awaitCondition("the promoted spare answers", Duration.ofSeconds(10),
                         () -> load.byWorker.containsKey(spare));
                 awaitNewSpare(pidfile, Set.of(serving, spare), Duration.ofSeconds(60));

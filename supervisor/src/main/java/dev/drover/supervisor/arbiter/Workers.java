@@ -253,6 +253,7 @@ final class Workers {
      */
     void promote(WorkerHandle spare, int slot, WorkerHandle old) {
         spare.promote(slot, clock.getAsLong());
+        spare.process().rename(spare.toString());
         if (old != null) {
             old.pairWith(spare);
         }

@@ -36,10 +36,15 @@ final class StatusTable {
             }
         }
         StringBuilder out = new StringBuilder();
+        long spares = status.getConfigList("workers").stream().filter(w -> w.hasPath("spare") && w.getBoolean("spare"))
+                .count();
         out.append("master ").append(status.getLong("pid")).append("  generation ").append(status.getInt("generation"))
-                .append("  workers ").append(status.getConfigList("workers").size()).append(" (wanted ")
-                .append(status.getInt("workers_wanted")).append(")  up ").append(status.getLong("uptime_seconds"))
-                .append("s\n");
+                .append("  workers ").append(status.getConfigList("workers").size() - spares).append(" (wanted ")
+                .append(status.getInt("workers_wanted")).append(')');
+        if (status.hasPath("spare_workers") && (spares > 0 || status.getInt("spare_workers") > 0)) {
+            out.append("  spares ").append(spares).append(" (wanted ").append(status.getInt("spare_workers")).append(')');
+        }
+        out.append("  up ").append(status.getLong("uptime_seconds")).append("s\n");
         if (status.hasPath("reload_surge")) {
             String last = status.hasPath("last_reload") ? status.getString("last_reload") : "";
             out.append("reload: ").append(status.getString("reload")).append(", reload-surge ")

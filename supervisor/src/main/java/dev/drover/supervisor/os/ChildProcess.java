@@ -54,6 +54,14 @@ final class ChildProcess implements WorkerProcess {
     }
 
     @Override
+    public synchronized void rename(String name) {
+        this.name = name;
+        if (output != null) {
+            output.rename(name);
+        }
+    }
+
+    @Override
     public Optional<String> kernelOomKill() {
         return oomKill;
     }

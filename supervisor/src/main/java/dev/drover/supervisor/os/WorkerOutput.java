@@ -25,18 +25,29 @@ public final class WorkerOutput {
     static final int TAIL_LINES = 30;
 
     private final ArrayDeque<String> tail = new ArrayDeque<>();
+    /** The name its lines carry: a promoted spare's changes (rename). */
+    private volatile String workerName;
+
+    private WorkerOutput(String workerName) {
+        this.workerName = workerName;
+    }
 
     /** Starts the reader thread; {@code onExit} gets the exit status, from that thread. */
     public static WorkerOutput follow(Process process, String workerName, IntConsumer onExit) {
-        WorkerOutput output = new WorkerOutput();
-        Thread reader = new Thread(null, () -> output.pump(process, workerName, onExit),
+        WorkerOutput output = new WorkerOutput(workerName);
+        Thread reader = new Thread(null, () -> output.pump(process, onExit),
                 "drover-output-" + process.pid(), 256 * 1024);
         reader.setDaemon(true);
         reader.start();
         return output;
     }
 
-    private void pump(Process process, String workerName, IntConsumer onExit) {
+    /** The lines from now on carry {@code name} (a spare promoted into a slot). */
+    public void rename(String name) {
+        workerName = name;
+    }
+
+    private void pump(Process process, IntConsumer onExit) {
         try (BufferedReader in = new BufferedReader(
                 new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
             Level level = Level.INFO;

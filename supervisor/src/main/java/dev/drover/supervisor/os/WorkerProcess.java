@@ -18,6 +18,10 @@ public interface WorkerProcess {
      */
     void follow(String name, IntConsumer onExit);
 
+    /** Its output lines from now on carry {@code name} (a spare promoted into a slot); no-op where none is read. */
+    default void rename(String name) {
+    }
+
     /** SIGTERM. */
     void terminate();
 

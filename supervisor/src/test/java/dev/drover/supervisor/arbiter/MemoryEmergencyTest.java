@@ -152,6 +152,24 @@ class MemoryEmergencyTest {
     }
 
     @Test
+    void aDrainingWorkerGrowingFastGetsTheCeilingBeforeAReadingOverTheLimit() throws Exception {
+        Harness h = new Harness(Map.of("workers", 1, "max-requests", 5, "memory.hard-limit", "600M"));
+        h.settle();
+        FakeProcess old = h.last();
+        h.stats(old, 5, 0);
+        h.boot(h.last());
+        assertEquals(1, old.link.sent(LinkMessage.Type.DRAIN));
+        old.rss = 300 * MIB;
+        while (old.link.sent(LinkMessage.Type.CEILING) == 0 && old.rss < 700 * MIB) {
+            old.rss += 10 * MIB; // 400 MiB/s, read every 25 ms
+            h.advance(Duration.ofMillis(25));
+        }
+        assertEquals(1, old.link.sent(LinkMessage.Type.CEILING), "its rate passes the limit within 0.5 s");
+        assertTrue(old.rss < 600 * MIB, "before any reading over the limit: " + old.rss / MIB);
+        assertEquals(0, old.count("KILL"), "its requests in flight are answered");
+    }
+
+    @Test
     void aDrainingWorkerOverTheHardLimitGetsTheCeilingNotASigkill() throws Exception {
         Harness h = new Harness(Map.of("workers", 1, "max-requests", 5, "memory.hard-limit", "600M"));
         h.settle();
