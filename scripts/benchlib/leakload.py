@@ -1,6 +1,7 @@
 """Load and readings for memory-ceiling runs (scripts/memceiling.py and the bench's `ceiling` section): a paced HTTP
 client that counts every failure and times every request (wrk cannot pace), and every worker's RSS read from
 /proc/PID/statm at 10 Hz from outside."""
+import collections
 import http.client
 import os
 import threading
@@ -107,12 +108,19 @@ class RssSampler:
 
 @dataclass(frozen=True)
 class PacedResult:
-    """A paced run: requests sent, how many failed (an exception, a timeout or a non-2xx), how long it ran, and
-    the latencies of the successful requests in seconds."""
+    """A paced run: requests sent, how many failed (an exception, a timeout or a non-2xx), how long it ran, the
+    latencies of the successful requests in seconds, and the failures by kind ((kind, count) pairs: an exception's
+    class name, or "HTTP <status>")."""
     requests: int
     failed: int
     seconds: float
     latencies: tuple
+    kinds: tuple = ()
+
+    @property
+    def failures(self):
+        """The kinds as text for a table cell, e.g. "ConnectionResetError 2, timeout 1"; empty without failures."""
+        return ", ".join(f"{kind} {n}" for kind, n in self.kinds)
 
     @property
     def ok_per_s(self):
@@ -133,6 +141,7 @@ class PacedLoad:
         self.port, self.path, self.duration, self.timeout_s = port, path, duration, timeout_s
         self.ok = self.failed = 0
         self.latencies = []
+        self.kinds = collections.Counter()
         self.lock = threading.Lock()
         self.started = time.monotonic()
         self.threads = [threading.Thread(target=self.loop, args=(rate / connections,), daemon=True)
@@ -152,19 +161,20 @@ class PacedLoad:
                 conn.request("GET", self.path)
                 resp = conn.getresponse()
                 resp.read()
-                good = 200 <= resp.status < 300
-            except (OSError, http.client.HTTPException):
-                good = False
+                kind = None if 200 <= resp.status < 300 else f"HTTP {resp.status}"
+            except (OSError, http.client.HTTPException) as e:
+                kind = "timeout" if isinstance(e, TimeoutError) else type(e).__name__
                 if conn:
                     conn.close()
                 conn = None
             took = time.monotonic() - sent
             with self.lock:
-                if good:
+                if kind is None:
                     self.ok += 1
                     self.latencies.append(took)
                 else:
                     self.failed += 1
+                    self.kinds[kind] += 1
             time.sleep(max(0.0, start + n / rate - time.monotonic()))
         if conn:
             conn.close()
@@ -181,9 +191,9 @@ class PacedLoad:
     def result(self):
         with self.lock:
             return PacedResult(self.ok + self.failed, self.failed, time.monotonic() - self.started,
-                               tuple(self.latencies))
+                               tuple(self.latencies), tuple(sorted(self.kinds.items())))
 
     def output(self, duration):
         """wrk-like lines, for scripts/memceiling.py's report."""
         return (f"{self.ok + self.failed} requests in {duration}s (paced)\n"
-                f"Socket errors or Non-2xx: {self.failed}\nRequests/sec: {(self.ok + self.failed) / duration:.0f}\n")
+                f"Socket errors or Non-2xx: {self.failed} {dict(self.kinds) if self.kinds else ''}\nRequests/sec: {(self.ok + self.failed) / duration:.0f}\n")

@@ -57,6 +57,11 @@ class LeakLoadTest(unittest.TestCase):
         self.assertAlmostEqual(r.p99_ms, 99.0)
         self.assertIsNone(PacedResult(3, 3, 1.0, ()).p99_ms)
 
+    def test_failures_are_told_by_kind(self):
+        r = PacedResult(3, 3, 1.0, (), (("ConnectionResetError", 2), ("timeout", 1)))
+        self.assertEqual(r.failures, "ConnectionResetError 2, timeout 1")
+        self.assertEqual(PacedResult(3, 0, 1.0, ()).failures, "")
+
     def test_the_paced_client_counts_every_non_2xx_and_every_refused_connection(self):
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -87,6 +92,8 @@ class LeakLoadTest(unittest.TestCase):
         self.assertEqual(bad.failed, bad.requests)
         self.assertEqual(refused.failed, refused.requests)
         self.assertGreater(refused.requests, 0)
+        self.assertEqual(refused.failures, f"ConnectionRefusedError {refused.requests}")
+        self.assertTrue(bad.failures.startswith("HTTP "), bad.failures)
 
 
 class CeilingMatrixTest(unittest.TestCase):

@@ -150,7 +150,7 @@ def apply(b, load, port, parent, out):
     try:
         if load.rate:
             r = PacedLoad(port, load.path, load.rate, k.ceiling_connections, load.seconds).wait()
-            o = Outcome(r.requests, r.failed, "", r.ok_per_s, r.p99_ms)
+            o = Outcome(r.requests, r.failed, r.failures, r.ok_per_s, r.p99_ms)
         else:
             proc = b.processes.start(wrk.command(f"http://127.0.0.1:{port}{load.path}", load.seconds,
                                                  connections=k.ceiling_connections), out)

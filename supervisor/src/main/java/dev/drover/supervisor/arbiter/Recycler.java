@@ -247,11 +247,20 @@ final class Recycler {
         }
     }
 
-    /** The p90 spawn-to-READY time of the generation replacements are spawned from. */
+    /**
+     * How long a replacement takes to serve: a READY spare's promotion, else the p90 spawn-to-READY time of the
+     * generation replacements are spawned from (with spares, boots that overlap the first workers' inflate it).
+     */
     private Duration bootTime() {
+        if (workers.readySpares(generation) > 0) {
+            return SPARE_PROMOTION;
+        }
         BootTimes times = bootTimes.get(generation);
         return times == null ? BootTimes.DEFAULT : times.p90();
     }
+
+    /** A spare's promotion to its first accepted connection: 40-60 ms measured (docs/BENCHMARKS.md, spare workers). */
+    static final Duration SPARE_PROMOTION = Duration.ofMillis(100);
 
     /** The old worker's drain: the estimate plus its oldest request in flight (foreign workers report it). */
     private Duration drainEstimate(WorkerHandle w) {

@@ -44,6 +44,25 @@ class SparesTest {
     }
 
     @Test
+    void withASpareReadyAMemoryProjectionCountsItsPromotionNotABoot() throws Exception {
+        Harness h = new Harness(Map.of("workers", 1, "spare-workers", 1, "memory.hard-limit", "240M"));
+        h.settle();
+        FakeProcess worker = slotWorker(h);
+        FakeProcess spare = spare(h);
+        worker.rss = 96L << 20;
+        while (promotes(spare) == 0 && worker.rss < (240L << 20)) {
+            worker.rss += (27L << 20) / 10; // 27 MiB/s, read every 100 ms
+            h.advance(Duration.ofMillis(100));
+        }
+        WorkerHandle old = h.workers().stream().filter(w -> w.pid() == worker.pid).findFirst().orElseThrow();
+        assertEquals(RecycleReason.MEMORY_PROJECTED, old.recycleReason());
+        // Its promotion (0.1 s) + the drain and exit (0.5 + 0.5 s), + 25 % + two 25 ms readings: ~1.4 s, not a boot.
+        assertTrue(old.recycleWhy().contains("a replacement needs ~1.4s"), old.recycleWhy());
+        assertTrue(worker.rss > (190L << 20), "marked once the limit is ~1.4 s away: " + (worker.rss >> 20));
+        assertEquals(1, promotes(spare), "the spare takes its place");
+    }
+
+    @Test
     void aCrashedWorkersSlotGoesToTheSpareAtOnceDespiteBackoffAndANewSpareBootsAfterIt() throws Exception {
         Harness h = new Harness(Map.of("workers", 1, "spare-workers", 1));
         h.settle();
