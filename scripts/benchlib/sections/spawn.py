@@ -96,12 +96,7 @@ def first_response(b, dirname, env):
     ready_at, pid = time.time(), _ready(m.log.ready_lines()[-1])[1]
     b.cpu.begin()
     for i in range(1, b.knobs.spawn_kills + 1):
-        time.sleep(max(0, ready_at + YOUNG_S - time.time()))
-        before = m.log.count()
-        t_kill = time.time()
-        os.kill(pid, signal.SIGKILL)
-        head = _get_root(m.port)
-        t_response = time.time()
+        before, t_kill, t_response, head = _kill_and_ask(m, pid, ready_at)
         match = m.log.wait_for(lambda: next(iter(m.log.ready_lines(before)), None), 60,
                                "replacement ready after kill -9", alive=lambda: m.proc.poll() is None, poll_s=0.02)
         ready_at, pid = time.time(), _ready(match)[1]
@@ -120,6 +115,18 @@ def first_response(b, dirname, env):
     return f
 
 
+def _kill_and_ask(m, pid, ready_at):
+    """Once worker `pid` (READY at `ready_at`) is older than YOUNG_S: kill -9 it and at once send a request on a new
+    connection. Returns the log's line count before the kill, the kill's and the response's times, and the response's
+    first bytes."""
+    time.sleep(max(0, ready_at + YOUNG_S - time.time()))
+    before = m.log.count()
+    t_kill = time.time()
+    os.kill(pid, signal.SIGKILL)
+    head = _get_root(m.port)
+    return before, t_kill, time.time(), head
+
+
 SPARE_READY_RE = re.compile(r"spare \(pid ([0-9]+)[^)]*\) ready in ([0-9]+) ms")
 PROMOTED_RE = re.compile(r"worker [0-9]+ \(pid ([0-9]+)[^)]*\) promoted from spare")
 
@@ -134,12 +141,7 @@ def first_response_spare(b, dirname, env):
     ready_at, pid = time.time(), _ready(m.log.ready_lines()[-1])[1]
     b.cpu.begin()
     for i in range(1, b.knobs.spawn_kills + 1):
-        time.sleep(max(0, ready_at + YOUNG_S - time.time()))
-        before = m.log.count()
-        t_kill = time.time()
-        os.kill(pid, signal.SIGKILL)
-        head = _get_root(m.port)
-        t_response = time.time()
+        before, t_kill, t_response, head = _kill_and_ask(m, pid, ready_at)
         f.kill_to_response.append(round((t_response - t_kill) * 1000))
         promoted = m.log.wait_for(lambda: next((p for l in m.log.lines()[before:] for p in [PROMOTED_RE.search(l)]
                                                 if p), None), 30, "a spare promoted after kill -9",
