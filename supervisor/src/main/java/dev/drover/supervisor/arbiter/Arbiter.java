@@ -61,6 +61,7 @@ public final class Arbiter {
     private final Respawns respawns;
     private final Workers workers;
     private final Shutdown shutdown;
+    private final MemoryWatch memory;
     private final Recycler recycler;
     private final Spares spares;
     private final Cds cds;
@@ -84,11 +85,12 @@ public final class Arbiter {
         this.workers = new Workers(spawner, runtimeDir, clock, respawns, cds::launchFor, events::offer);
         this.shutdown = new Shutdown(workers, respawns, clock);
         this.spares = new Spares(workers);
-        this.recycler = new Recycler(workers, spares);
+        this.memory = new MemoryWatch(workers, Recycler::mark);
+        this.recycler = new Recycler(workers, spares, memory);
         this.generations = new Generations(workers, recycler, cds, shutdown, sockets, reloader, clock,
                 new Generation(1, settings, bound), tallies, lifecycle);
         shutdown.onBegin(lifecycle::stopping);
-        this.control = new Control(workers, generations, recycler, leaks, shutdown, clock);
+        this.control = new Control(workers, generations, memory, leaks, shutdown, clock);
         this.publisher = new SnapshotPublisher(workers, generations, shutdown, leaks, tallies);
     }
 
@@ -129,7 +131,7 @@ public final class Arbiter {
         start();
         while (true) {
             long now = clock.getAsLong();
-            long next = Math.min(Math.min(nextTick, recycler.nextReadingAt()), shutdown.delayEndsAt());
+            long next = Math.min(Math.min(nextTick, memory.nextReadingAt()), shutdown.delayEndsAt());
             long wait = Math.max(0, TimeUnit.NANOSECONDS.toMillis(Math.min(next - now, lifecycle.nanosUntilDue(now))));
             if (turn(events.poll(wait, TimeUnit.MILLISECONDS))) {
                 return shutdown.exitCode();
@@ -158,7 +160,7 @@ public final class Arbiter {
             tick();
             nextTick += TimeUnit.MILLISECONDS.toNanos(TICK_MS);
             changed = true;
-        } else if (recycler.readDue(clock.getAsLong())) {
+        } else if (memory.readDue(clock.getAsLong())) {
             changed = true; // a reading between ticks (a worker near its limits) marked or killed a worker
         }
         changed |= shutdown.endDelayIfDue(clock.getAsLong());
@@ -249,7 +251,7 @@ public final class Arbiter {
 
     /**
      * Gunicorn's murder_workers() and more: every deadline and reading, once a second. Workers near their memory
-     * limits are read more often, between ticks (Recycler.readDue).
+     * limits are read more often, between ticks (MemoryWatch.readDue).
      */
     private void tick() {
         long now = clock.getAsLong();

@@ -56,7 +56,7 @@ final class Control {
 
     private final Workers workers;
     private final Generations generations;
-    private final Recycler recycler;
+    private final MemoryWatch memory;
     private final Leaks leaks;
     private final Shutdown shutdown;
     private final LongSupplier clock;
@@ -64,11 +64,11 @@ final class Control {
     private Upgrade upgrade;
     private java.util.function.Supplier<Map<String, Object>> upgradeStatus = () -> Map.of("upgrades", 0, "phase", "none");
 
-    Control(Workers workers, Generations generations, Recycler recycler, Leaks leaks, Shutdown shutdown,
+    Control(Workers workers, Generations generations, MemoryWatch memory, Leaks leaks, Shutdown shutdown,
             LongSupplier clock) {
         this.workers = workers;
         this.generations = generations;
-        this.recycler = recycler;
+        this.memory = memory;
         this.leaks = leaks;
         this.shutdown = shutdown;
         this.clock = clock;
@@ -294,7 +294,7 @@ final class Control {
         List<Map<String, Object>> rows = new ArrayList<>();
         for (WorkerHandle w : workers.all()) {
             // A status reader wants today's PSS, not the one from the last 10-second period: ~1-2 ms per worker.
-            recycler.refreshRollup(w, now, STATUS_ROLLUP_MAX_AGE_MS);
+            memory.refreshRollup(w, now, STATUS_ROLLUP_MAX_AGE_MS);
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("id", w.id());
             row.put("pid", w.pid());

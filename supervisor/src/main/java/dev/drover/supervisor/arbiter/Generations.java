@@ -312,7 +312,7 @@ final class Generations {
                     + workers.all().stream().filter(w -> w.is(WorkerState.SERVING)).map(WorkerHandle::id).sorted()
                     .toList() + ")");
         }
-        serving.forEach(w -> recycler.mark(w, RecycleReason.MANUAL, source, clock.getAsLong()));
+        serving.forEach(w -> Recycler.mark(w, RecycleReason.MANUAL, source, clock.getAsLong()));
         return "recycling " + serving.get(0) + ": its replacement boots first";
     }
 

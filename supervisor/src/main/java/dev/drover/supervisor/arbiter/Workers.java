@@ -391,7 +391,7 @@ final class Workers {
             respawns.forcedExit(age(w)); // a boot timeout is a failed start: its exit counts it (unplanned exit)
         }
         long now = clock.getAsLong();
-        log.error("{} {}; {}; SIGQUIT for a thread dump, then SIGKILL; {}", w, why, Recycler.vitals(w, now),
+        log.error("{} {}; {}; SIGQUIT for a thread dump, then SIGKILL; {}", w, why, MemoryWatch.vitals(w, now),
                 respawns.replacementWhen());
         w.process().dumpThreads();
         w.markKilled(reason, why, now + DUMP_TO_KILL.toNanos());
