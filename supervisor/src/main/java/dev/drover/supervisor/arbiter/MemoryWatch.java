@@ -79,8 +79,9 @@ final class MemoryWatch {
     }
 
     /**
-     * Between ticks: reads the memory of every worker whose next reading is due (those near their limits are read
-     * every 100 ms) and acts on it. Returns true if a worker was marked or killed, so the loop starts replacements.
+     * Between ticks: reads the memory of every worker whose next reading is due (with a hard limit every 100 ms, every
+     * 25 ms near it: MemoryProjection.interval) and acts on it. Returns true if a worker was marked or killed, so the
+     * loop starts replacements.
      */
     boolean readDue(long now) {
         boolean changed = false;
@@ -250,8 +251,9 @@ final class MemoryWatch {
     }
 
     /**
-     * Reads RSS at every reading (statm, ~10 µs; every tick, every 100 ms near the limits) and PSS/USS (smaps_rollup, 1-20 ms) only when the limits need them or
-     * the status reading is older than ROLLUP_PERIOD_MS. Returns the reading the limits apply to.
+     * Reads RSS at every reading (statm, ~10 µs, on the worker's period) and PSS/USS (smaps_rollup, 1-20 ms) only
+     * when the limits need them or the status reading is older than ROLLUP_PERIOD_MS; schedules the next reading.
+     * Returns the reading the limits apply to.
      */
     private long readMemory(WorkerHandle w, long now) {
         long rss = w.process().rssBytes();
