@@ -41,6 +41,9 @@ final class MemoryWatch {
     private RecyclePolicy policy;
     /** Spawn-to-READY times per generation, for the time a memory emergency's replacement needs. */
     private final Map<Integer, BootTimes> bootTimes = new HashMap<>();
+    /** When the first worker became READY (if one has): a worker spawned after it booted beside serving ones. */
+    private long firstReadyAt;
+    private boolean anyReady;
     private int generation;
 
     /** Marks a worker for a planned recycle (the soft limit's): Recycler.mark. */
@@ -62,7 +65,13 @@ final class MemoryWatch {
 
     /** A worker became READY: its boot time counts toward the time its generation's replacements need. */
     void recordBoot(WorkerHandle w, long now) {
-        bootTimes.computeIfAbsent(w.generation(), n -> new BootTimes()).record(Duration.ofNanos(now - w.spawnedAt()));
+        boolean besideServing = anyReady && w.spawnedAt() - firstReadyAt >= 0;
+        if (!anyReady) {
+            anyReady = true;
+            firstReadyAt = now;
+        }
+        bootTimes.computeIfAbsent(w.generation(), n -> new BootTimes())
+                .record(Duration.ofNanos(now - w.spawnedAt()), besideServing);
     }
 
     /**

@@ -191,10 +191,10 @@ final class Recycler {
         if (!old.is(WorkerState.SERVING)) {
             return;
         }
+        workers.count(old.recycleReason());
+        workers.drain(old, old.recycleReason()); // before the vitals: PSS of a big worker takes milliseconds to read
         log.info("{} recycled ({}): {} is serving in its place; draining; {}", old, old.recycleReason().label(),
                 w, MemoryWatch.vitals(old, now));
-        workers.count(old.recycleReason());
-        workers.drain(old, old.recycleReason());
     }
 
 

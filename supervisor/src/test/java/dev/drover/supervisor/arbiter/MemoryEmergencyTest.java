@@ -121,6 +121,23 @@ class MemoryEmergencyTest {
     }
 
     @Test
+    void aBootAtStartCountsThriceForTheReplacementsTime() throws Exception {
+        Harness h = new Harness(Map.of("workers", 1, "memory.soft-limit", "300M", "memory.hard-limit", "600M"));
+        FakeProcess leaky = h.last();
+        leaky.rss = 150 * MIB;
+        h.advance(Duration.ofSeconds(1)); // its boot at start: 1 s, with the machine to itself
+        h.settle();
+        h.tick();
+        leak(h, leaky, 10, 40, () -> h.spawned.size() == 2); // 100 MiB/s: 4.5 s from the hard limit
+        assertEquals(2, h.spawned.size());
+        String why = handle(h, leaky).recycleWhy();
+        // A replacement beside the leaking worker is counted 3 s (not 1 s): (3 + drain 0.5 + exit 0.5) x 1.25 +
+        // two readings = 5.2 s, more than the 4.5 s left, so at once; with 1 s it would wait until ~330 MiB.
+        assertTrue(leaky.rss <= 200 * MIB, "replaced at " + leaky.rss / MIB + " MiB: " + why);
+        assertTrue(why.contains("a replacement needs ~5.2s"), why);
+    }
+
+    @Test
     void aSlowLeakWaitsForTheSoftLimitAsBefore() throws Exception {
         Harness h = new Harness(Map.of("workers", 1, "memory.soft-limit", "300M", "memory.hard-limit", "600M"));
         FakeProcess leaky = h.last();
