@@ -52,7 +52,15 @@ public final class LinkMessage {
          */
         PROMOTE,
         /** worker → master: the PROMOTE is done, the worker accepts; {@code sockets}, how many it accepts on. */
-        PROMOTED
+        PROMOTED,
+        /**
+         * master → worker, to a standby JVM (booted with Drover's runtime and no app, its listening sockets already
+         * handed over at HELLO): become a worker now. {@code id}, {@code generation}, {@code app} (a DroverApp class),
+         * {@code classpath} (the app's jars and directories, joined by ':'; empty: none beyond the runtime),
+         * {@code config} (the config file; empty: none), {@code max_requests}, {@code spare} (1: boot as a spare),
+         * {@code evidence_baseline_ms}. The worker then loads and starts the app and reports READY as after a spawn.
+         */
+        ADOPT
     }
 
     /** A field's name or value: one or more of A-Z a-z 0-9 _ . : / + - (so never a space or '='). */

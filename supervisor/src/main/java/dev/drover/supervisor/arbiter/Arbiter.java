@@ -294,11 +294,15 @@ public final class Arbiter {
             }
         }
         spares.keep(generation, generations.sparesWanted(), held, maxJvms());
+        workers.keepStandbys(generations.standbysWanted(), held && generations.standbysMayBoot(), maxJvms());
     }
 
-    /** The most JVMs outside a reload's surge and a memory emergency: workers + spare-workers + max-surge. */
+    /**
+     * The most JVMs outside a reload's surge and a memory emergency: workers + spare-workers + standby-jvms +
+     * max-surge.
+     */
     private long maxJvms() {
-        return generations.wanted() + generations.sparesWanted()
+        return generations.wanted() + generations.sparesWanted() + generations.standbysWanted()
                 + generations.current().settings().recycle().maxSurge();
     }
 

@@ -280,6 +280,7 @@ final class Control {
         status.put("generation", generations.current().number());
         status.put("workers_wanted", generations().targetWorkers());
         status.put("spare_workers", generations().current().settings().recycle().spareWorkers());
+        status.put("standby_jvms", generations().current().settings().recycle().standbyJvms());
         status.put("paused", generations().paused());
         status.put("reload", generations().reloadPhase());
         status.put("reload_surge", generations().current().settings().recycle().reloadSurgeLabel());
@@ -309,8 +310,9 @@ final class Control {
             row.put("uss_bytes", Math.max(0, w.ussBytes()));
             row.put("age_seconds", TimeUnit.NANOSECONDS.toSeconds(now - w.spawnedAt()));
             row.put("spare", w.isSpare());
+            row.put("standby", w.standbyKey() != null);
             row.put("recycle_reason", w.recycleReason() == null ? "" : w.recycleReason().label());
-            row.put("app", w.app().label());
+            row.put("app", w.standbyKey() != null ? "(standby: no app yet)" : w.app().label());
             rows.add(row);
         }
         status.put("workers", rows);

@@ -98,6 +98,16 @@ final class Generations {
         return paused || rollingOut || fallback != null ? 0 : current.settings().recycle().spareWorkers();
     }
 
+    /** How many standby JVMs to keep (drover.standby-jvms of the current generation); 0 while paused. */
+    int standbysWanted() {
+        return paused ? 0 : current.settings().recycle().standbyJvms();
+    }
+
+    /** Whether new standby JVMs may boot: not during a reload, whose new workers have the CPU first. */
+    boolean standbysMayBoot() {
+        return !rollingOut && fallback == null;
+    }
+
     /** How many workers should be serving now: 0 while paused. */
     int wanted() {
         return paused ? 0 : targetWorkers;

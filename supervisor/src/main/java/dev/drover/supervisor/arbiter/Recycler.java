@@ -38,6 +38,16 @@ final class Recycler {
 
     /** The per-tick steps for one worker. */
     void police(WorkerHandle w, long now) {
+        if (w.is(WorkerState.STANDBY)) {
+            // No app runs there: only its boot is watched, up to its attach; once adopted it boots as any worker.
+            if (w.link() == null && liveness.check(true, now - w.spawnedAt(), 0, 0, 0)
+                    == LivenessPolicy.Verdict.BOOT_TIMEOUT) {
+                workers.quitThenKill(w, RecycleReason.BOOT_TIMEOUT, "not attached "
+                        + Arbiter.seconds(Duration.ofNanos(now - w.spawnedAt())) + " after its spawn "
+                        + "(drover.boot-timeout = " + Arbiter.seconds(liveness.bootTimeout()) + ")");
+            }
+            return;
+        }
         if (memory.police(w, now)) {
             return;
         }

@@ -80,8 +80,10 @@ final class Shutdown {
                 Arbiter.seconds(timeout), graceful ? "drover.graceful-timeout" : "quick stop");
         if (graceful) {
             // Spares first: they never accepted, so they simply exit, and none is promoted meanwhile.
-            List.copyOf(workers.all()).stream().filter(WorkerHandle::isSpare).filter(w -> !w.is(WorkerState.DRAINING)
-                    && !w.is(WorkerState.KILLED)).forEach(w -> workers.drain(w, null));
+            // Standby JVMs too: no app runs there.
+            List.copyOf(workers.all()).stream().filter(w -> w.isSpare() || w.is(WorkerState.STANDBY))
+                    .filter(w -> !w.is(WorkerState.DRAINING) && !w.is(WorkerState.KILLED))
+                    .forEach(w -> workers.drain(w, null));
         }
         for (WorkerHandle w : List.copyOf(workers.all())) {
             if (!graceful) {

@@ -21,16 +21,18 @@ final class WorkerHandle {
 
     /** Its slot; 0 for a spare, which takes the slot it is promoted into. */
     private int id;
-    private final int generation;
+    private int generation;
     private final WorkerProcess process;
     private final String secret;
-    private final long spawnedAt;
-    private final RecyclePolicy.Limits limits;
+    private long spawnedAt;
+    private RecyclePolicy.Limits limits;
     /** The listening sockets of its generation, handed over at HELLO. */
     private final List<Listener> listeners;
     /** Spawned with the generation's AppCDS archive. */
-    private final boolean withArchive;
-    private final App app;
+    private boolean withArchive;
+    private App app;
+    /** A standby JVM: what its JVM was started as (WorkerSpawner.standbyKey), which an adopting spawn must match. */
+    private String standbyKey;
 
     private WorkerState state = WorkerState.BOOTING;
     /** Spawned as a spare and not promoted yet. */
@@ -124,6 +126,39 @@ final class WorkerHandle {
         id = 0;
     }
 
+    /** Spawned as a standby JVM: it waits, with no app and in no slot (id 0), until a spawn adopts it. */
+    void bootAsStandby(String key) {
+        leave("boot as a standby", WorkerState.BOOTING);
+        state = WorkerState.STANDBY;
+        standbyKey = key;
+        id = 0;
+    }
+
+    /**
+     * Adopted by a spawn (ADOPT): STANDBY to BOOTING as the worker in slot {@code id} (0 and {@code spare} for a
+     * spare) of {@code generation}; its boot, liveness and lifetime count from {@code now}.
+     */
+    void adopt(int id, int generation, RecyclePolicy.Limits limits, App app, boolean spare, long now) {
+        leave("adopt", WorkerState.STANDBY);
+        state = WorkerState.BOOTING;
+        this.id = spare ? 0 : id;
+        this.spare = spare;
+        this.generation = generation;
+        this.limits = limits;
+        this.app = app;
+        this.withArchive = false;
+        this.standbyKey = null;
+        this.spawnedAt = now;
+        this.lastReportAt = now;
+        this.nextReadingAt = now;
+        projection.clear();
+    }
+
+    /** A standby's WorkerSpawner.standbyKey; null for any other, and once adopted. */
+    String standbyKey() {
+        return standbyKey;
+    }
+
     /** A spare's READY: BOOTING to SPARE. */
     void markSpareReady() {
         leave("mark a ready spare", WorkerState.BOOTING);
@@ -142,7 +177,7 @@ final class WorkerHandle {
 
     /** Told to stop accepting and finish (or, booting or spare, to exit); SIGKILL at {@code deadline}. */
     void startDraining(long deadline) {
-        leave("start draining", WorkerState.BOOTING, WorkerState.SERVING, WorkerState.SPARE);
+        leave("start draining", WorkerState.BOOTING, WorkerState.SERVING, WorkerState.SPARE, WorkerState.STANDBY);
         state = WorkerState.DRAINING;
         killAt = deadline;
     }
@@ -156,7 +191,8 @@ final class WorkerHandle {
 
     /** Given up on (hang, boot timeout, hard memory limit): SIGKILL at {@code deadline}; its slot is free. */
     void markKilled(RecycleReason reason, String why, long deadline) {
-        leave("mark killed", WorkerState.BOOTING, WorkerState.SERVING, WorkerState.DRAINING, WorkerState.SPARE);
+        leave("mark killed", WorkerState.BOOTING, WorkerState.SERVING, WorkerState.DRAINING, WorkerState.SPARE,
+                WorkerState.STANDBY);
         state = WorkerState.KILLED;
         recycleReason = reason;
         recycleWhy = why;
@@ -494,6 +530,9 @@ final class WorkerHandle {
     /** How every log line names a worker: {@code worker 2 (pid 41872, gen 3)}, or {@code spare (pid 41873, gen 3)}. */
     @Override
     public String toString() {
+        if (standbyKey != null) {
+            return "standby JVM (pid " + process.pid() + ")";
+        }
         return (spare ? "spare" : "worker " + id) + " (pid " + process.pid() + ", gen " + generation + ")";
     }
 }

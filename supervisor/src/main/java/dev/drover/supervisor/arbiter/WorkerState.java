@@ -4,6 +4,11 @@ import java.util.Locale;
 
 /** A worker's phase as the master sees it; `drover ctl status` shows it in lower case. */
 public enum WorkerState {
+    /**
+     * A standby JVM (drover.standby-jvms): booted with Drover's runtime and no app, holding no slot, until a spawn
+     * adopts it (ADOPT); BOOTING from then on, as a worker just spawned.
+     */
+    STANDBY,
     /** Spawned, not READY yet. */
     BOOTING,
     /** READY and accepting connections. */

@@ -120,12 +120,17 @@ final class Workers {
     }
 
     /**
-     * JVMs that count toward workers + spare-workers + max-surge: booting, serving and spare ones (a draining or
-     * killed one is on its way out, as for max-surge).
+     * JVMs that count toward workers + spare-workers + standby-jvms + max-surge: booting, serving, spare and standby
+     * ones (a draining or killed one is on its way out, as for max-surge).
      */
     long live() {
         return table.stream().filter(w -> w.is(WorkerState.BOOTING) || w.is(WorkerState.SERVING)
-                || w.is(WorkerState.SPARE)).count();
+                || w.is(WorkerState.SPARE) || w.is(WorkerState.STANDBY)).count();
+    }
+
+    /** Standby JVMs, attached or not. */
+    long standbys() {
+        return table.stream().filter(w -> w.is(WorkerState.STANDBY)).count();
     }
 
     /** Spares of {@code generation}, booting or ready (not draining or killed). */
@@ -209,20 +214,101 @@ final class Workers {
         return spawn(0, true);
     }
 
+    /**
+     * Keeps {@code wanted} standby JVMs (drover.standby-jvms) of the current generation's JVM: stops those a spawn
+     * of it could not adopt (a reload changed the JVM) or beyond the count, and spawns the missing ones under the
+     * crash backoff while the JVMs stay within {@code maxJvms}. Only once every slot is held: workers first.
+     */
+    void keepStandbys(int wanted, boolean slotsHeld, long maxJvms) {
+        Optional<String> key = spawner.standbyKey(current.settings(), current.listeners());
+        int kept = 0;
+        for (WorkerHandle w : List.copyOf(table)) {
+            if (!w.is(WorkerState.STANDBY)) {
+                continue;
+            }
+            if (key.isPresent() && key.get().equals(w.standbyKey()) && kept < wanted) {
+                kept++;
+                continue;
+            }
+            log.info("{} stopped: {}", w, key.isPresent() && key.get().equals(w.standbyKey())
+                    ? wanted + " standby JVM(s) wanted (drover.standby-jvms)"
+                    : "generation " + current.number() + "'s workers run another JVM (its java, options, sockets or "
+                    + "HTTP limits changed, or the app is a jar or main class)");
+            drain(w, null);
+        }
+        if (key.isEmpty() || !slotsHeld) {
+            return;
+        }
+        while (kept < wanted && live() < maxJvms && respawns.allowedNow()) {
+            WorkerHandle w = spawnProcess(0, false, key);
+            if (w == null) {
+                return;
+            }
+            kept++;
+        }
+    }
+
+    /** The oldest attached standby JVM a spawn of the current generation may adopt, or null. */
+    private WorkerHandle adoptableStandby() {
+        Optional<String> key = spawner.standbyKey(current.settings(), current.listeners());
+        if (key.isEmpty()) {
+            return null;
+        }
+        return table.stream().filter(w -> w.is(WorkerState.STANDBY) && w.link() != null
+                && key.get().equals(w.standbyKey())).findFirst().orElse(null);
+    }
+
+    /**
+     * A standby JVM becomes the worker in slot {@code id} (or a spare): ADOPT tells it which, and where its app is;
+     * from here it boots like a spawned worker, less the JVM's own start. Null if the ADOPT cannot be told (then the
+     * caller spawns).
+     */
+    private WorkerHandle adopt(WorkerHandle standby, int id, boolean spare) {
+        Generation gen = current;
+        RecyclePolicy.Limits limits = gen.recyclePolicy().draw(random);
+        Optional<LinkMessage> adopt = spawner.adoption(new WorkerSpawner.Spec(id, gen.number(), "-", limits.requests(),
+                gen.listeners(), Optional.empty(), Optional.empty(), spare), gen.settings());
+        if (adopt.isEmpty()) {
+            return null;
+        }
+        long now = clock.getAsLong();
+        Duration waited = Duration.ofNanos(now - standby.spawnedAt());
+        String was = standby.toString();
+        standby.adopt(id, gen.number(), limits, new WorkerHandle.App(gen.settings().appLabel(), false), spare, now);
+        standby.process().rename(standby.toString());
+        standby.link().send(adopt.get());
+        log.info("{} spawned: {} adopted (booted {} ago, no JVM start)", standby, was, Arbiter.seconds(waited));
+        return standby;
+    }
+
     private WorkerHandle spawn(int id, boolean spare) {
         if (!respawns.allowedNow()) {
             return null;
         }
+        WorkerHandle standby = adoptableStandby();
+        if (standby != null) {
+            WorkerHandle adopted = adopt(standby, id, spare);
+            if (adopted != null) {
+                return adopted;
+            }
+        }
+        return spawnProcess(id, spare, Optional.empty());
+    }
+
+    /** Starts a JVM: the worker in slot {@code id}, a spare, or with {@code standbyKey} a standby JVM. */
+    private WorkerHandle spawnProcess(int id, boolean spare, Optional<String> standbyKey) {
         Generation gen = current;
         String secret = HexFormat.of().formatHex(randomBytes());
         RecyclePolicy.Limits limits = gen.recyclePolicy().draw(random);
-        Cds.Launch launch = launches.apply(gen.number());
+        boolean standby = standbyKey.isPresent();
+        Cds.Launch launch = standby ? new Cds.Launch(Optional.empty(), Optional.empty()) : launches.apply(gen.number());
         WorkerProcess process;
         try {
             process = spawner.spawn(new WorkerSpawner.Spec(id, gen.number(), secret, limits.requests(),
-                    gen.listeners(), launch.archive(), launch.runJar(), spare), gen.settings());
+                    gen.listeners(), launch.archive(), launch.runJar(), spare, standby), gen.settings());
         } catch (IOException e) {
-            log.error("cannot spawn {}: {}; retrying in {}", spare ? "a spare" : "worker " + id, e.getMessage(),
+            log.error("cannot spawn {}: {}; retrying in {}", standby ? "a standby JVM" : spare ? "a spare"
+                    : "worker " + id, e.getMessage(),
                     Arbiter.seconds(dev.drover.supervisor.policy.RestartPolicy.MAX_DELAY));
             respawns.spawnFailed();
             return null;
@@ -232,6 +318,7 @@ final class Workers {
         if (spare) {
             w.bootAsSpare();
         }
+        standbyKey.ifPresent(w::bootAsStandby);
         table.add(w);
         process.follow(w.toString(), status -> post.accept(new Event.WorkerExited(w, status)));
         log.info("{} spawned", w);

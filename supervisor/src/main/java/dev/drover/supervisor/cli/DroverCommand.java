@@ -93,6 +93,10 @@ public final class DroverCommand implements Callable<Integer> {
             + "replace a crashed or recycled worker at once (0 = none).")
     String spareWorkers;
 
+    @Option(names = "--standby-jvms", paramLabel = "N", description = "JVMs booted without the app that the next "
+            + "new workers (a reload's among them) take instead of a JVM boot; DroverApp apps only (0 = none).")
+    String standbyJvms;
+
     @Option(names = "--reload-surge", paramLabel = "N|all", description = "How many of a reload's new workers may boot "
             + "at once once its canary serves (all: every remaining one).")
     String reloadSurge;
@@ -229,6 +233,7 @@ public final class DroverCommand implements Callable<Integer> {
         add(flags, "max-lifetime", maxLifetime, "flag --max-lifetime");
         add(flags, "max-surge", maxSurge, "flag --max-surge");
         add(flags, "spare-workers", spareWorkers, "flag --spare-workers");
+        add(flags, "standby-jvms", standbyJvms, "flag --standby-jvms");
         add(flags, "reload-surge", reloadSurge, "flag --reload-surge");
         add(flags, "reload-canary", reloadCanary, "flag --reload-canary");
         add(flags, "boot-nice", bootNice, "flag --boot-nice");

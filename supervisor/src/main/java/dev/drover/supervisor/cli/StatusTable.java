@@ -38,11 +38,17 @@ final class StatusTable {
         StringBuilder out = new StringBuilder();
         long spares = status.getConfigList("workers").stream().filter(w -> w.hasPath("spare") && w.getBoolean("spare"))
                 .count();
+        long standbys = status.getConfigList("workers").stream()
+                .filter(w -> w.hasPath("standby") && w.getBoolean("standby")).count();
         out.append("master ").append(status.getLong("pid")).append("  generation ").append(status.getInt("generation"))
-                .append("  workers ").append(status.getConfigList("workers").size() - spares).append(" (wanted ")
-                .append(status.getInt("workers_wanted")).append(')');
+                .append("  workers ").append(status.getConfigList("workers").size() - spares - standbys)
+                .append(" (wanted ").append(status.getInt("workers_wanted")).append(')');
         if (status.hasPath("spare_workers") && (spares > 0 || status.getInt("spare_workers") > 0)) {
             out.append("  spares ").append(spares).append(" (wanted ").append(status.getInt("spare_workers")).append(')');
+        }
+        if (status.hasPath("standby_jvms") && (standbys > 0 || status.getInt("standby_jvms") > 0)) {
+            out.append("  standby JVMs ").append(standbys).append(" (wanted ").append(status.getInt("standby_jvms"))
+                    .append(')');
         }
         out.append("  up ").append(status.getLong("uptime_seconds")).append("s\n");
         if (status.hasPath("reload_surge")) {

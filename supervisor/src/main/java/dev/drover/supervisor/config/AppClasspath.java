@@ -118,6 +118,28 @@ public final class AppClasspath {
         return String.join(File.pathSeparator, jars);
     }
 
+    /**
+     * The app's class path as a URLClassLoader needs it (a standby JVM's app loader): {@link #entries} with each
+     * {@code dir/*} expanded to the jars in it.
+     */
+    public static List<String> appJars(List<Path> classpath) {
+        List<String> jars = new ArrayList<>();
+        for (String entry : entries(classpath)) {
+            Path path = Path.of(entry);
+            if (isWildcard(path)) {
+                AppCheck.jarsIn(path.getParent()).forEach(jar -> jars.add(jar.toAbsolutePath().toString()));
+            } else {
+                jars.add(entry);
+            }
+        }
+        return jars;
+    }
+
+    /** The worker runtime's class path alone, for a standby JVM (it loads the app later, in a loader of its own). */
+    public static String runtimeClasspathOnly() {
+        return runtimeClasspath();
+    }
+
     private static String runtimeClasspath() {
         return System.getProperty(RUNTIME_CLASSPATH_PROPERTY, System.getProperty("java.class.path"));
     }

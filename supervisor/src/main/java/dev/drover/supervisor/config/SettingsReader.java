@@ -60,7 +60,7 @@ final class SettingsReader {
                 new RecycleLimits(count("max-requests"), count("max-requests-jitter"), duration("max-lifetime"),
                         duration("max-lifetime-jitter"), wholeNumber("max-surge", 1), reloadSurge(),
                         nice("boot-nice"), nice("serving-nice"), reloadCanaryAlone(),
-                        wholeNumber("spare-workers", 0)),
+                        wholeNumber("spare-workers", 0), wholeNumber("standby-jvms", 0)),
                 memory,
                 cdsSettings(),
                 workerJava(),

@@ -40,6 +40,16 @@ public final class ProcessSpawner implements Spawner {
     }
 
     @Override
+    public java.util.Optional<String> standbyKey(Settings settings, java.util.List<Listener> listeners) {
+        return spawner.standbyKey(settings, listeners);
+    }
+
+    @Override
+    public java.util.Optional<dev.drover.link.LinkMessage> adoption(WorkerSpawner.Spec spec, Settings settings) {
+        return spawner.adoption(spec, settings);
+    }
+
+    @Override
     public Path seenByWorker(Path file) {
         return spawner.seenByWorker(file);
     }

@@ -20,6 +20,16 @@ public interface Spawner {
     default void serving(WorkerProcess process, Settings settings) {
     }
 
+    /** What a standby JVM of these settings is started as (WorkerSpawner.standbyKey); empty: none may be. */
+    default java.util.Optional<String> standbyKey(Settings settings, java.util.List<Listener> listeners) {
+        return java.util.Optional.empty();
+    }
+
+    /** ADOPT for a standby to become the worker {@code spec} (WorkerSpawner.adoption); empty: spawn it instead. */
+    default java.util.Optional<dev.drover.link.LinkMessage> adoption(WorkerSpawner.Spec spec, Settings settings) {
+        return java.util.Optional.empty();
+    }
+
     /** {@code file}, in the directory the workers reach, as a worker names it (WorkerDirectory). */
     default Path seenByWorker(Path file) {
         return file;

@@ -41,8 +41,22 @@ public final class WorkerSpawner {
      * boots to READY and accepts only once promoted (drover.spare-workers); its id is 0.
      */
     public record Spec(int id, int generation, String secret, long maxRequests, List<Listener> listeners,
-                       Optional<Path> cdsArchive, Optional<Path> runJar, boolean spare) {
+                       Optional<Path> cdsArchive, Optional<Path> runJar, boolean spare, boolean standby) {
+
+        public Spec(int id, int generation, String secret, long maxRequests, List<Listener> listeners,
+                    Optional<Path> cdsArchive, Optional<Path> runJar, boolean spare) {
+            this(id, generation, secret, maxRequests, listeners, cdsArchive, runJar, spare, false);
+        }
     }
+
+    /**
+     * The variables of a worker's environment that say which worker it is, not what its JVM is: a standby JVM is
+     * spawned without them and told them at its adoption (ADOPT); the rest must be the same for a standby to be
+     * adopted.
+     */
+    static final List<String> PER_WORKER = List.of("DROVER_INTERNAL_ID", "DROVER_INTERNAL_GENERATION",
+            "DROVER_INTERNAL_SECRET", "DROVER_INTERNAL_APP", "DROVER_INTERNAL_CONFIG", "DROVER_INTERNAL_MAX_REQUESTS",
+            "DROVER_INTERNAL_SPARE", "DROVER_INTERNAL_EVIDENCE_BASELINE_MS");
 
     /**
      * JDK 17 refuses to write an archive while a Java agent runs unless this diagnostic flag is on, and maps such an
@@ -182,7 +196,71 @@ public final class WorkerSpawner {
         return wrapped;
     }
 
+    /**
+     * What a standby JVM of {@code settings} would be started as (drover.standby-jvms): its command line, the
+     * environment that is not per worker, its listening sockets, its memory cgroup. A standby is adopted only by a
+     * spawn of settings with the same key, so that the worker it becomes is the JVM a spawn would have started.
+     * Empty for a jar or main-class app: its JVM runs the app from its start.
+     */
+    public Optional<String> standbyKey(Settings settings, List<Listener> listeners) {
+        if (settings.foreign()) {
+            return Optional.empty();
+        }
+        Map<String, String> env = new java.util.TreeMap<>();
+        environment(env, new Spec(0, 0, "-", 0, listeners, Optional.empty(), Optional.empty(), false, true), settings);
+        PER_WORKER.forEach(env::remove);
+        return Optional.of(String.join(" ", standbyCommand(settings)) + "\n" + env + "\nlisteners "
+                + listeners.stream().map(l -> l.kind() + ":" + l.fd()).toList() + "\nhard-limit "
+                + (cgroups.isPresent() ? settings.memory().hardLimit() : 0));
+    }
+
+    /**
+     * ADOPT for a standby that is to become the worker {@code spec} of {@code settings}: which worker it is and where
+     * its app is. Empty if a value cannot travel on the control link (a path with a space): then it is spawned.
+     */
+    public Optional<dev.drover.link.LinkMessage> adoption(Spec spec, Settings settings) {
+        List<String> jars = AppClasspath.appJars(settings.classpath());
+        Map<String, String> fields = new java.util.LinkedHashMap<>();
+        fields.put("id", Integer.toString(spec.id()));
+        fields.put("generation", Integer.toString(spec.generation()));
+        fields.put("app", settings.app());
+        fields.put("max_requests", Long.toString(spec.maxRequests()));
+        fields.put("spare", spec.spare() ? "1" : "0");
+        if (!jars.isEmpty()) {
+            fields.put("classpath", String.join(File.pathSeparator, jars));
+        }
+        settings.configFile().ifPresent(f -> fields.put("config", f.toAbsolutePath().toString()));
+        if (settings.memory().softLimit() > 0 || settings.memory().hardLimit() > 0) {
+            fields.put("evidence_baseline_ms", Long.toString(settings.leakReports().baselineAfter().toMillis()));
+        }
+        if (!fields.values().stream().allMatch(dev.drover.link.LinkMessage::isToken)) {
+            return Optional.empty();
+        }
+        dev.drover.link.LinkMessage.Builder adopt = dev.drover.link.LinkMessage.of(dev.drover.link.LinkMessage.Type.ADOPT);
+        fields.forEach(adopt::put);
+        return Optional.of(adopt.build());
+    }
+
+    /** A standby's command: the workers' JVM and Drover's runtime, no app and no AppCDS archive (it is the app's). */
+    private static List<String> standbyCommand(Settings settings) {
+        List<String> command = jvm(settings);
+        command.addAll(List.of("-cp", AppClasspath.runtimeClasspathOnly(), MAIN_CLASS));
+        return command;
+    }
+
     private Process start(Spec spec, Settings settings, Optional<WorkerCgroup> cgroup) throws IOException {
+        if (spec.standby()) {
+            ProcessBuilder builder = new ProcessBuilder(wrapped(cgroup.map(WorkerCgroup::procs),
+                    directory.owner().map(u -> directory.path()), directory.owner(), standbyCommand(settings)))
+                    .redirectErrorStream(true);
+            environment(builder.environment(), spec, settings);
+            PER_WORKER.forEach(builder.environment()::remove);
+            builder.environment().put("DROVER_INTERNAL_ID", "0");
+            builder.environment().put("DROVER_INTERNAL_GENERATION", "0");
+            builder.environment().put("DROVER_INTERNAL_SECRET", spec.secret());
+            builder.environment().put("DROVER_INTERNAL_STANDBY", "1");
+            return builder.start();
+        }
         List<String> command = jvm(settings);
         if (settings.foreign()) {
             command.add("-javaagent:" + AppClasspath.agentJar());

@@ -33,6 +33,8 @@ final class Harness {
     private static final long FIRST_PID = 5_000_000;
 
     final Settings settings;
+    /** What a reload (HUP) reads: these settings unless a test sets others. */
+    Settings reloadTo;
     long now = 1_000_000_000L;
     final List<FakeProcess> spawned = new ArrayList<>();
     final Arbiter arbiter;
@@ -41,7 +43,8 @@ final class Harness {
     /** {@code flags}: drover.* keys and values, as command-line flags would give them. */
     Harness(Map<String, Object> flags) throws ConfigError {
         settings = settings(flags);
-        arbiter = new Arbiter(settings, List.of(), new NoSockets(), () -> settings, new FakeSpawner(),
+        reloadTo = settings;
+        arbiter = new Arbiter(settings, List.of(), new NoSockets(), () -> reloadTo, new FakeSpawner(),
                 Path.of("/nonexistent-runtime-dir"), () -> now);
         arbiter.start();
         run();
@@ -86,7 +89,13 @@ final class Harness {
 
     /** The worker connects (HELLO) and reports READY; a foreign worker (a jar app) says it inherited its socket. */
     void boot(FakeProcess p) {
-        hello(p, settings.foreign());
+        if (p.link == null) {
+            hello(p, settings.foreign());
+        }
+        if (p.spec.standby() && p.link.sent(LinkMessage.Type.ADOPT) == 0) {
+            return; // a standby JVM reports READY only once adopted
+        }
+        p.readySent = true;
         arbiter.post(new Event.LinkReceived(p.link, LinkMessage.of(LinkMessage.Type.READY).put("boot_ms", 100).build()));
         run();
     }
@@ -127,12 +136,13 @@ final class Harness {
      */
     boolean settle() {
         for (int round = 0; round < 100; round++) {
-            FakeProcess next = spawned.stream().filter(p -> !p.exited && (p.link == null || p.toldToStop()))
+            FakeProcess next = spawned.stream().filter(p -> !p.exited && (p.link == null || p.toldToStop()
+                    || (p.spec.standby() && !p.readySent && p.link.sent(LinkMessage.Type.ADOPT) > 0)))
                     .findFirst().orElse(null);
             if (next == null) {
                 return false;
             }
-            if (next.link == null && !next.toldToStop()) {
+            if (!next.toldToStop()) {
                 boot(next);
             } else {
                 exit(next, 0);
@@ -176,6 +186,19 @@ final class Harness {
             return p;
         }
 
+        /** Standby JVMs of settings with the same worker-jvm-options and sockets are the same JVM. */
+        @Override
+        public Optional<String> standbyKey(Settings s, List<Listener> listeners) {
+            return s.foreign() ? Optional.empty() : Optional.of("java " + s.workerJvmOptions() + " " + listeners);
+        }
+
+        @Override
+        public Optional<LinkMessage> adoption(WorkerSpawner.Spec spec, Settings s) {
+            return Optional.of(LinkMessage.of(LinkMessage.Type.ADOPT).put("id", spec.id())
+                    .put("generation", spec.generation()).put("app", s.app()).put("spare", spec.spare() ? 1 : 0)
+                    .build());
+        }
+
         @Override
         public Process train(Settings s, java.util.Optional<Path> runJar, Path archive) throws IOException {
             throw new IOException("no training runs in unit tests");
@@ -195,6 +218,8 @@ final class Harness {
         long rss = 50 << 20;
         List<String> tail = List.of("Exception in thread \"main\" java.lang.IllegalStateException: cannot boot");
         FakeLink link;
+        /** It reported READY (a standby JVM does only once adopted). */
+        boolean readySent;
         boolean exited;
         boolean released;
         private IntConsumer onExit;

@@ -40,6 +40,10 @@ final class MasterLink {
 
         /** PROMOTE: a spare starts accepting. */
         void onPromote(LinkMessage message);
+
+        /** ADOPT: a standby JVM becomes a worker (only a native worker hears it). */
+        default void onAdopt(LinkMessage message) {
+        }
     }
 
     private final EventLoopGroup group;
@@ -124,6 +128,8 @@ final class MasterLink {
                 listener.onSnapshot(message);
             } else if (msg instanceof LinkMessage message && message.type() == LinkMessage.Type.PROMOTE) {
                 listener.onPromote(message);
+            } else if (msg instanceof LinkMessage message && message.type() == LinkMessage.Type.ADOPT) {
+                listener.onAdopt(message);
             } else {
                 log.warn("ignoring unexpected control-link message from the master: {}", msg);
             }

@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import dev.drover.link.ExitCodes;
+import dev.drover.link.LinkMessage;
 import dev.drover.worker.api.DroverApp;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -38,8 +39,10 @@ final class Worker {
     /** Fallback for a master that died without closing the link (it always closes it; this is belt and braces). */
     static final long PARENT_POLL_MS = 500;
 
-    private final WorkerEnv env;
-    private final long mainStarted;
+    /** As spawned; a standby JVM's becomes the adopted worker's at ADOPT (set on main before the app starts). */
+    private WorkerEnv env;
+    /** When main() started; for a standby JVM, when it was adopted. READY's boot_ms counts from here. */
+    private long mainStarted;
     private final ConnectionTracker tracker = new ConnectionTracker();
     private final OwnerLoop owner = new OwnerLoop();
     /** Counted down on the owner thread when the worker may exit; main waits for it. */
@@ -53,6 +56,10 @@ final class Worker {
     private EventLoopGroup httpLoops;
     private MasterLink link;
     private DroverApp app;
+    /** Where the app's classes come from: the JVM's class path, or a loader over a standby's adopted classpath. */
+    private ClassLoader appLoader = Worker.class.getClassLoader();
+    /** A standby JVM the master adopted: its boot counts from the ADOPT. */
+    private boolean adopted;
     /** Boot phases, for the READY line. */
     private long nativeMs;
     private long nettyMs;
@@ -95,6 +102,12 @@ final class Worker {
             logging.run();
             priming.run();
         }, "drover-boot");
+        if (env.standby()) {
+            OptionalInt stopped = awaitAdoption(attaching, logging, priming);
+            if (stopped.isPresent()) {
+                return stopped.getAsInt();
+            }
+        }
         long appStarted = System.nanoTime();
         Config config = loadConfig();
         // Logging is started before any of the app's code runs, which may log (see LazyLogging.start).
@@ -128,12 +141,90 @@ final class Worker {
             return ExitCodes.LINK_ERROR;
         }
         awaitBootStep(priming, "prime the HTTP path");
+        appLoaderOnEventLoops();
         OptionalInt notServing = startServing(fds);
         if (notServing.isPresent()) {
             return notServing.getAsInt();
         }
         awaitFinish();
         return ExitCodes.OK;
+    }
+
+    /**
+     * A standby JVM (drover.standby-jvms): everything of the boot that needs no app runs to its end (Netty, the
+     * attach and the sockets, logging, the HTTP path primed), then it waits for the master's ADOPT, which says which
+     * worker it is to be and where its app is. Empty once adopted (the boot goes on with the app from there), else
+     * the exit code: 0 if told to stop first.
+     */
+    private OptionalInt awaitAdoption(FutureTask<List<Integer>> attaching, FutureTask<Void> logging,
+                                      FutureTask<Integer> priming) {
+        awaitBootStep(logging, "start logging");
+        awaitBootStep(priming, "prime the HTTP path");
+        try {
+            attaching.get();
+        } catch (ExecutionException e) {
+            System.err.println("drover worker: cannot attach to the master at " + env.linkSocket() + ": " + e.getCause());
+            return OptionalInt.of(ExitCodes.LINK_ERROR);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return OptionalInt.of(ExitCodes.LINK_ERROR);
+        }
+        long standbySince = System.nanoTime();
+        log.info("standby: booted without an app in {} ms; waiting for the master's ADOPT",
+                TimeUnit.NANOSECONDS.toMillis(standbySince - mainStarted));
+        LinkMessage adopt;
+        try {
+            adopt = life.adoption().get();
+        } catch (ExecutionException | InterruptedException e) {
+            return OptionalInt.of(ExitCodes.LINK_ERROR);
+        }
+        if (adopt == null) {
+            return OptionalInt.of(ExitCodes.OK); // told to stop while no app ran: nothing to lose
+        }
+        try {
+            env = env.adopted(adopt);
+        } catch (RuntimeException e) {
+            System.err.println("drover worker: a malformed ADOPT from the master (" + adopt + "): " + e);
+            return OptionalInt.of(ExitCodes.LINK_ERROR);
+        }
+        life.adopt(env);
+        adopted = true;
+        mainStarted = System.nanoTime();
+        appLoader = appLoader(env.appClasspath());
+        Thread.currentThread().setContextClassLoader(appLoader);
+        log.info("adopted as worker {} of generation {} after {} ms as a standby; starting app {}", env.workerId(),
+                env.generation(), TimeUnit.NANOSECONDS.toMillis(mainStarted - standbySince), env.appClass());
+        return OptionalInt.empty();
+    }
+
+    /**
+     * The app's loader in an adopted standby: its jars and directories over the runtime's loader, which the app's
+     * classes see first as a flat class path would put the runtime first (the DroverApp API, Netty, logging).
+     */
+    private static ClassLoader appLoader(List<java.nio.file.Path> classpath) {
+        if (classpath.isEmpty()) {
+            return Worker.class.getClassLoader();
+        }
+        java.net.URL[] urls = new java.net.URL[classpath.size()];
+        for (int i = 0; i < urls.length; i++) {
+            try {
+                urls[i] = classpath.get(i).toUri().toURL();
+            } catch (java.net.MalformedURLException e) {
+                throw new IllegalArgumentException("classpath entry " + classpath.get(i) + ": " + e.getMessage(), e);
+            }
+        }
+        return new java.net.URLClassLoader("drover-app", urls, Worker.class.getClassLoader());
+    }
+
+    /** The HTTP event loops run the app's handlers: they see its loader as their context class loader. */
+    private void appLoaderOnEventLoops() {
+        if (appLoader == Worker.class.getClassLoader()) {
+            return;
+        }
+        ClassLoader loader = appLoader;
+        for (io.netty.util.concurrent.EventExecutor loop : httpLoops) {
+            loop.execute(() -> Thread.currentThread().setContextClassLoader(loader));
+        }
     }
 
     private static void startDaemon(Runnable task, String name) {
@@ -231,6 +322,11 @@ final class Worker {
         }
         adopt(http, fds);
         life.ready(bootMs);
+        if (adopted) {
+            log.info("accepting on {} socket(s); ADOPT to ready took {} ms (config + app start {} ms{})", fds.size(),
+                    bootMs, appMs, warmup == null ? "" : " + " + warmup.describe());
+            return true;
+        }
         log.info("accepting on {} socket(s); main() to ready took {} ms (native {} ms, then in parallel: event loops {} ms"
                 + " + attach {} ms, config + logging + app start {} ms{})", fds.size(), bootMs, nativeMs, nettyMs, attachMs, appMs,
                 warmup == null ? "" : " + " + warmup.describe());
@@ -283,7 +379,7 @@ final class Worker {
     }
 
     private DroverApp loadApp() throws ReflectiveOperationException {
-        Class<?> type = Class.forName(env.appClass(), true, Worker.class.getClassLoader());
+        Class<?> type = Class.forName(env.appClass(), true, appLoader);
         return (DroverApp) type.getConstructor().newInstance();
     }
 

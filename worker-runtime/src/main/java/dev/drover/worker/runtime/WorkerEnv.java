@@ -1,5 +1,6 @@
 package dev.drover.worker.runtime;
 
+import dev.drover.link.LinkMessage;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -10,15 +11,36 @@ import java.util.Map;
  * {@code appClass} is the DroverApp class of a native worker; a foreign worker's app (a jar path or a main class) is
  * the JVM's own business, so there it is only named in messages. {@code spare}: it boots to READY but accepts only
  * once the master sends PROMOTE (drover.spare-workers); its {@code workerId} is then 0, as no slot is its yet.
+ * {@code standby}: a JVM with no app yet (drover.standby-jvms): it attaches and waits for the master's ADOPT, which
+ * says what it is to be ({@link #adopted}); {@code appClasspath} is then where the app's classes are.
  */
 record WorkerEnv(int workerId, int generation, String secret, Path linkSocket, List<String> listenerKinds,
                  String appClass, Path configFile, long masterPid, long maxRequests, Path nettyNative,
-                 Warmup.Plan warmup, long evidenceBaselineMs, HttpLimits http, boolean spare) {
+                 Warmup.Plan warmup, long evidenceBaselineMs, HttpLimits http, boolean spare, boolean standby,
+                 List<Path> appClasspath) {
 
     static final String PREFIX = "DROVER_INTERNAL_";
 
     static WorkerEnv fromEnvironment(Map<String, String> env) {
-        return read(env, required(env, "LISTENERS"), required(env, "APP"));
+        boolean standby = "1".equals(env.get(PREFIX + "STANDBY"));
+        return read(env, required(env, "LISTENERS"), standby ? "" : required(env, "APP"));
+    }
+
+    /**
+     * What a standby JVM becomes at the master's ADOPT: the worker {@code message} names (its slot, generation, app,
+     * classpath, config, max-requests, spare or not); the rest (link, sockets, HTTP limits, warm-up) as spawned.
+     */
+    WorkerEnv adopted(LinkMessage message) {
+        Map<String, String> f = message.fields();
+        String config = f.getOrDefault("config", "");
+        String classpath = f.getOrDefault("classpath", "");
+        List<Path> jars = classpath.isEmpty() ? List.of()
+                : java.util.Arrays.stream(classpath.split(java.io.File.pathSeparator)).map(Path::of).toList();
+        return new WorkerEnv(Integer.parseInt(f.get("id")), Integer.parseInt(f.get("generation")), secret, linkSocket,
+                listenerKinds, f.get("app"), config.isEmpty() ? null : Path.of(config), masterPid,
+                Long.parseLong(f.getOrDefault("max_requests", "0")), nettyNative, warmup,
+                Long.parseLong(f.getOrDefault("evidence_baseline_ms", "0")), http, "1".equals(f.get("spare")), false,
+                jars);
     }
 
     /**
@@ -48,7 +70,9 @@ record WorkerEnv(int workerId, int generation, String secret, Path linkSocket, L
                         Long.parseLong(env.getOrDefault(PREFIX + "WARMUP_TIME_LIMIT_MS", "10000"))),
                 Long.parseLong(env.getOrDefault(PREFIX + "EVIDENCE_BASELINE_MS", "0")),
                 HttpLimits.fromEnvironment(env, PREFIX),
-                "1".equals(env.get(PREFIX + "SPARE")));
+                "1".equals(env.get(PREFIX + "SPARE")),
+                "1".equals(env.get(PREFIX + "STANDBY")),
+                List.of());
     }
 
     private static String required(Map<String, String> env, String name) {

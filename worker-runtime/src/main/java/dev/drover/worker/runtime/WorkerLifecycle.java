@@ -45,7 +45,10 @@ final class WorkerLifecycle implements MasterLink.Listener {
         void every(long periodMs, Runnable task);
     }
 
-    private final WorkerEnv env;
+    /** As spawned; a standby JVM's is replaced at its ADOPT ({@link #adopt}). */
+    private WorkerEnv env;
+    /** A standby JVM's ADOPT, or null if it is told to stop first; completed on the owner thread. */
+    private final CompletableFuture<LinkMessage> adoption = new CompletableFuture<>();
     /** The worker's own logger: its lines are a contract (the README lists them), and they name the worker. */
     private final LazyLogging.Log log;
     private final Owner owner;
@@ -125,6 +128,25 @@ final class WorkerLifecycle implements MasterLink.Listener {
         promotion = accept;
         ready(bootMs);
         log.info("spare: ready, not accepting (main() to ready took {} ms); waiting for the master's PROMOTE", bootMs);
+    }
+
+    /** A standby JVM's wait: the master's ADOPT, or null if a drain (SIGTERM, the master's DRAIN) came first. */
+    CompletableFuture<LinkMessage> adoption() {
+        return adoption;
+    }
+
+    @Override
+    public void onAdopt(LinkMessage message) {
+        if (!env.standby() || adoption.isDone()) {
+            log.warn("ignoring ADOPT: this worker is {}", env.standby() ? "adopted or stopping already" : "no standby");
+            return;
+        }
+        adoption.complete(message);
+    }
+
+    /** The standby's main thread, before the app starts: from now on it is the worker {@code adopted} names. */
+    void adopt(WorkerEnv adopted) {
+        owner.post(() -> env = adopted);
     }
 
     @Override
@@ -429,6 +451,12 @@ final class WorkerLifecycle implements MasterLink.Listener {
             return;
         }
         draining = true;
+        if (env.standby() && !adoption.isDone()) {
+            log.info("draining ({}) as a standby JVM with no app: exiting", why);
+            adoption.complete(null);
+            onFinished.run();
+            return;
+        }
         if (promotion != null) {
             promotion = null;
             log.info("draining ({}) as a spare that never accepted: exiting", why);

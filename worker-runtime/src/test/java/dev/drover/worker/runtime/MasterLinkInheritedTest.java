@@ -34,7 +34,8 @@ class MasterLinkInheritedTest {
     void theHelloSaysTheSocketIsInheritedAndTheMastersCloseIsHeard() throws Exception {
         Path socket = dir.resolve("link.sock");
         WorkerEnv env = new WorkerEnv(2, 1, "s3cret", socket, List.of("tcp"), "app.jar", null, 4242, 0, null,
-                new Warmup.Plan(0, List.of("GET /"), 10_000), 0, HttpLimits.DEFAULTS, false);
+                new Warmup.Plan(0, List.of("GET /"), 10_000), 0, HttpLimits.DEFAULTS, false, false,
+                List.of());
         CountDownLatch gone = new CountDownLatch(1);
         CountDownLatch drained = new CountDownLatch(1);
         MasterLink.Listener listener = new MasterLink.Listener() {

@@ -31,7 +31,8 @@ class WorkerLifecycleTest {
 
     private WorkerLifecycle lifecycle(long maxRequests, boolean spare) {
         WorkerEnv env = new WorkerEnv(1, 1, "secret", Path.of("/tmp/link"), List.of("tcp"), "app", null, 4242,
-                maxRequests, null, new Warmup.Plan(0, List.of("GET /"), 10_000), 0, HttpLimits.DEFAULTS, spare);
+                maxRequests, null, new Warmup.Plan(0, List.of("GET /"), 10_000), 0, HttpLimits.DEFAULTS, spare,
+                false, List.of());
         WorkerLifecycle.Owner owner = new WorkerLifecycle.Owner() {
             @Override
             public void post(Runnable task) {
