@@ -25,6 +25,7 @@ class Knobs:
     reload_cap_s: float = 180        # reload: wrk's -d; it is stopped with SIGINT 1 s after the last reload
     reloadtime_hups: int = 7         # reloadtime: HUPs per server, idle and again under wrk
     reloadtime_settle_s: float = 2   # reloadtime: after a reload is complete, before the next HUP
+    reloadtime_standbys: int = 2     # reloadtime: a second Drover with this many standby JVMs (0: none)
     curve_rounds: int = 2            # curve: A B / B A rounds per interval
     curve_warmup_s: float = 5        # curve: wrk before each measured window, on its fresh master
     curve_window_min_s: float = 30   # curve: B's window is max(this, T + curve_tail_s)

@@ -43,18 +43,41 @@ class ServerResult:
     label: str
     skip: str = ""
     series: dict = field(default_factory=dict)      # "idle" | "load" -> Series
+    adopted: list = field(default_factory=list)     # Drover with standby JVMs: adopted new workers per HUP
+
+
+STANDBY_WAITING = "waiting for the master's ADOPT"
+STANDBY_DEADLINE_S = 60
 
 
 class DroverTarget:
     label = "Drover"
 
-    def __init__(self, b, name):
-        self.b, self.m = b, b.start_serving(name, WORKERS)
+    def __init__(self, b, name, standbys=0):
+        flags = ["--standby-jvms", str(standbys)] if standbys else []
+        self.b, self.m = b, b.start_serving(name, WORKERS, flags)
         self.pid, self.port, self.log, self.generation = self.m.pid, self.m.port, self.m.log, 1
+        self.standbys, self.since = standbys, 0
+        self.adopted = []     # per HUP: how many of its new workers were adopted standby JVMs
 
     def hup_begun(self):
+        """With standby JVMs: the HUP waits until as many have booted since the last one (a deploy's steady state:
+        an operator's next deploy comes minutes later, not seconds)."""
+        if self.standbys:
+            self.log.wait_for(lambda: sum(STANDBY_WAITING in l for l in self.log.lines()[self.since:])
+                              >= self.standbys, STANDBY_DEADLINE_S, f"{self.standbys} standby JVM(s) waiting",
+                              alive=lambda: self.m.proc.poll() is None)
+        self.since = self.log.count()
         self.generation += 1
         self.rx = re.compile(f"reload to generation {self.generation} (complete|abandoned)")
+
+    def serving_pids(self):
+        """The master's children that serve (a standby JVM is a child too, but of no generation yet)."""
+        standby = {w["pid"] for w in self.b.status(self.m)["workers"] if w.get("standby")}
+        return set(children(self.pid)) - standby
+
+    def hup_done(self, start):
+        self.adopted.append(sum(" adopted (booted " in l for _, l in self.log.master_lines(start)))
 
     def complete(self, start, old):
         line = next((l for _, l in self.log.master_lines(start) if self.rx.search(l)), None)
@@ -71,6 +94,8 @@ class DroverTarget:
 
 
 class PeerTarget:
+    adopted = []
+
     def __init__(self, b, kind, name):
         self.label = peers.LABELS[kind]
         self.server = peers.Server(b, kind, name, recycle=False)
@@ -78,6 +103,12 @@ class PeerTarget:
         self.pid, self.port, self.log = self.server.proc.pid, self.server.port, self.server.log
 
     def hup_begun(self):
+        pass
+
+    def serving_pids(self):
+        return set(children(self.pid))
+
+    def hup_done(self, start):
         pass
 
     def complete(self, start, old):
@@ -93,9 +124,9 @@ class PeerTarget:
 
 
 def one_hup(b, target, probe):
-    old = set(children(target.pid))
-    start = target.log.count()
     target.hup_begun()
+    old = target.serving_pids()
+    start = target.log.count()
     t_hup = time.time()
     if not b.processes.send(_proc(target), signal.SIGHUP):
         raise BenchError(f"could not send HUP to {target.label} (pid {target.pid})")
@@ -105,6 +136,7 @@ def one_hup(b, target, probe):
             own_ms = round((time.time() - t_hup) * 1000)
         got = answered(probe.samples(), old, t_hup, WORKERS)
         if own_ms is not None and got.all_ms is not None:
+            target.hup_done(start)
             return Hup(got.first_ms, got.all_ms, own_ms, got.failures)
         if _proc(target).poll() is not None:
             raise BenchError(f"{target.label} (pid {target.pid}) exited during a reload (see {target.log.path})")
@@ -155,6 +187,7 @@ def measure(b, make_target, label):
         res.series["load"] = series(b, target, True, os.path.join(d, f"{label.split()[0]}-load.txt"))
     finally:
         target.stop()
+    res.adopted = list(target.adopted)
     return res
 
 
@@ -163,6 +196,10 @@ def run(b):
     with open(os.path.join(d, "gunicorn.conf.py"), "w") as f:
         f.write(peers.GUNICORN_CONF)
     results = [measure(b, lambda: DroverTarget(b, "reloadtime-drover"), "Drover")]
+    if b.knobs.reloadtime_standbys:
+        n = b.knobs.reloadtime_standbys
+        results.append(measure(b, lambda: DroverTarget(b, "reloadtime-drover-standby", n),
+                               f"Drover, standby-jvms = {n}"))
     for kind in peers.kinds():
         skip = peers.need(b, kind)
         if skip:
@@ -214,8 +251,7 @@ def render(b, results):
     r.table(["server", "condition", "HUP → all new answering, ms, median (min–max)", "HUP → first new answering, ms",
              "HUP → own complete, ms", "probe failures", "wrk during the HUPs"], rows)
     r.para(*ratio_lines(results))
-    drover = next((x for x in results if x.label == "Drover" and not x.skip), None)
-    if drover:
+    for drover in (x for x in results if x.label.startswith("Drover") and not x.skip):
         rows = []
         for cond in ("idle", "load"):
             times = drover.series[cond].breakdown
@@ -223,21 +259,25 @@ def render(b, results):
                                           [t.canary_ms for t in times if t.canary_ms is not None]))
             rows.append(stats.summary_row(f"{cond}: `started` → `complete`, ms",
                                           [t.complete_ms for t in times if t.complete_ms is not None]))
-        r.para("Drover's own breakdown (timestamps of its log lines):")
+        r.para(f"{drover.label}: its own breakdown (timestamps of its log lines):")
         r.table(["figure", "median", "min", "max", "n"], rows)
 
 
 def ratio_lines(results):
-    """Drover's median HUP → all new answering over each peer's, per condition."""
-    drover = next((x for x in results if x.label == "Drover" and not x.skip), None)
+    """Each Drover's median HUP → all new answering over each peer's, per condition; how many new workers of the
+    standby run were adopted standby JVMs."""
     lines = []
-    for res in results:
-        if drover is None or res is drover or res.skip:
-            continue
-        parts = [f"{cond} {all_new_ratio(drover, res, cond)}" for cond in ("idle", "load")
-                 if cond in res.series and cond in drover.series]
-        lines.append(f"**Drover ÷ {res.label}, HUP → all new answering (medians): {', '.join(parts)}** (the goal: at "
-                     "most 2 under load).")
+    for drover in (x for x in results if x.label.startswith("Drover") and not x.skip):
+        for res in results:
+            if res.label.startswith("Drover") or res.skip:
+                continue
+            parts = [f"{cond} {all_new_ratio(drover, res, cond)}" for cond in ("idle", "load")
+                     if cond in res.series and cond in drover.series]
+            lines.append(f"**{drover.label} ÷ {res.label}, HUP → all new answering (medians): {', '.join(parts)}** "
+                         "(the goal: at most 2 under load).")
+        if any(drover.adopted):
+            lines.append(f"{drover.label}: new workers that were adopted standby JVMs, per HUP: "
+                         f"{' '.join(map(str, drover.adopted))} (of {WORKERS}).")
     return lines or ["(no peer ran: no ratio)"]
 
 

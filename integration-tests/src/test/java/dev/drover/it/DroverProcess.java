@@ -34,7 +34,8 @@ final class DroverProcess implements AutoCloseable {
      */
     static final Path SAMPLE_JAR = HOME.resolve("sample-app/target/sample-app.jar");
     /** The line a master logs for every worker it starts: the pids it is responsible for. */
-    private static final Pattern PID = Pattern.compile("\\] worker \\d+ \\(pid (\\d+), gen \\d+\\) spawned");
+    private static final Pattern PID = Pattern.compile(
+            "\\] (?:worker \\d+ \\(pid (\\d+), gen \\d+\\)|standby JVM \\(pid (\\d+)\\)) spawned");
     private static final Pattern LISTENING = Pattern.compile("listening on http://([0-9.]+):(\\d+)");
 
     private final Process process;
@@ -110,7 +111,7 @@ final class DroverProcess implements AutoCloseable {
                     lines.add(line);
                     Matcher m = PID.matcher(line);
                     while (m.find()) {
-                        seenPids.add(Long.parseLong(m.group(1)));
+                        seenPids.add(Long.parseLong(m.group(1) != null ? m.group(1) : m.group(2)));
                     }
                     lines.notifyAll();
                 }

@@ -22,20 +22,47 @@ final class HttpPrimer {
 
     /** Runs the request; returns the answer's status code (404 expected), or -1 if none came. */
     static int prime(HttpLimits limits) {
+        return run(limits, 1);
+    }
+
+    /**
+     * A standby JVM's wait, put to use: {@code times} requests (or until {@code limitMs} have passed) through the same
+     * pipeline, {@link #PER_CHANNEL} on each channel as a keep-alive client sends them, so that the JIT has compiled
+     * the codec's, the pipeline's and a new connection's hot paths before the JVM is adopted (a standby waits for
+     * minutes; a new worker's first seconds under load are slow mostly because that code is still interpreted).
+     * Returns how many ran.
+     */
+    static int primeRepeatedly(HttpLimits limits, int times, long limitMs) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(limitMs);
+        int done = 0;
+        while (done < times && System.nanoTime() - deadline < 0) {
+            run(limits, PER_CHANNEL);
+            done += PER_CHANNEL;
+        }
+        return done;
+    }
+
+    /** Requests per channel in {@link #primeRepeatedly}. */
+    static final int PER_CHANNEL = 50;
+
+    /** The request {@code times} times on one channel; returns the first answer's status code, or -1. */
+    private static int run(HttpLimits limits, int times) {
         EmbeddedChannel channel = new EmbeddedChannel();
         try {
             ConnectionTracker privateTracker = new ConnectionTracker();
             channel.pipeline().addLast(new ConnectionLimit(limits.maxConnections(), java.util.List.of()));
             HttpService.addHttp(channel.pipeline(), limits, privateTracker.newHandler(), new LastResortHandler());
-            channel.writeInbound(channel.alloc().directBuffer(REQUEST.length).writeBytes(REQUEST));
-            channel.runPendingTasks();
             int status = -1;
-            Object out;
-            while ((out = channel.readOutbound()) != null) {
-                if (status < 0 && out instanceof ByteBuf bytes) {
-                    status = Warmup.statusOf(bytes);
+            for (int i = 0; i < times && channel.isOpen(); i++) {
+                channel.writeInbound(channel.alloc().directBuffer(REQUEST.length).writeBytes(REQUEST));
+                channel.runPendingTasks();
+                Object out;
+                while ((out = channel.readOutbound()) != null) {
+                    if (status < 0 && out instanceof ByteBuf bytes) {
+                        status = Warmup.statusOf(bytes);
+                    }
+                    ReferenceCountUtil.release(out);
                 }
-                ReferenceCountUtil.release(out);
             }
             return status;
         } finally {

@@ -34,6 +34,9 @@ final class Worker {
 
     private static final LazyLogging.Log log = LazyLogging.Log.of(Worker.class);
 
+    /** How often a standby JVM runs its HTTP path before it waits, and for how long at most (HttpPrimer). */
+    static final int STANDBY_PRIMES = 20_000;
+    static final long STANDBY_PRIME_LIMIT_MS = 3000;
     /** How long the master has to hand over the listening sockets. */
     static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(10);
     /** Fallback for a master that died without closing the link (it always closes it; this is belt and braces). */
@@ -169,9 +172,12 @@ final class Worker {
             Thread.currentThread().interrupt();
             return OptionalInt.of(ExitCodes.LINK_ERROR);
         }
+        long booted = System.nanoTime();
+        int primed = HttpPrimer.primeRepeatedly(env.http(), STANDBY_PRIMES, STANDBY_PRIME_LIMIT_MS);
         long standbySince = System.nanoTime();
-        log.info("standby: booted without an app in {} ms; waiting for the master's ADOPT",
-                TimeUnit.NANOSECONDS.toMillis(standbySince - mainStarted));
+        log.info("standby: booted without an app in {} ms, then its HTTP path run {} times in {} ms; waiting for the "
+                + "master's ADOPT", TimeUnit.NANOSECONDS.toMillis(booted - mainStarted), primed,
+                TimeUnit.NANOSECONDS.toMillis(standbySince - booted));
         LinkMessage adopt;
         try {
             adopt = life.adoption().get();

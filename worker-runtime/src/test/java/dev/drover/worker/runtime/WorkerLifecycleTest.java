@@ -30,9 +30,17 @@ class WorkerLifecycleTest {
     }
 
     private WorkerLifecycle lifecycle(long maxRequests, boolean spare) {
-        WorkerEnv env = new WorkerEnv(1, 1, "secret", Path.of("/tmp/link"), List.of("tcp"), "app", null, 4242,
+        return lifecycle(new WorkerEnv(1, 1, "secret", Path.of("/tmp/link"), List.of("tcp"), "app", null, 4242,
                 maxRequests, null, new Warmup.Plan(0, List.of("GET /"), 10_000), 0, HttpLimits.DEFAULTS, spare,
-                false, List.of());
+                false, List.of()));
+    }
+
+    private WorkerLifecycle standby() {
+        return lifecycle(new WorkerEnv(0, 0, "secret", Path.of("/tmp/link"), List.of("tcp"), "", null, 4242, 0, null,
+                new Warmup.Plan(0, List.of("GET /"), 10_000), 0, HttpLimits.DEFAULTS, false, true, List.of()));
+    }
+
+    private WorkerLifecycle lifecycle(WorkerEnv env) {
         WorkerLifecycle.Owner owner = new WorkerLifecycle.Owner() {
             @Override
             public void post(Runnable task) {
@@ -75,6 +83,47 @@ class WorkerLifecycleTest {
         LinkMessage last = sent.get(sent.size() - 1);
         assertEquals(LinkMessage.Type.STATS, last.type());
         return last;
+    }
+
+    @Test
+    void aStandbyTakesItsAdoptOnceAndBecomesTheWorkerItNames() throws Exception {
+        WorkerLifecycle life = standby();
+        LinkMessage adopt = LinkMessage.of(LinkMessage.Type.ADOPT).put("id", 2).put("generation", 5)
+                .put("app", "dev.example.App").put("classpath", "/srv/app/a.jar:/srv/app/classes")
+                .put("config", "/etc/app.conf").put("max_requests", 300).put("spare", 0).build();
+        life.onAdopt(adopt);
+        life.onAdopt(LinkMessage.of(LinkMessage.Type.ADOPT).put("id", 9).build()); // a second one: ignored
+        assertEquals(adopt, life.adoption().getNow(null));
+        WorkerEnv env = new WorkerEnv(0, 0, "secret", Path.of("/tmp/link"), List.of("tcp"), "", null, 4242, 0, null,
+                new Warmup.Plan(0, List.of("GET /"), 10_000), 0, HttpLimits.DEFAULTS, false, true, List.of())
+                .adopted(adopt);
+        assertEquals(2, env.workerId());
+        assertEquals(5, env.generation());
+        assertEquals("dev.example.App", env.appClass());
+        assertEquals(List.of(Path.of("/srv/app/a.jar"), Path.of("/srv/app/classes")), env.appClasspath());
+        assertEquals(Path.of("/etc/app.conf"), env.configFile());
+        assertEquals(300, env.maxRequests());
+        assertFalse(env.standby());
+        assertFalse(env.spare());
+        assertEquals("secret", env.secret(), "the link and secret stay the standby's");
+    }
+
+    @Test
+    void aStandbyToldToStopBeforeItsAdoptExitsWithNothingToDrain() {
+        WorkerLifecycle life = standby();
+        life.drain("SIGTERM");
+        assertNull(life.adoption().getNow(LinkMessage.of(LinkMessage.Type.ADOPT).build()),
+                "the wait for ADOPT ends with none");
+        assertEquals(1, finished);
+        life.onAdopt(LinkMessage.of(LinkMessage.Type.ADOPT).put("id", 1).build());
+        assertNull(life.adoption().getNow(null), "too late: ignored");
+    }
+
+    @Test
+    void aWorkerThatIsNoStandbyIgnoresAdopt() {
+        WorkerLifecycle life = lifecycle(0);
+        life.onAdopt(LinkMessage.of(LinkMessage.Type.ADOPT).put("id", 1).build());
+        assertFalse(life.adoption().isDone());
     }
 
     @Test
