@@ -28,6 +28,7 @@ class SpawnSeries:
     cpu: object = None
     first: object = None                               # FirstResponse: kill -9 of the only worker
     first_spare: object = None                         # FirstResponse: the same with spare-workers = 1
+    first_standby: object = None                       # FirstResponse: the same with standby-jvms = 1
 
 
 @dataclass
@@ -84,6 +85,7 @@ def measure(b, label, dirname, env=None):
     b.stop_drover(m)
     s.first = first_response(b, dirname + "-first", env)
     s.first_spare = first_response_spare(b, dirname + "-first-spare", env)
+    s.first_standby = first_response_standby(b, dirname + "-first-standby", env)
     return s
 
 
@@ -157,6 +159,47 @@ def first_response_spare(b, dirname, env):
     return f
 
 
+STANDBY_WAITING_RE = re.compile(r"standby JVM \(pid ([0-9]+)\) \| .*waiting for the master's ADOPT")
+ADOPTED_RE = re.compile(r"worker [0-9]+ \(pid ([0-9]+)[^)]*\) spawned: standby JVM")
+
+
+def first_response_standby(b, dirname, env):
+    """As first_response, with drover.standby-jvms = 1: the killed worker's slot adopts the standby JVM (the app
+    starts in it; no JVM boot). Before each kill the next standby is waiting for its ADOPT."""
+    f = FirstResponse()
+    m = b.start_drover(dirname, 1, b.free_port(), flags=("--standby-jvms", "1"), env=env)
+    b.wait_ready(m, 1, 60)
+    _await_standby(m, 0)
+    ready_at, pid = time.time(), _ready(m.log.ready_lines()[-1])[1]
+    b.cpu.begin()
+    for i in range(1, b.knobs.spawn_kills + 1):
+        before, t_kill, t_response, head = _kill_and_ask(m, pid, ready_at)
+        f.kill_to_response.append(round((t_response - t_kill) * 1000))
+        match = m.log.wait_for(lambda: next(iter(m.log.ready_lines(before)), None), 60,
+                               "the adopted standby ready after kill -9", alive=lambda: m.proc.poll() is None,
+                               poll_s=0.02)
+        pid = _ready(match)[1]
+        f.spawn_to_ready.append(_ready(match)[2])
+        adopted = any(a and int(a.group(1)) == pid for l in m.log.lines()[before:] for a in [ADOPTED_RE.search(l)])
+        _await_standby(m, before)
+        ready_at = time.time()
+        b.say(f"spawn: first response with a standby JVM {i}/{b.knobs.spawn_kills}: kill -9 -> {head!r} in "
+              f"{f.kill_to_response[-1]} ms (adoption -> READY {f.spawn_to_ready[-1]} ms; adopted: {adopted})")
+        if not adopted:
+            raise BenchError(f"kill {i}: the replacement (pid {pid}) was not an adopted standby (see {m.log.path})")
+    f.cpu = b.cpu.end()
+    f.backoffs = sum(1 for line in m.log.lines() if "dying young" in line)
+    b.stop_drover(m)
+    return f
+
+
+def _await_standby(m, start):
+    """The first standby JVM waiting for its ADOPT from log line `start` on."""
+    return m.log.wait_for(lambda: next((r for l in m.log.lines()[start:] for r in [STANDBY_WAITING_RE.search(l)]
+                                        if r), None), 60, "a standby JVM waiting", alive=lambda: m.proc.poll() is None,
+                          poll_s=0.02)
+
+
 def _await_spare(m, start):
     """The first "spare (pid N, ...) ready in" line from log line `start` on."""
     return m.log.wait_for(lambda: next((r for l in m.log.lines()[start:] for r in [SPARE_READY_RE.search(l)] if r),
@@ -221,7 +264,7 @@ def render(b, s):
     if s.first is not None:
         render_first(b, s.label, s.first)
     if s.first_spare is not None:
-        render_first_spare(b, s.label, s.first, s.first_spare)
+        render_first_spare(b, s.label, s.first, s.first_spare, s.first_standby)
 
 
 def render_first(b, label, f):
@@ -241,7 +284,7 @@ def render_first(b, label, f):
            f"start used {f.cpu.others}% of the {NCPU} CPUs (ours {f.cpu.ours}%, hypervisor steal {f.cpu.steal}%).")
 
 
-def render_first_spare(b, label, without, spare):
+def render_first_spare(b, label, without, spare, standby=None):
     k, r = b.knobs, b.report
     r.para(f"### Spawn to first response after kill -9, with a spare worker, {label} (`spawn`)")
     r.para(f"The same {k.spawn_kills} kills of the only worker, on a master with `spare-workers = 1` (started after "
@@ -249,11 +292,16 @@ def render_first_spare(b, label, without, spare):
            "kill the next spare is READY. Ratio: with a spare ÷ without (medians).")
     r.table(["kill -9 → the waiting request's response, ms", "median", "min", "max", "n"], [
         stats.summary_row("spare-workers = 0 (a JVM boots)", without.kill_to_response),
-        stats.summary_row("spare-workers = 1 (a spare is promoted)", spare.kill_to_response)])
+        stats.summary_row("spare-workers = 1 (a spare is promoted)", spare.kill_to_response)]
+        + ([stats.summary_row("standby-jvms = 1 (a standby JVM is adopted: the app starts in it)",
+                              standby.kill_to_response)] if standby is not None else []))
     r.add(f"Ratio of the medians (spare ÷ boot): "
           f"{stats.ratio(stats.median(spare.kill_to_response), stats.median(without.kill_to_response))}. "
           f"With a spare, in order: {_join(spare.kill_to_response)} ms; the next spare's spawn → READY: "
-          f"{_join(spare.spawn_to_ready)} ms.")
+          f"{_join(spare.spawn_to_ready)} ms." + ("" if standby is None else
+          f" Standby ÷ boot: {stats.ratio(stats.median(standby.kill_to_response), stats.median(without.kill_to_response))}"
+          f"; with a standby, in order: {_join(standby.kill_to_response)} ms; ADOPT → READY (master's log): "
+          f"{_join(standby.spawn_to_ready)} ms."))
     r.para(f"Respawn backoff warnings (\"dying young\"): {spare.backoffs}. During the series, processes this run did "
            f"not start used {spare.cpu.others}% of the {NCPU} CPUs (ours {spare.cpu.ours}%, hypervisor steal "
            f"{spare.cpu.steal}%).")

@@ -95,8 +95,8 @@ final class MemoryWatch {
     boolean readDue(long now) {
         boolean changed = false;
         for (WorkerHandle w : List.copyOf(workers.all())) {
-            if (w.nextReadingAt() - now > 0) {
-                continue;
+            if (w.nextReadingAt() - now > 0 || w.is(WorkerState.STANDBY)) {
+                continue; // (a standby JVM runs no app: nothing to police until it is adopted)
             }
             if (w.is(WorkerState.KILLED) || w.underCeiling()) {
                 policeCeiling(w, readMemory(w, now), now); // (only workers under the ceiling are read: see below)
@@ -134,7 +134,7 @@ final class MemoryWatch {
     long nextReadingAt() {
         long next = Long.MAX_VALUE;
         for (WorkerHandle w : workers.all()) {
-            if (!w.is(WorkerState.KILLED) || w.underCeiling()) {
+            if ((!w.is(WorkerState.KILLED) || w.underCeiling()) && !w.is(WorkerState.STANDBY)) {
                 next = Math.min(next, w.nextReadingAt());
             }
         }

@@ -120,6 +120,20 @@ class StandbyJvmsTest {
     }
 
     @Test
+    void aStandbyIsNeitherReadForMemoryNorPolicedUntilAdopted() throws Exception {
+        Harness h = new Harness(Map.of("workers", 1, "standby-jvms", 1, "memory.hard-limit", "200M"));
+        h.settle();
+        FakeProcess standby = standbys(h).get(0);
+        standby.rss = 500L << 20; // no app runs there: whatever it is, it is no leak
+        for (int i = 0; i < 30; i++) {
+            h.advance(java.time.Duration.ofMillis(100));
+        }
+        assertEquals(0, standby.rssReads, "read " + standby.rssReads + " times");
+        assertEquals(List.of(), standby.signals);
+        assertEquals(1, h.inState(WorkerState.STANDBY));
+    }
+
+    @Test
     void aGracefulStopStopsTheStandbys() throws Exception {
         Harness h = new Harness(Map.of("workers", 1, "standby-jvms", 1));
         h.settle();
