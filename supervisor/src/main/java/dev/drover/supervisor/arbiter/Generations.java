@@ -217,7 +217,7 @@ final class Generations {
     }
 
     private long oldWorkers() {
-        return workers.all().stream().filter(w -> w.generation() < current.number()).count();
+        return workers.all().stream().filter(this::old).count();
     }
 
     /** The canary of a reload is ready: the new generation rolls out. */
@@ -259,7 +259,7 @@ final class Generations {
         if (!rollingOut || fallback != null) {
             return;
         }
-        boolean oldLeft = workers.all().stream().anyMatch(w -> w.generation() < current.number());
+        boolean oldLeft = workers.all().stream().anyMatch(this::old);
         if (!oldLeft && workers.all().stream().filter(w -> w.is(WorkerState.SERVING)).count() >= targetWorkers) {
             rollingOut = false;
             releaseListeners();
@@ -271,6 +271,14 @@ final class Generations {
             lifecycle.reloadEnded(LifecycleListener.ReloadOutcome.COMPLETE, complete);
             answerWaiters(Json.write(Map.of("ok", complete)));
         }
+    }
+
+    /**
+     * A worker of an older generation, which a reload waits for: a standby JVM is of none (its number is only the
+     * one it was spawned under), so a reload that spawned its workers beside standbys still booting completes.
+     */
+    private boolean old(WorkerHandle w) {
+        return w.generation() < current.number() && w.standbyKey() == null;
     }
 
     /** When the last worker of the current generation became READY (-1 if none is). */

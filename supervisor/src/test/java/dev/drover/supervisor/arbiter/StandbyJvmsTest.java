@@ -67,6 +67,24 @@ class StandbyJvmsTest {
     }
 
     @Test
+    void aReloadBeforeTheNewStandbysAttachedSpawnsItsWorkersAndCompletesBesideThem() throws Exception {
+        Harness h = new Harness(Map.of("workers", 2, "standby-jvms", 2));
+        h.settle();
+        h.signal("HUP");
+        h.settle();
+        h.tick(); // the new standbys are spawned; they have not said HELLO yet
+        assertEquals(2, h.inState(WorkerState.STANDBY));
+        int spawnedBefore = h.spawned.size();
+        h.signal("HUP"); // generation 3, while the standbys (spawned under generation 2) still boot
+        assertEquals(spawnedBefore + 2, h.spawned.size(), "its workers are spawned: " + h.spawned);
+        h.settle();
+        String status = h.ctl("status").get();
+        assertTrue(status.contains("\"generation\":3") && status.contains("\"reload\":\"none\""),
+                "the reload completed beside the standbys: " + status);
+        assertEquals(2, h.inState(WorkerState.STANDBY), "and the standbys wait on for the next one");
+    }
+
+    @Test
     void aCrashedWorkersSlotAdoptsAStandby() throws Exception {
         Harness h = new Harness(Map.of("workers", 1, "standby-jvms", 1));
         h.settle();

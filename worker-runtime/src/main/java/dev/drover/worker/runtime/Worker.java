@@ -35,8 +35,8 @@ final class Worker {
     private static final LazyLogging.Log log = LazyLogging.Log.of(Worker.class);
 
     /** How often a standby JVM runs its HTTP path before it waits, and for how long at most (HttpPrimer). */
-    static final int STANDBY_PRIMES = 20_000;
-    static final long STANDBY_PRIME_LIMIT_MS = 3000;
+    static final int STANDBY_PRIMES = 5_000;
+    static final long STANDBY_PRIME_LIMIT_MS = 1000;
     /** How long the master has to hand over the listening sockets. */
     static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(10);
     /** Fallback for a master that died without closing the link (it always closes it; this is belt and braces). */
