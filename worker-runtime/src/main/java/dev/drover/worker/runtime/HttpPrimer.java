@@ -30,12 +30,12 @@ final class HttpPrimer {
      * pipeline, {@link #PER_CHANNEL} on each channel as a keep-alive client sends them, so that the JIT has compiled
      * the codec's, the pipeline's and a new connection's hot paths before the JVM is adopted (a standby waits for
      * minutes; a new worker's first seconds under load are slow mostly because that code is still interpreted).
-     * Returns how many ran.
+     * Stops early once {@code stop} says so (the master adopted the standby meanwhile). Returns how many ran.
      */
-    static int primeRepeatedly(HttpLimits limits, int times, long limitMs) {
+    static int primeRepeatedly(HttpLimits limits, int times, long limitMs, java.util.function.BooleanSupplier stop) {
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(limitMs);
         int done = 0;
-        while (done < times && System.nanoTime() - deadline < 0) {
+        while (done < times && System.nanoTime() - deadline < 0 && !stop.getAsBoolean()) {
             run(limits, PER_CHANNEL);
             done += PER_CHANNEL;
         }

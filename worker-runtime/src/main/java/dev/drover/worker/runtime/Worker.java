@@ -173,7 +173,8 @@ final class Worker {
             return OptionalInt.of(ExitCodes.LINK_ERROR);
         }
         long booted = System.nanoTime();
-        int primed = HttpPrimer.primeRepeatedly(env.http(), STANDBY_PRIMES, STANDBY_PRIME_LIMIT_MS);
+        int primed = HttpPrimer.primeRepeatedly(env.http(), STANDBY_PRIMES, STANDBY_PRIME_LIMIT_MS,
+                life.adoption()::isDone);
         long standbySince = System.nanoTime();
         log.info("standby: booted without an app in {} ms, then its HTTP path run {} times in {} ms; waiting for the "
                 + "master's ADOPT", TimeUnit.NANOSECONDS.toMillis(booted - mainStarted), primed,
