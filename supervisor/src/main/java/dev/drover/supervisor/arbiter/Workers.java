@@ -248,6 +248,9 @@ final class Workers {
         }
     }
 
+    /** Said once, until a standby is adopted again: why standbys are not adopted. */
+    private boolean toldUnadoptable;
+
     /** The oldest attached standby JVM a spawn of the current generation may adopt, or null. */
     private WorkerHandle adoptableStandby() {
         Optional<String> key = spawner.standbyKey(current.settings(), current.listeners());
@@ -269,8 +272,15 @@ final class Workers {
         Optional<LinkMessage> adopt = spawner.adoption(new WorkerSpawner.Spec(id, gen.number(), "-", limits.requests(),
                 gen.listeners(), Optional.empty(), Optional.empty(), spare), gen.settings());
         if (adopt.isEmpty()) {
+            if (!toldUnadoptable) {
+                toldUnadoptable = true;
+                log.warn("standby JVMs cannot be adopted by generation {}: drover.classpath or the config file's path "
+                        + "holds a character the control link does not carry (a space); its workers are spawned",
+                        gen.number());
+            }
             return null;
         }
+        toldUnadoptable = false;
         long now = clock.getAsLong();
         Duration waited = Duration.ofNanos(now - standby.spawnedAt());
         String was = standby.toString();
