@@ -119,8 +119,9 @@ class ForeignSpringBootIT {
             assertEquals(0, load.failed.get(), load.summary() + "\n" + drover.output());
         }
         assertEquals(0, drover.awaitExit(Duration.ofSeconds(60)), drover.output());
-        // 2, or 3 when a replacement was booting at that moment (max-requests)
-        assertTrue(drover.output().matches("(?s).*SIGTERM: graceful stop of [23] worker\\(s\\).*"), drover.output());
+        // 2, or 3 when a replacement was booting at that moment (max-requests), or 4 when an old worker it replaced
+        // was still draining besides
+        assertTrue(drover.output().matches("(?s).*SIGTERM: graceful stop of [234] worker\\(s\\).*"), drover.output());
         DroverProcess.awaitCondition("no worker JVM left", Duration.ofSeconds(10),
                 () -> workers.stream().noneMatch(DroverProcess::alive));
         assertFalse(Files.exists(pidfile()), "the pidfile is removed");

@@ -23,6 +23,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -69,12 +71,11 @@ public final class Arbiter {
     private final Control control;
     private final Leaks leaks = new Leaks();
     /** Reads /proc for a diagnosis the arbiter need not wait for (tens of ms on a busy machine). */
-    private final java.util.concurrent.ExecutorService diagnostics =
-            java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-                Thread t = new Thread(r, "drover-diagnostics");
-                t.setDaemon(true);
-                return t;
-            });
+    private final ExecutorService diagnostics = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "drover-diagnostics");
+        t.setDaemon(true);
+        return t;
+    });
     private final MasterTallies tallies = new MasterTallies();
     private final SnapshotPublisher publisher;
     private final LifecycleListener.All lifecycle = new LifecycleListener.All();

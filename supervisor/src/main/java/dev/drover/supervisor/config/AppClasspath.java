@@ -135,12 +135,11 @@ public final class AppClasspath {
         return jars;
     }
 
-    /** The worker runtime's class path alone, for a standby JVM (it loads the app later, in a loader of its own). */
-    public static String runtimeClasspathOnly() {
-        return runtimeClasspath();
-    }
-
-    private static String runtimeClasspath() {
+    /**
+     * The worker runtime's class path alone: the start of every native worker's, and all of a standby JVM's (which
+     * loads the app later, in a loader of its own).
+     */
+    public static String runtimeClasspath() {
         return System.getProperty(RUNTIME_CLASSPATH_PROPERTY, System.getProperty("java.class.path"));
     }
 

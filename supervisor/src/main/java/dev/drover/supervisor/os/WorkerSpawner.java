@@ -1,5 +1,6 @@
 package dev.drover.supervisor.os;
 
+import dev.drover.link.LinkMessage;
 import dev.drover.logging.DroverLogConfigurator;
 import dev.drover.supervisor.config.AppClasspath;
 import dev.drover.supervisor.config.AppKind;
@@ -15,9 +16,11 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -206,7 +209,7 @@ public final class WorkerSpawner {
         if (settings.foreign()) {
             return Optional.empty();
         }
-        Map<String, String> env = new java.util.TreeMap<>();
+        Map<String, String> env = new TreeMap<>();
         environment(env, new Spec(0, 0, "-", 0, listeners, Optional.empty(), Optional.empty(), false, true), settings);
         PER_WORKER.forEach(env::remove);
         return Optional.of(String.join(" ", standbyCommand(settings)) + "\n" + env + "\nlisteners "
@@ -218,9 +221,9 @@ public final class WorkerSpawner {
      * ADOPT for a standby that is to become the worker {@code spec} of {@code settings}: which worker it is and where
      * its app is. Empty if a value cannot travel on the control link (a path with a space): then it is spawned.
      */
-    public Optional<dev.drover.link.LinkMessage> adoption(Spec spec, Settings settings) {
+    public Optional<LinkMessage> adoption(Spec spec, Settings settings) {
         List<String> jars = AppClasspath.appJars(settings.classpath());
-        Map<String, String> fields = new java.util.LinkedHashMap<>();
+        Map<String, String> fields = new LinkedHashMap<>();
         fields.put("id", Integer.toString(spec.id()));
         fields.put("generation", Integer.toString(spec.generation()));
         fields.put("app", settings.app());
@@ -233,10 +236,10 @@ public final class WorkerSpawner {
         if (settings.memory().softLimit() > 0 || settings.memory().hardLimit() > 0) {
             fields.put("evidence_baseline_ms", Long.toString(settings.leakReports().baselineAfter().toMillis()));
         }
-        if (!fields.values().stream().allMatch(dev.drover.link.LinkMessage::isToken)) {
+        if (!fields.values().stream().allMatch(LinkMessage::isToken)) {
             return Optional.empty();
         }
-        dev.drover.link.LinkMessage.Builder adopt = dev.drover.link.LinkMessage.of(dev.drover.link.LinkMessage.Type.ADOPT);
+        LinkMessage.Builder adopt = LinkMessage.of(LinkMessage.Type.ADOPT);
         fields.forEach(adopt::put);
         return Optional.of(adopt.build());
     }
@@ -244,7 +247,7 @@ public final class WorkerSpawner {
     /** A standby's command: the workers' JVM and Drover's runtime, no app and no AppCDS archive (it is the app's). */
     private static List<String> standbyCommand(Settings settings) {
         List<String> command = jvm(settings);
-        command.addAll(List.of("-cp", AppClasspath.runtimeClasspathOnly(), MAIN_CLASS));
+        command.addAll(List.of("-cp", AppClasspath.runtimeClasspath(), MAIN_CLASS));
         return command;
     }
 

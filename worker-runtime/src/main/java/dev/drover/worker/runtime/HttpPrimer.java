@@ -4,6 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * Takes the first request's one-time costs off it: during the boot, one request goes through the worker's own
@@ -32,8 +34,8 @@ final class HttpPrimer {
      * minutes; a new worker's first seconds under load are slow mostly because that code is still interpreted).
      * Stops early once {@code stop} says so (the master adopted the standby meanwhile). Returns how many ran.
      */
-    static int primeRepeatedly(HttpLimits limits, int times, long limitMs, java.util.function.BooleanSupplier stop) {
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(limitMs);
+    static int primeRepeatedly(HttpLimits limits, int times, long limitMs, BooleanSupplier stop) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(limitMs);
         int done = 0;
         while (done < times && System.nanoTime() - deadline < 0 && !stop.getAsBoolean()) {
             run(limits, PER_CHANNEL);

@@ -10,6 +10,11 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.util.concurrent.EventExecutor;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.OptionalInt;
@@ -208,19 +213,19 @@ final class Worker {
      * The app's loader in an adopted standby: its jars and directories over the runtime's loader, which the app's
      * classes see first as a flat class path would put the runtime first (the DroverApp API, Netty, logging).
      */
-    private static ClassLoader appLoader(List<java.nio.file.Path> classpath) {
+    private static ClassLoader appLoader(List<Path> classpath) {
         if (classpath.isEmpty()) {
             return Worker.class.getClassLoader();
         }
-        java.net.URL[] urls = new java.net.URL[classpath.size()];
+        URL[] urls = new URL[classpath.size()];
         for (int i = 0; i < urls.length; i++) {
             try {
                 urls[i] = classpath.get(i).toUri().toURL();
-            } catch (java.net.MalformedURLException e) {
+            } catch (MalformedURLException e) {
                 throw new IllegalArgumentException("classpath entry " + classpath.get(i) + ": " + e.getMessage(), e);
             }
         }
-        return new java.net.URLClassLoader("drover-app", urls, Worker.class.getClassLoader());
+        return new URLClassLoader("drover-app", urls, Worker.class.getClassLoader());
     }
 
     /** The HTTP event loops run the app's handlers: they see its loader as their context class loader. */
@@ -229,7 +234,7 @@ final class Worker {
             return;
         }
         ClassLoader loader = appLoader;
-        for (io.netty.util.concurrent.EventExecutor loop : httpLoops) {
+        for (EventExecutor loop : httpLoops) {
             loop.execute(() -> Thread.currentThread().setContextClassLoader(loader));
         }
     }

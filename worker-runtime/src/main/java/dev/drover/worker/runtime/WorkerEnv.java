@@ -1,7 +1,9 @@
 package dev.drover.worker.runtime;
 
 import dev.drover.link.LinkMessage;
+import java.io.File;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -35,7 +37,7 @@ record WorkerEnv(int workerId, int generation, String secret, Path linkSocket, L
         String config = f.getOrDefault("config", "");
         String classpath = f.getOrDefault("classpath", "");
         List<Path> jars = classpath.isEmpty() ? List.of()
-                : java.util.Arrays.stream(classpath.split(java.io.File.pathSeparator)).map(Path::of).toList();
+                : Arrays.stream(classpath.split(File.pathSeparator)).map(Path::of).toList();
         return new WorkerEnv(Integer.parseInt(f.get("id")), Integer.parseInt(f.get("generation")), secret, linkSocket,
                 listenerKinds, f.get("app"), config.isEmpty() ? null : Path.of(config), masterPid,
                 Long.parseLong(f.getOrDefault("max_requests", "0")), nettyNative, warmup,
