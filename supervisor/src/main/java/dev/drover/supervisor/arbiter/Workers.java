@@ -128,11 +128,6 @@ final class Workers {
                 || w.is(WorkerState.SPARE) || w.is(WorkerState.STANDBY)).count();
     }
 
-    /** Standby JVMs, attached or not. */
-    long standbys() {
-        return table.stream().filter(w -> w.is(WorkerState.STANDBY)).count();
-    }
-
     /** Spares of {@code generation}, booting or ready (not draining or killed). */
     long spares(int generation) {
         return table.stream().filter(w -> w.isSpare() && w.generation() == generation
