@@ -14,6 +14,7 @@ import dev.drover.supervisor.os.ExitStatus;
 import dev.drover.supervisor.os.Listener;
 import dev.drover.supervisor.os.OutOfMemoryExit;
 import dev.drover.supervisor.os.Spawner;
+import dev.drover.supervisor.os.WorkerProcess;
 import dev.drover.supervisor.policy.RecycleReason;
 import dev.drover.supervisor.policy.RestartPolicy;
 import java.nio.file.Path;
@@ -519,7 +520,11 @@ public final class Arbiter {
         log.info("{} ready in {} ms (spawn to READY; {} ms of it in the worker's main{})", w,
                 TimeUnit.NANOSECONDS.toMillis(now - w.spawnedAt()), bootMs, w.withArchive() ? "; " + cds.shortLabel(w.generation()) : "");
         recycler.onReady(w, now); // first: the worker it replaces drains at once
-        diagnostics.execute(() -> reportOwnListeners(w));
+        // What the check needs, taken here: the handle is the arbiter thread's alone.
+        String name = w.toString();
+        WorkerProcess process = w.process();
+        List<Listener> listeners = w.listeners();
+        diagnostics.execute(() -> reportOwnListeners(name, process, listeners));
     }
 
     /** A spare is READY: it waits, not accepting, until a slot needs it (Spares.promote). */
@@ -540,13 +545,13 @@ public final class Arbiter {
      * diagnostics thread: reading the worker's fds and /proc/net/tcp took 30-70 ms beside a busy load, time the
      * arbiter spent not draining the worker this one replaces and not reading memory.
      */
-    private void reportOwnListeners(WorkerHandle w) {
-        List<String> own = w.process().listeningBesides(w.listeners());
+    private static void reportOwnListeners(String name, WorkerProcess process, List<Listener> listeners) {
+        List<String> own = process.listeningBesides(listeners);
         if (!own.isEmpty()) {
             log.warn("{} listens on {} of its own, beside Drover's socket: connections there bypass Drover (no "
                     + "draining on recycles, reloads and stops; not counted for max-requests); find what opens it (a "
                     + "second server of the app, Spring Boot's management.server.port, a JMX or debug port in "
-                    + "drover.worker-jvm-options) and turn it off", w,
+                    + "drover.worker-jvm-options) and turn it off", name,
                     String.join(", ", own));
         }
     }

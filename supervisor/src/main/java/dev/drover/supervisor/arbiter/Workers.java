@@ -215,6 +215,9 @@ final class Workers {
      * crash backoff while the JVMs stay within {@code maxJvms}. Only once every slot is held: workers first.
      */
     void keepStandbys(int wanted, boolean slotsHeld, long maxJvms) {
+        if (wanted == 0 && table.stream().noneMatch(w -> w.is(WorkerState.STANDBY))) {
+            return; // nothing to keep or stop: no need to work out the key (every turn of the arbiter comes here)
+        }
         Optional<String> key = spawner.standbyKey(current.settings(), current.listeners());
         int kept = 0;
         for (WorkerHandle w : List.copyOf(table)) {
@@ -248,6 +251,9 @@ final class Workers {
 
     /** The oldest attached standby JVM a spawn of the current generation may adopt, or null. */
     private WorkerHandle adoptableStandby() {
+        if (table.stream().noneMatch(w -> w.is(WorkerState.STANDBY))) {
+            return null;
+        }
         Optional<String> key = spawner.standbyKey(current.settings(), current.listeners());
         if (key.isEmpty()) {
             return null;

@@ -252,18 +252,26 @@ public final class WorkerSpawner {
     }
 
     private Process start(Spec spec, Settings settings, Optional<WorkerCgroup> cgroup) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(wrapped(cgroup.map(WorkerCgroup::procs),
+                directory.owner().map(u -> directory.path()), directory.owner(),
+                spec.standby() ? standbyCommand(settings) : workerCommand(spec, settings))).redirectErrorStream(true);
+        environment(builder.environment(), spec, settings);
         if (spec.standby()) {
-            ProcessBuilder builder = new ProcessBuilder(wrapped(cgroup.map(WorkerCgroup::procs),
-                    directory.owner().map(u -> directory.path()), directory.owner(), standbyCommand(settings)))
-                    .redirectErrorStream(true);
-            environment(builder.environment(), spec, settings);
+            // Which worker it becomes, it is told at ADOPT; until then it is no slot's and no generation's.
             PER_WORKER.forEach(builder.environment()::remove);
             builder.environment().put("DROVER_INTERNAL_ID", "0");
             builder.environment().put("DROVER_INTERNAL_GENERATION", "0");
             builder.environment().put("DROVER_INTERNAL_SECRET", spec.secret());
             builder.environment().put("DROVER_INTERNAL_STANDBY", "1");
+        }
+        if (spec.standby() || !settings.foreign()) {
             return builder.start();
         }
+        return StdinSocket.start(builder, onlyTcpListener(spec).fd());
+    }
+
+    /** A worker's command: the JVM, the agent and archive it runs with, and the app (native or foreign). */
+    private static List<String> workerCommand(Spec spec, Settings settings) {
         List<String> command = jvm(settings);
         if (settings.foreign()) {
             command.add("-javaagent:" + AppClasspath.agentJar());
@@ -272,13 +280,7 @@ public final class WorkerSpawner {
         spec.cdsArchive().ifPresent(archive -> command.addAll(CdsArchive.Kind.of(settings).use(archive)));
         command.addAll(settings.foreign() ? foreignApp(settings, spec.runJar()) : List.of("-cp",
                 AppClasspath.workerClasspath(settings), MAIN_CLASS));
-        ProcessBuilder builder = new ProcessBuilder(wrapped(cgroup.map(WorkerCgroup::procs),
-                directory.owner().map(u -> directory.path()), directory.owner(), command)).redirectErrorStream(true);
-        environment(builder.environment(), spec, settings);
-        if (!settings.foreign()) {
-            return builder.start();
-        }
-        return StdinSocket.start(builder, onlyTcpListener(spec).fd());
+        return command;
     }
 
     /**
