@@ -56,6 +56,9 @@ class ForeignSpringBootIT {
             try (Load load = Load.start(port, "/hello", 2, 2, 10)) {
                 DroverProcess.awaitCondition("4 recycles (max-requests)", Duration.ofMinutes(4),
                         () -> drover.countLines("recycled \\(max-requests\\)") >= 4);
+                // The 4th replacement serves from its READY on; its first answer may come a moment after that line.
+                DroverProcess.awaitCondition("6 workers answered", Duration.ofSeconds(30),
+                        () -> load.byWorker.size() >= 6);
                 load.close();
                 assertEquals(0, load.failed.get(), load.summary() + "\n" + drover.output());
                 assertTrue(load.byWorker.size() >= 6 && !load.byWorker.containsKey(-1L),
