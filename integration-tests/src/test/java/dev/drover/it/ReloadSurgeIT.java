@@ -39,7 +39,7 @@ class ReloadSurgeIT {
                 assertTrue(output.indexOf("is the canary of generation 2 and it is ready") < output.indexOf(
                         "2 of reload-surge 2"), "the canary first, then the other two together:\n" + output);
                 Matcher complete = drover.awaitLine("reload to generation 2 complete: 3 worker\\(s\\) serving; in "
-                        + "[0-9,]+ ms: config and spawn [0-9,]+ ms, canary spawn->READY [0-9,]+ ms, roll-out [0-9,]+ ms "
+                        + "[0-9,]+ ms: config read and checked [0-9,]+ ms, spawn [0-9,]+ ms, canary spawn->READY [0-9,]+ ms, roll-out [0-9,]+ ms "
                         + "\\(2 more worker\\(s\\), reload-surge 2\\), last old worker drained [0-9,]+ ms", mark,
                         Duration.ofSeconds(60));
                 assertTrue(complete.start() >= 0);

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -144,6 +145,7 @@ final class Generations {
      */
     String reload(String source) throws Control.Refused {
         refuseWhileStopping(source);
+        long began = clock.getAsLong();
         lifecycle.reloadStarted();
         Settings next;
         List<Listener> bound;
@@ -157,6 +159,7 @@ final class Generations {
                     + String.join("; ", e.problems()));
             throw new Control.Refused("reload refused, nothing changed: " + String.join("; ", e.problems()));
         }
+        long read = clock.getAsLong();
         for (WorkerHandle w : List.copyOf(workers.all())) {
             if (w.is(WorkerState.BOOTING)) {
                 // Not serving yet, and of an older generation now: stopped; its slot is refilled from the new one.
@@ -174,9 +177,10 @@ final class Generations {
         rollingOut = true;
         long old = workers.all().stream().filter(w -> w.generation() < current.number() && w.state().holdsSlot())
                 .count();
-        times = new ReloadTimes(clock.getAsLong(), next.workers(), next.recycle().reloadSurgeLabel());
+        times = new ReloadTimes(began, read, next.workers(), next.recycle().reloadSurgeLabel());
         String done = "reload to generation " + current.number() + " started: " + next.workers() + " worker(s) of "
-                + next.app() + "; " + old + " old worker(s) to replace, canary first";
+                + next.app() + "; " + old + " old worker(s) to replace, canary first (config read and checked in "
+                + TimeUnit.NANOSECONDS.toMillis(read - began) + " ms)";
         log.info("{}: {}", source, done);
         next.container().autoWorkers().ifPresent(auto -> log.info(auto.found()));
         return done;
