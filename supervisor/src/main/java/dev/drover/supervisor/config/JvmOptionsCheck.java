@@ -7,17 +7,23 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Asks the workers' own java whether it accepts drover.worker-jvm-options, by starting it with them and -version
- * (about 25 ms here), so that an option it refuses is a config error with the JVM's own words, not a worker that
- * fails to boot. Not cached: a start is cheap, and what an option names (an agent's jar) may change between reloads.
+ * Asks the workers' own java whether it accepts drover.worker-jvm-options, by starting it with them and -version,
+ * so that an option it refuses is a config error with the JVM's own words, not a worker that fails to boot. A JVM
+ * start is 25 ms on an idle machine but 440-580 ms on 2 cores busy serving (measured on reloads under load), so an
+ * accepted set of options is remembered with the stamps of the java binary and of every file the options name (an
+ * agent's jar, an @argfile, a boot class path): a reload with the same options and the same files does not start
+ * a JVM again, and one whose agent jar was replaced does (or was written in the last seconds: FileStamp.settled).
  */
 final class JvmOptionsCheck {
 
@@ -28,12 +34,56 @@ final class JvmOptionsCheck {
     private static final Set<String> BOILERPLATE = Set.of("Error occurred during initialization of VM",
             "Error: Could not create the Java Virtual Machine.",
             "Error: A fatal exception has occurred. Program will exit.");
+    /** Options the JVM accepted, with the stamps of the files they named then. */
+    private static final Map<List<String>, List<FileStamp>> ACCEPTED = new ConcurrentHashMap<>();
+    /** How many JVMs the check started: for the tests of what it remembers. */
+    static final AtomicInteger STARTS = new AtomicInteger();
 
     private JvmOptionsCheck() {
     }
 
     /** The JVM's complaint about {@code options} (its first line that says why), or empty if it starts. */
     static Optional<String> complaint(List<String> options) {
+        List<FileStamp> named = namedFiles(options);
+        if (named.equals(ACCEPTED.get(options))) {
+            return Optional.empty();
+        }
+        Verdict verdict = ask(options);
+        if (verdict.accepted() && named.stream().allMatch(FileStamp::settled)) {
+            ACCEPTED.put(List.copyOf(options), named);
+        }
+        return verdict.complaint();
+    }
+
+    /**
+     * The java binary, its module image, and every regular file an option names: {@code @argfile}, and the parts of
+     * an option split at {@code : = , ;} (-javaagent:JAR=ARGS, -agentpath:LIB, -Xbootclasspath/a:A:B,
+     * -XX:SharedArchiveFile=F, -Dkey=FILE) that are files; what is no file is no part of the verdict.
+     */
+    static List<FileStamp> namedFiles(List<String> options) {
+        List<FileStamp> stamps = new ArrayList<>();
+        FileStamp.of(JAVA).ifPresent(stamps::add);
+        FileStamp.of(JAVA.getParent().resolveSibling("lib").resolve("modules")).ifPresent(stamps::add);
+        for (String option : options) {
+            if (option.startsWith("@")) {
+                FileStamp.of(option.substring(1)).ifPresent(stamps::add);
+                continue;
+            }
+            for (String part : option.split("[:=,;]")) {
+                if (!part.startsWith("-")) {
+                    FileStamp.of(part).ifPresent(stamps::add);
+                }
+            }
+        }
+        return stamps;
+    }
+
+    /** What one start of the JVM said: accepted, refused (with why), or nothing known (it could not be asked). */
+    private record Verdict(boolean accepted, Optional<String> complaint) {
+        static final Verdict UNKNOWN = new Verdict(false, Optional.empty());
+    }
+
+    private static Verdict ask(List<String> options) {
         List<String> command = new ArrayList<>();
         command.add(JAVA.toString());
         options.stream().filter(o -> !hasSideEffects(o)).forEach(command::add);
@@ -43,24 +93,25 @@ final class JvmOptionsCheck {
         try {
             ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
             SystemdEnvironment.scrub(builder.environment());
+            STARTS.incrementAndGet();
             Process java = Children.start(builder::start);
             java.getOutputStream().close();
             // Read on the side: options that print a lot (-XX:+PrintFlagsFinal) would otherwise fill the pipe.
             CompletableFuture<byte[]> output = CompletableFuture.supplyAsync(() -> readAll(java));
             if (!java.waitFor(TIME_LIMIT_SECONDS, TimeUnit.SECONDS)) {
                 java.destroyForcibly();
-                return Optional.empty(); // no verdict: the workers' start will tell
+                return Verdict.UNKNOWN; // the workers' start will tell
             }
-            return java.exitValue() == 0 ? Optional.empty() : Optional.of(firstReason(
-                    new String(output.get(TIME_LIMIT_SECONDS, TimeUnit.SECONDS), StandardCharsets.UTF_8),
-                    java.exitValue()));
+            return java.exitValue() == 0 ? new Verdict(true, Optional.empty()) : new Verdict(false, Optional.of(
+                    firstReason(new String(output.get(TIME_LIMIT_SECONDS, TimeUnit.SECONDS), StandardCharsets.UTF_8),
+                            java.exitValue())));
         } catch (IOException e) {
-            return Optional.of("cannot run " + JAVA + ": " + e.getMessage());
+            return new Verdict(false, Optional.of("cannot run " + JAVA + ": " + e.getMessage()));
         } catch (ExecutionException | TimeoutException e) {
-            return Optional.empty();
+            return Verdict.UNKNOWN;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return Optional.empty();
+            return Verdict.UNKNOWN;
         }
     }
 

@@ -3,6 +3,8 @@ package dev.drover.supervisor.os;
 import dev.drover.supervisor.config.PathErrors;
 import dev.drover.supervisor.config.AppClasspath;
 import dev.drover.supervisor.config.AppKind;
+import dev.drover.supervisor.config.FileStamp;
+import dev.drover.supervisor.config.FileStamp;
 import dev.drover.supervisor.config.Settings;
 import java.io.File;
 import java.io.IOException;
@@ -18,7 +20,13 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.jar.Attributes;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
@@ -32,6 +40,11 @@ import java.util.jar.Manifest;
  * a jar rebuilt in place and runs the old classes from its AOT cache.
  */
 public record CdsArchive(Path path, Kind kind, String whyNot) {
+
+    /** Contents hashed, by path, with the stamp they had; a deployment's jars are a few dozen entries. */
+    private static final Map<Path, Hashed> HASHED = new ConcurrentHashMap<>();
+    /** How many files were read to be hashed: for the tests of what is remembered. */
+    static final AtomicInteger HASHES_READ = new AtomicInteger();
 
     /** The two kinds of archive: how a training run writes one, and how a worker maps it. */
     public enum Kind {
@@ -140,9 +153,7 @@ public record CdsArchive(Path path, Kind kind, String whyNot) {
 
     /** A file's contents as a short hex key (what names a Spring Boot jar's extraction). */
     public static String contentKey(Path file) throws IOException {
-        MessageDigest digest = sha256();
-        hashContents(digest, file);
-        return HexFormat.of().formatHex(digest.digest()).substring(0, 24);
+        return HexFormat.of().formatHex(contentHash(file)).substring(0, 24);
     }
 
     /** The agent first, then the app's jars as the worker's JVM finds them. */
@@ -194,14 +205,43 @@ public record CdsArchive(Path path, Kind kind, String whyNot) {
         }
     }
 
+    /** The SHA-256 of a file's contents, as an archive's key takes it in. */
     private static void hashContents(MessageDigest digest, Path file) throws IOException {
+        digest.update(contentHash(file));
+    }
+
+    /**
+     * A file's SHA-256, read again only when its stamp changed: every reload plans its generation's archive, and
+     * hashing the workers' jars (Netty's among them) took 130-190 ms of the arbiter's time per reload on 2 busy cores.
+     * The stamp is taken before the read, so a file changed during it is read again next time. A jar rebuilt or
+     * copied in place gets a new modification time (and mostly a new size), a jar moved into place a new inode: each
+     * is read again, so the name still follows the contents (which JDK 25's AOT cache does not check itself). A file
+     * modified in the last seconds is not remembered (FileStamp.settled).
+     */
+    static byte[] contentHash(Path file) throws IOException {
+        FileStamp stamp = FileStamp.of(file).orElse(null);
+        Hashed known = stamp == null ? null : HASHED.get(file);
+        if (known != null && known.stamp().equals(stamp)) {
+            return known.sha256().clone();
+        }
+        MessageDigest digest = sha256();
         try (InputStream in = Files.newInputStream(file)) {
             byte[] buffer = new byte[1 << 16];
             for (int n = in.read(buffer); n > 0; n = in.read(buffer)) {
                 digest.update(buffer, 0, n);
             }
         }
+        byte[] sha256 = digest.digest();
+        if (stamp != null && stamp.settled()) {
+            HASHED.put(file, new Hashed(stamp, sha256.clone()));
+        }
+        HASHES_READ.incrementAndGet();
+        return sha256;
     }
+
+    private record Hashed(FileStamp stamp, byte[] sha256) {
+    }
+
 
     private static MessageDigest sha256() {
         try {

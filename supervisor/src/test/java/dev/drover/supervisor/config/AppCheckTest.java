@@ -1,6 +1,7 @@
 package dev.drover.supervisor.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -115,5 +116,54 @@ class AppCheckTest {
                 "-XX:+AlwaysPreTouch", "-Xms4g")));
         assertEquals("the workers' log\n", Files.readString(gcLog), "not rotated by the check");
         assertEquals(List.of("gc.log"), Files.list(dir).map(p -> p.getFileName().toString()).toList());
+    }
+    @Test
+    void acceptedOptionsAreRememberedUntilAFileTheyNameChanges() throws Exception {
+        Path agent = Files.writeString(dir.resolve("agent.jar"), "version 1");
+        long now = System.currentTimeMillis();
+        Files.setLastModifiedTime(agent, java.nio.file.attribute.FileTime.fromMillis(now - 60_000));
+        List<String> options = List.of("-Xmx64m", "-Ddrover.test.agent=" + agent);
+        int before = JvmOptionsCheck.STARTS.get();
+        assertEquals(Optional.empty(), JvmOptionsCheck.complaint(options));
+        assertEquals(Optional.empty(), JvmOptionsCheck.complaint(options));
+        assertEquals(before + 1, JvmOptionsCheck.STARTS.get(), "the same options naming the same file: one JVM start");
+
+        Files.writeString(agent, "version 2"); // the same size and inode: only the modification time tells
+        Files.setLastModifiedTime(agent, java.nio.file.attribute.FileTime.fromMillis(now - 30_000));
+        assertEquals(Optional.empty(), JvmOptionsCheck.complaint(options));
+        assertEquals(before + 2, JvmOptionsCheck.STARTS.get(), "a file they name changed: asked again");
+
+        Files.writeString(agent, "version 3"); // just written: its stamp may not show the next change
+        JvmOptionsCheck.complaint(options);
+        JvmOptionsCheck.complaint(options);
+        assertEquals(before + 4, JvmOptionsCheck.STARTS.get(), "a file modified just now: asked every time");
+
+        List<String> refused = List.of("-XX:+NoSuchOption");
+        assertTrue(JvmOptionsCheck.complaint(refused).isPresent());
+        assertTrue(JvmOptionsCheck.complaint(refused).isPresent());
+        assertEquals(before + 6, JvmOptionsCheck.STARTS.get(), "a refusal is never remembered");
+    }
+
+    @Test
+    void theFilesOptionsNameAreFoundInTheirParts() throws Exception {
+        Path jar = Files.writeString(dir.resolve("a.jar"), "a");
+        Path lib = Files.writeString(dir.resolve("b.so"), "b");
+        Path args = Files.writeString(dir.resolve("args"), "-Xmx64m");
+        List<Path> named = JvmOptionsCheck.namedFiles(List.of("-javaagent:" + jar + "=x,y", "-agentpath:" + lib,
+                "@" + args, "-Xbootclasspath/a:" + jar + ":" + dir, "-Xmx64m", "-Dmissing=" + dir.resolve("none")))
+                .stream().map(FileStamp::path).toList();
+        assertEquals(List.of(jar, lib, args, jar), named.subList(named.size() - 4, named.size()),
+                "each file once per mention; a directory or a missing file is none");
+        assertTrue(named.contains(JvmOptionsCheck.JAVA), "the java binary is part of every verdict");
+    }
+
+    @Test
+    void aStampIsForRegularFilesAndSettlesAfterSeconds() throws Exception {
+        Path file = Files.writeString(dir.resolve("f"), "x");
+        assertFalse(FileStamp.of(file).orElseThrow().settled(), "modified just now");
+        Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 10_000));
+        assertTrue(FileStamp.of(file).orElseThrow().settled());
+        assertTrue(FileStamp.of(dir).isEmpty() && FileStamp.of(dir.resolve("none")).isEmpty()
+                && FileStamp.of("").isEmpty() && FileStamp.of("a\u0000b").isEmpty());
     }
 }

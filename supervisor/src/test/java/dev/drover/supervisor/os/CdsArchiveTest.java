@@ -72,6 +72,29 @@ class CdsArchiveTest {
         assertFalse(rebuilt.exists());
     }
 
+    @Test
+    void aJarIsHashedAgainOnlyWhenItsStampChanges() throws Exception {
+        Path jar = Files.writeString(dir.resolve("app.jar"), "version 1");
+        long now = System.currentTimeMillis();
+        Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(now - 60_000));
+        int before = CdsArchive.HASHES_READ.get();
+        String first = CdsArchive.contentKey(jar);
+        assertEquals(first, CdsArchive.contentKey(jar));
+        assertEquals(before + 1, CdsArchive.HASHES_READ.get(), "an unchanged jar is read once");
+        assertEquals(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest("version 1".getBytes())).substring(0, 24), first, "the key is its contents' hash");
+
+        Files.writeString(jar, "version 2"); // same size, same inode: only the modification time differs
+        Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(now - 30_000));
+        assertNotEquals(first, CdsArchive.contentKey(jar));
+        assertEquals(before + 2, CdsArchive.HASHES_READ.get());
+
+        Files.writeString(jar, "version 3"); // modified just now: a change within the same clock tick would not show
+        String third = CdsArchive.contentKey(jar);
+        assertEquals(third, CdsArchive.contentKey(jar));
+        assertEquals(before + 4, CdsArchive.HASHES_READ.get(), "a jar written just now is read every time");
+    }
+
     /** A directory that passes for a Java runtime: bin/java and a release file, which is all Drover reads of it. */
     private Path fakeJdk(String name, String version, String build) throws Exception {
         Path home = Files.createDirectories(dir.resolve(name));
