@@ -36,6 +36,7 @@ final class JvmOptionsCheck {
             "Error: A fatal exception has occurred. Program will exit.");
     /** Options the JVM accepted, with the stamps of the files they named then. */
     private static final Map<List<String>, List<FileStamp>> ACCEPTED = new ConcurrentHashMap<>();
+    private static final int REMEMBERED = 16;
     /** How many JVMs the check started: for the tests of what it remembers. */
     static final AtomicInteger STARTS = new AtomicInteger();
 
@@ -50,6 +51,9 @@ final class JvmOptionsCheck {
         }
         Verdict verdict = ask(options);
         if (verdict.accepted() && named.stream().allMatch(FileStamp::settled)) {
+            if (ACCEPTED.size() >= REMEMBERED) {
+                ACCEPTED.clear(); // options that changed at every reload: start over rather than grow
+            }
             ACCEPTED.put(List.copyOf(options), named);
         }
         return verdict.complaint();

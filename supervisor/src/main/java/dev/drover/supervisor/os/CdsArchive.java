@@ -43,6 +43,7 @@ public record CdsArchive(Path path, Kind kind, String whyNot) {
 
     /** Contents hashed, by path, with the stamp they had; a deployment's jars are a few dozen entries. */
     private static final Map<Path, Hashed> HASHED = new ConcurrentHashMap<>();
+    private static final int REMEMBERED = 1024;
     /** How many files were read to be hashed: for the tests of what is remembered. */
     static final AtomicInteger HASHES_READ = new AtomicInteger();
 
@@ -233,6 +234,9 @@ public record CdsArchive(Path path, Kind kind, String whyNot) {
         }
         byte[] sha256 = digest.digest();
         if (stamp != null && stamp.settled()) {
+            if (HASHED.size() >= REMEMBERED) {
+                HASHED.clear(); // a jar of a new name at every deploy (app-1.2.3.jar): start over rather than grow
+            }
             HASHED.put(file, new Hashed(stamp, sha256.clone()));
         }
         HASHES_READ.incrementAndGet();
