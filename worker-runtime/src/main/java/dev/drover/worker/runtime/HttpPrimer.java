@@ -1,9 +1,27 @@
 package dev.drover.worker.runtime;
 
+import dev.drover.worker.api.DroverApp;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoopGroup;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ReferenceCountUtil;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -43,6 +61,109 @@ final class HttpPrimer {
         }
         return done;
     }
+
+    /**
+     * The rest of a standby JVM's priming: {@code times} requests (or until {@code limitMs} have passed, or
+     * {@code stop} says so) over real TCP connections, {@link #PER_CHANNEL} per keep-alive connection, to a private
+     * listener on the loopback interface (port 0: one the kernel picks), served by {@code loops}, the worker's own
+     * HTTP event loops, with the worker's pipeline minus the app. {@link #primeRepeatedly} compiles the codec on an
+     * EmbeddedChannel; what only real traffic runs (epoll's accept, read and write paths, the pooled buffers, the
+     * pipeline as the event loops call it) stayed interpreted until the adopted worker's first requests, which under
+     * load then took 150-190 ms each. The listener is closed before this returns: the shared sockets are the only
+     * ones an adopted worker listens on. Returns how many requests were answered; a failure ends it (priming is
+     * only ever a gain).
+     */
+    static int primeOverLoopback(EventLoopGroup loops, HttpLimits limits, int times, long limitMs, BooleanSupplier stop) {
+        return primeOverLoopback(loops, limits, times, limitMs, stop, address -> { });
+    }
+
+    /** As above; {@code listening} is told the private listener's address (for the tests). */
+    static int primeOverLoopback(EventLoopGroup loops, HttpLimits limits, int times, long limitMs, BooleanSupplier stop,
+                                 java.util.function.Consumer<InetSocketAddress> listening) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(limitMs);
+        HttpService http = new HttpService(loops, PRIMING_APP, new ConnectionTracker(), limits);
+        int done = 0;
+        try {
+            http.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            InetSocketAddress address = (InetSocketAddress) http.servers().get(0).localAddress();
+            listening.accept(address);
+            while (done < times && System.nanoTime() - deadline < 0 && !stop.getAsBoolean()) {
+                done += keepAlive(address, Math.min(PER_CHANNEL, times - done));
+            }
+        } catch (IOException | RuntimeException e) {
+            System.err.println("drover worker: could not prime the HTTP path over loopback (going on): " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            CountDownLatch closed = new CountDownLatch(1);
+            http.stopAccepting(closed::countDown);
+            try {
+                closed.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        return done;
+    }
+
+    /** {@code n} requests on one connection, each answer read to its end; returns how many were answered. */
+    private static int keepAlive(InetSocketAddress address, int n) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.connect(address, 5_000);
+            socket.setSoTimeout(5_000);
+            socket.setTcpNoDelay(true);
+            OutputStream out = socket.getOutputStream();
+            InputStream in = new BufferedInputStream(socket.getInputStream());
+            for (int i = 0; i < n; i++) {
+                out.write(REQUEST);
+                out.flush();
+                if (!readResponse(in)) {
+                    return i;
+                }
+            }
+            return n;
+        }
+    }
+
+    /** Reads one answer (head, then Content-Length bytes); false if the connection ended first. */
+    private static boolean readResponse(InputStream in) throws IOException {
+        int contentLength = 0;
+        StringBuilder line = new StringBuilder();
+        while (true) {
+            int c = in.read();
+            if (c < 0) {
+                return false;
+            }
+            if (c != '\n') {
+                line.append((char) c);
+                continue;
+            }
+            String header = line.toString().strip();
+            line.setLength(0);
+            if (header.isEmpty()) {
+                break;
+            }
+            int colon = header.indexOf(':');
+            if (colon > 0 && header.substring(0, colon).equalsIgnoreCase("content-length")) {
+                contentLength = Integer.parseInt(header.substring(colon + 1).strip());
+            }
+        }
+        in.skipNBytes(contentLength);
+        return true;
+    }
+
+    /** The app of the loopback priming: a 200 with a short text body, built as an app's handler builds one. */
+    private static final DroverApp PRIMING_APP = () -> new ChannelInboundHandlerAdapter() {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ReferenceCountUtil.release(msg);
+            FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                    Unpooled.copiedBuffer("primed\n", StandardCharsets.UTF_8));
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+            response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+            ctx.writeAndFlush(response);
+        }
+    };
 
     /** Requests per channel in {@link #primeRepeatedly}. */
     static final int PER_CHANNEL = 50;

@@ -42,6 +42,9 @@ final class Worker {
     /** How often a standby JVM runs its HTTP path before it waits, and for how long at most (HttpPrimer). */
     static final int STANDBY_PRIMES = 5_000;
     static final long STANDBY_PRIME_LIMIT_MS = 1000;
+    /** How many requests a standby JVM answers over loopback before it waits, and for how long at most. */
+    static final int STANDBY_LOOPBACK_PRIMES = 3_000;
+    static final long STANDBY_LOOPBACK_LIMIT_MS = 1000;
     /** How often a standby reads a config before it waits, and for how long at most (ConfigPrimer). */
     static final int STANDBY_CONFIG_READS = 100;
     static final long STANDBY_CONFIG_LIMIT_MS = 300;
@@ -183,13 +186,16 @@ final class Worker {
         long booted = System.nanoTime();
         int primed = HttpPrimer.primeRepeatedly(env.http(), STANDBY_PRIMES, STANDBY_PRIME_LIMIT_MS,
                 life.adoption()::isDone);
+        int overLoopback = HttpPrimer.primeOverLoopback(httpLoops, env.http(), STANDBY_LOOPBACK_PRIMES,
+                STANDBY_LOOPBACK_LIMIT_MS, life.adoption()::isDone);
         long httpPrimed = System.nanoTime();
         int configsRead = ConfigPrimer.primeRepeatedly(STANDBY_CONFIG_READS, STANDBY_CONFIG_LIMIT_MS,
                 life.adoption()::isDone);
         long standbySince = System.nanoTime();
-        log.info("standby: booted without an app in {} ms, then its HTTP path run {} times in {} ms and a config read "
-                + "{} times in {} ms; waiting for the master's ADOPT", TimeUnit.NANOSECONDS.toMillis(booted - mainStarted),
-                primed, TimeUnit.NANOSECONDS.toMillis(httpPrimed - booted), configsRead,
+        log.info("standby: booted without an app in {} ms, then its HTTP path run {} times in process and {} times over "
+                + "loopback in {} ms and a config read {} times in {} ms; waiting for the master's ADOPT",
+                TimeUnit.NANOSECONDS.toMillis(booted - mainStarted), primed, overLoopback,
+                TimeUnit.NANOSECONDS.toMillis(httpPrimed - booted), configsRead,
                 TimeUnit.NANOSECONDS.toMillis(standbySince - httpPrimed));
         LinkMessage adopt;
         try {
