@@ -4,7 +4,9 @@ import unittest
 
 from benchlib import knobs
 from benchlib.probe import Sample, answered, pid_of
+from benchlib.logs import Log
 from benchlib.sections import curve, floor
+from benchlib.sections.reload import reload_times
 
 
 class Response:
@@ -89,3 +91,26 @@ class FloorTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ReloadTimesTest(unittest.TestCase):
+    def test_the_config_time_is_read_from_the_started_line_and_the_rest_from_timestamps(self):
+        import tempfile, os
+        lines = [
+            "2026-12-02 11:43:20.576 INFO  [Generations] SIGHUP: reload to generation 2 started: 2 worker(s) of "
+            "dev.drover.sample.SampleApp; 2 old worker(s) to replace, canary first (config read and checked in 1,135 ms)",
+            "2026-12-02 11:43:20.700 INFO  [worker] worker 1 (pid 5, gen 2) | INFO  Worker - accepting on 1 socket(s)",
+            "2026-12-02 11:43:20.800 INFO  [Generations] worker 1 (pid 5, gen 2) is the canary of generation 2 and it "
+            "is ready: replacing the old workers",
+            "2026-12-02 11:43:21.463 INFO  [Generations] reload to generation 2 complete: 2 worker(s) serving; in 1,078 ms",
+            "2026-12-02 11:43:22.000 INFO  [Generations] SIGHUP: reload to generation 3 started: 2 worker(s) of X; 2 "
+            "old worker(s) to replace, canary first",
+        ]
+        with tempfile.NamedTemporaryFile("w", suffix=".log", delete=False) as f:
+            f.write("\n".join(lines) + "\n")
+        try:
+            times = reload_times(Log(f.name), 0, None)
+        finally:
+            os.unlink(f.name)
+        self.assertEqual([(t.generation, t.config_ms, t.canary_ms, t.complete_ms) for t in times],
+                         [(2, 1135, 224, 887), (3, None, None, None)], "an older master's line has no config time")

@@ -12,6 +12,7 @@ from ..logs import BenchError, timestamp_ms
 STARTED_RE = re.compile(r"reload to generation ([0-9]+) started")
 COMPLETE_RE = re.compile(r"reload to generation ([0-9]+) complete")
 CANARY_RE = re.compile(r"is the canary of generation ([0-9]+) and it is ready")
+CONFIG_RE = re.compile(r"reload to generation ([0-9]+) started: .*\(config read and checked in ([0-9,]+) ms\)")
 
 
 @dataclass
@@ -19,6 +20,7 @@ class ReloadTimes:
     generation: int
     complete_ms: int = None   # "started" -> "complete" (None: abandoned)
     canary_ms: int = None     # "started" -> canary ready
+    config_ms: int = None     # before "started": the config read and checked (from the line itself)
 
 
 @dataclass
@@ -44,14 +46,17 @@ class ReloadResult:
 
 def reload_times(log, start, end):
     """Per reload started in lines start+1..end."""
-    started, complete, canary = {}, {}, {}
+    started, complete, canary, config = {}, {}, {}, {}
     for _, line in log.master_lines(start, end):
         t = timestamp_ms(line)
         for rx, into in ((STARTED_RE, started), (COMPLETE_RE, complete), (CANARY_RE, canary)):
             m = rx.search(line)
             if m:
                 into[int(m.group(1))] = t
-    return [ReloadTimes(g, _diff(complete, started, g), _diff(canary, started, g)) for g in started]
+        m = CONFIG_RE.search(line)
+        if m:
+            config[int(m.group(1))] = int(m.group(2).replace(",", ""))
+    return [ReloadTimes(g, _diff(complete, started, g), _diff(canary, started, g), config.get(g)) for g in started]
 
 
 def _diff(later, started, g):

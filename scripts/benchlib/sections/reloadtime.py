@@ -255,6 +255,8 @@ def render(b, results):
         rows = []
         for cond in ("idle", "load"):
             times = drover.series[cond].breakdown
+            rows.append(stats.summary_row(f"{cond}: config read and checked (before `started`), ms",
+                                          [t.config_ms for t in times if t.config_ms is not None]))
             rows.append(stats.summary_row(f"{cond}: `started` → canary ready, ms",
                                           [t.canary_ms for t in times if t.canary_ms is not None]))
             rows.append(stats.summary_row(f"{cond}: `started` → `complete`, ms",
