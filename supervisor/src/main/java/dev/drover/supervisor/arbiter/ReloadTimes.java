@@ -29,8 +29,9 @@ final class ReloadTimes {
     }
 
     /**
-     * "in 2,310 ms: config read and checked 41 ms, spawn 2 ms, canary spawn->READY 812 ms, roll-out 1,120 ms (2 workers, reload-surge all), last old worker
-     * drained 378 ms"; {@code lastReady}: the last new worker's READY, {@code now}: the reload is complete.
+     * "in 2,310 ms: config read and checked 41 ms, spawn 2 ms, canary spawn->READY 812 ms, roll-out 1,120 ms
+     * (2 workers, reload-surge all), last old worker drained 378 ms"; {@code lastReady}: the last new worker's READY,
+     * {@code now}: the reload is complete.
      */
     String breakdown(long lastReady, long now) {
         StringBuilder b = new StringBuilder("in ").append(ms(now - startedAt));

@@ -20,10 +20,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Asks the workers' own java whether it accepts drover.worker-jvm-options, by starting it with them and -version,
  * so that an option it refuses is a config error with the JVM's own words, not a worker that fails to boot. A JVM
- * start is 25 ms on an idle machine but 440-580 ms on 2 cores busy serving (measured on reloads under load), so an
- * accepted set of options is remembered with the stamps of the java binary and of every file the options name (an
- * agent's jar, an @argfile, a boot class path): a reload with the same options and the same files does not start
- * a JVM again, and one whose agent jar was replaced does (or was written in the last seconds: FileStamp.settled).
+ * start is 25 ms on an idle machine but 440-581 ms on 2 cores busy serving (docs/BENCHMARKS.md, "Reloads with
+ * standby JVMs, second pass"), so an accepted set of options is remembered with the stamps of the java binary and of
+ * every file the options name (an agent's jar, an @argfile, a boot class path): a reload with the same options and
+ * the same files does not start a JVM again, and one whose agent jar was replaced does (or was written in the last
+ * seconds: FileStamp.settled).
  */
 final class JvmOptionsCheck {
 

@@ -4,7 +4,6 @@ import dev.drover.supervisor.config.PathErrors;
 import dev.drover.supervisor.config.AppClasspath;
 import dev.drover.supervisor.config.AppKind;
 import dev.drover.supervisor.config.FileStamp;
-import dev.drover.supervisor.config.FileStamp;
 import dev.drover.supervisor.config.Settings;
 import java.io.File;
 import java.io.IOException;
@@ -21,10 +20,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.jar.Attributes;
@@ -245,7 +241,6 @@ public record CdsArchive(Path path, Kind kind, String whyNot) {
 
     private record Hashed(FileStamp stamp, byte[] sha256) {
     }
-
 
     private static MessageDigest sha256() {
         try {

@@ -12,8 +12,8 @@ import java.util.function.BooleanSupplier;
  * A standby JVM's other use of its wait: it reads HOCON the way an adopted worker reads its config (a file, the
  * reference.conf files on the class path, system-property overrides, substitutions, the getters apps call), so that
  * the adoption does not first load and interpret Typesafe Config's parser. Without it, reading the sample app's
- * config was most of an adoption: 90-190 ms of 100-230 ms ADOPT to READY on an idle 2-core machine, 3x that beside
- * a loaded service (docs/BENCHMARKS.md, "Standby JVMs"). Nothing it reads is kept: the adopted worker reads its
+ * config was most of an adoption: 94-186 ms of 98-327 ms ADOPT to READY on an idle 2-core machine
+ * (docs/BENCHMARKS.md, "Reloads with standby JVMs, second pass"). Nothing it reads is kept: the adopted worker reads its
  * config from scratch, so a changed file or reference.conf is seen as it is at the adoption.
  */
 final class ConfigPrimer {

@@ -66,10 +66,11 @@ final class HttpPrimer {
      * The rest of a standby JVM's priming: {@code times} requests (or until {@code limitMs} have passed, or
      * {@code stop} says so) over real TCP connections, {@link #PER_CHANNEL} per keep-alive connection, to a private
      * listener on the loopback interface (port 0: one the kernel picks), served by {@code loops}, the worker's own
-     * HTTP event loops, with the worker's pipeline minus the app. {@link #primeRepeatedly} compiles the codec on an
-     * EmbeddedChannel; what only real traffic runs (epoll's accept, read and write paths, the pooled buffers, the
-     * pipeline as the event loops call it) stayed interpreted until the adopted worker's first requests, which under
-     * load then took 150-190 ms each. The listener is closed before this returns: the shared sockets are the only
+     * HTTP event loops, with the worker's pipeline and a handler that answers 200 in place of the app's.
+     * {@link #primeRepeatedly} compiles the codec on an EmbeddedChannel; what only real traffic runs (epoll's accept,
+     * read and write paths, the pooled buffers, the pipeline as the event loops call it) stayed interpreted until the
+     * adopted worker's first requests, which under load then took 137-194 ms each, 58-107 ms with this
+     * (docs/BENCHMARKS.md, "Reloads with standby JVMs, second pass"). The listener is closed before this returns: the shared sockets are the only
      * ones an adopted worker listens on. Returns how many requests were answered; a failure ends it (priming is
      * only ever a gain).
      */

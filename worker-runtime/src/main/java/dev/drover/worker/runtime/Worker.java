@@ -42,7 +42,7 @@ final class Worker {
     /** How often a standby JVM runs its HTTP path before it waits, and for how long at most (HttpPrimer). */
     static final int STANDBY_PRIMES = 5_000;
     static final long STANDBY_PRIME_LIMIT_MS = 1000;
-    /** How many requests a standby JVM answers over loopback before it waits, and for how long at most. */
+    /** How many requests a standby JVM answers over loopback before it waits, and for how long at most (HttpPrimer). */
     static final int STANDBY_LOOPBACK_PRIMES = 3_000;
     static final long STANDBY_LOOPBACK_LIMIT_MS = 1000;
     /** How often a standby reads a config before it waits, and for how long at most (ConfigPrimer). */
