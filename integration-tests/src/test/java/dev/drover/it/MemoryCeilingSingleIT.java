@@ -67,7 +67,8 @@ class MemoryCeilingSingleIT {
                 // (memory-hard: "is gone (...; recycled: memory-hard; at the memory ceiling: ..."; memory-projected:
                 // "stopped after draining (...; at the memory ceiling: ...")
                 gone = drover.awaitLine("worker 1 \\(pid " + leaker + ", gen 1\\) "
-                        + (reason.equals("memory-hard") ? "is gone \\(.*; recycled: memory-hard" : "stopped after draining \\(.*")
+                        + (reason.equals("memory-hard") ? "is gone \\(.*; recycled: memory-hard"
+                                : "stopped after draining \\(.*")
                         + "; at the memory ceiling: (?<how>it exited by itself [0-9.]+m?s after CEILING, every request"
                         + " it had in flight answered|SIGKILLed at its deadline|SIGKILLed at once: it went on growing)",
                         mark, Duration.ofSeconds(10));

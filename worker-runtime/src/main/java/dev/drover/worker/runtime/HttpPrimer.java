@@ -70,11 +70,12 @@ final class HttpPrimer {
      * {@link #primeRepeatedly} compiles the codec on an EmbeddedChannel; what only real traffic runs (epoll's accept,
      * read and write paths, the pooled buffers, the pipeline as the event loops call it) stayed interpreted until the
      * adopted worker's first requests, which under load then took 137-194 ms each, 58-107 ms with this
-     * (docs/BENCHMARKS.md, "Reloads with standby JVMs, second pass"). The listener is closed before this returns: the shared sockets are the only
-     * ones an adopted worker listens on. Returns how many requests were answered; a failure ends it (priming is
-     * only ever a gain).
+     * (docs/BENCHMARKS.md, "Reloads with standby JVMs, second pass"). The listener is closed before this returns:
+     * the shared sockets are the only ones an adopted worker listens on. Returns how many requests were answered; a
+     * failure ends it (priming is only ever a gain).
      */
-    static int primeOverLoopback(EventLoopGroup loops, HttpLimits limits, int times, long limitMs, BooleanSupplier stop) {
+    static int primeOverLoopback(EventLoopGroup loops, HttpLimits limits, int times, long limitMs,
+                                 BooleanSupplier stop) {
         return primeOverLoopback(loops, limits, times, limitMs, stop, address -> { });
     }
 
