@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
+import dev.drover.supervisor.os.ProcSockets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -54,30 +55,6 @@ class StandbyJvmsIT {
     }
 
     /** Waits until {@code count} standby JVMs that are none of {@code excluded} wait for their ADOPT. */
-    /** The TCP ports {@code pid} holds a listening socket on: its fds' socket inodes in /proc/net/tcp{,6}. */
-    static Set<Integer> listeningPorts(long pid) throws Exception {
-        Set<String> inodes = new HashSet<>();
-        try (var fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
-            for (Path fd : (Iterable<Path>) fds::iterator) {
-                String target = Files.readSymbolicLink(fd).toString();
-                if (target.startsWith("socket:[")) {
-                    inodes.add(target.substring("socket:[".length(), target.length() - 1));
-                }
-            }
-        }
-        Set<Integer> ports = new HashSet<>();
-        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
-            for (String line : Files.readAllLines(Path.of(table)).stream().skip(1).toList()) {
-                String[] f = line.trim().split("\\s+");
-                if (f[3].equals("0A") && inodes.contains(f[9])) { // 0A: LISTEN
-                    String local = f[1];
-                    ports.add(Integer.parseInt(local.substring(local.lastIndexOf(':') + 1), 16));
-                }
-            }
-        }
-        return ports;
-    }
-
     private Set<Long> awaitStandbys(DroverProcess drover, int count, Set<Long> excluded) throws Exception {
         Set<Long> found = new HashSet<>();
         DroverProcess.awaitCondition(count + " standby JVMs waiting", Duration.ofSeconds(60), () -> {
@@ -103,8 +80,10 @@ class StandbyJvmsIT {
             Set<Long> old = pids("serving", 1);
             Set<Long> standbys = awaitStandbys(drover, 2, Set.of());
             for (long pid : standbys) {
-                assertEquals(Set.of(port), listeningPorts(pid), "a waiting standby (pid " + pid + ") listens on "
-                        + "Drover's socket alone: the loopback listener of its priming is closed");
+                List<String> listening = ProcSockets.listeningBesides(pid, Set.of());
+                assertTrue(listening.size() == 1 && listening.get(0).endsWith(":" + port), "a waiting standby (pid "
+                        + pid + ") listens on Drover's socket alone, the loopback listener of its priming closed: "
+                        + listening);
             }
             DroverProcess.Result table = Ctl.run(pidfile, "status");
             assertTrue(table.output().contains("workers 2 (wanted 2)  standby JVMs 2 (wanted 2)"), table.output());
