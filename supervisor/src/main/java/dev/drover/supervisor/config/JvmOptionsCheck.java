@@ -63,13 +63,18 @@ final class JvmOptionsCheck {
     /**
      * The java binary, its module image, and every regular file an option names: {@code @argfile}, and the parts of
      * an option split at {@code : = , ;} (-javaagent:JAR=ARGS, -agentpath:LIB, -Xbootclasspath/a:A:B,
-     * -XX:SharedArchiveFile=F, -Dkey=FILE) that are files; what is no file is no part of the verdict.
+     * -XX:SharedArchiveFile=F, -Dkey=FILE) that are files; what is no file is no part of the verdict, nor is an
+     * option the check leaves out ({@link #hasSideEffects}: a GC log the running workers write to would otherwise
+     * change at every reload and make the check run every time).
      */
     static List<FileStamp> namedFiles(List<String> options) {
         List<FileStamp> stamps = new ArrayList<>();
         FileStamp.of(JAVA).ifPresent(stamps::add);
         FileStamp.of(JAVA.getParent().resolveSibling("lib").resolve("modules")).ifPresent(stamps::add);
         for (String option : options) {
+            if (hasSideEffects(option)) {
+                continue; // not given to the check's JVM (a GC log the workers write to is no part of the verdict)
+            }
             if (option.startsWith("@")) {
                 FileStamp.of(option.substring(1)).ifPresent(stamps::add);
                 continue;

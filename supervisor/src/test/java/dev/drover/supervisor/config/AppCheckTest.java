@@ -155,6 +155,9 @@ class AppCheckTest {
         assertEquals(List.of(jar, lib, args, jar), named.subList(named.size() - 4, named.size()),
                 "each file once per mention; a directory or a missing file is none");
         assertTrue(named.contains(JvmOptionsCheck.JAVA), "the java binary is part of every verdict");
+        Path gcLog = Files.writeString(dir.resolve("gc.log"), "written by the workers");
+        assertTrue(JvmOptionsCheck.namedFiles(List.of("-Xlog:gc:file=" + gcLog)).stream()
+                .noneMatch(stamp -> stamp.path().equals(gcLog)), "an option the check leaves out names nothing");
     }
 
     @Test
