@@ -300,12 +300,14 @@ public final class Arbiter {
     }
 
     /**
-     * The most JVMs outside a reload's surge and a memory emergency: workers + spare-workers + standby-jvms +
-     * max-surge.
+     * The most JVMs outside a reload's surge and a memory emergency: workers + spare-workers + the larger of max-surge
+     * and standby-jvms. Standby JVMs wait in the room a recycle's surge would take: a replacement adopts one (no JVM
+     * more) and a new one boots only once the worker it replaced has stopped serving, so standby-jvms up to
+     * max-surge keeps the bound an operator sized the host for.
      */
     private long maxJvms() {
-        return generations.wanted() + generations.sparesWanted() + generations.standbysWanted()
-                + generations.current().settings().recycle().maxSurge();
+        return generations.wanted() + generations.sparesWanted()
+                + Math.max(generations.current().settings().recycle().maxSurge(), generations.standbysWanted());
     }
 
     /** Why slot {@code id} is empty, for a promotion's log line: its last worker's recycle reason, else a crash. */

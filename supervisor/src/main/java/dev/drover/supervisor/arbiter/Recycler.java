@@ -119,7 +119,8 @@ final class Recycler {
      * protects (the old generation is replaced only once the new one has booted): the emergency's replacement
      * is of the new generation and then counts as the canary, and planned marks wait for it as for any canary.
      * <p>A READY spare of {@code generation} takes a due worker's place before any boot (Spares.promote). Outside a
-     * reload and an emergency, at most {@code maxJvms} (workers + spare-workers + max-surge) run at once.
+     * reload and an emergency, at most {@code maxJvms} (workers + spare-workers + max(max-surge, standby-jvms)) run at
+     * once.
      */
     void startReplacements(int generation, int wanted, boolean canaryPending, long maxJvms, long now) {
         markForReload(generation, wanted, now);
@@ -139,8 +140,10 @@ final class Recycler {
             if ((emergency || !canaryPending ? replacing : newBooting) >= limit) {
                 return; // emergencies come first: once one waits, everything after it waits too
             }
-            if (!emergency && reason != RecycleReason.RELOAD && workers.live() >= maxJvms) {
-                return; // a promoted spare and the worker it replaces both serve until its PROMOTED
+            if (!emergency && reason != RecycleReason.RELOAD && workers.live() >= maxJvms
+                    && !workers.standbyAdoptable()) {
+                return; // a promoted spare and the worker it replaces both serve until its PROMOTED; an adopted
+                        // standby is a JVM that counts already
             }
             WorkerHandle replacement = workers.spawnReplacement(old);
             if (replacement == null) {

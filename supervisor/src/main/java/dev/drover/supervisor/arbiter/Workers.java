@@ -120,8 +120,8 @@ final class Workers {
     }
 
     /**
-     * JVMs that count toward workers + spare-workers + standby-jvms + max-surge: booting, serving, spare and standby
-     * ones (a draining or killed one is on its way out, as for max-surge).
+     * JVMs that count toward workers + spare-workers + max(max-surge, standby-jvms): booting, serving, spare and
+     * standby ones (a draining or killed one is on its way out, as for max-surge).
      */
     long live() {
         return table.stream().filter(w -> w.is(WorkerState.BOOTING) || w.is(WorkerState.SERVING)
@@ -248,6 +248,11 @@ final class Workers {
 
     /** Said once, until a standby is adopted again: why standbys are not adopted. */
     private boolean toldUnadoptable;
+
+    /** Whether the next spawn would adopt a standby JVM (and so start no JVM). */
+    boolean standbyAdoptable() {
+        return adoptableStandby() != null;
+    }
 
     /** The oldest attached standby JVM a spawn of the current generation may adopt, or null. */
     private WorkerHandle adoptableStandby() {

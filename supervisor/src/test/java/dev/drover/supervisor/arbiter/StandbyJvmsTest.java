@@ -120,21 +120,44 @@ class StandbyJvmsTest {
     }
 
     @Test
-    void theJvmsStayWithinWorkersPlusStandbysPlusMaxSurgeThroughRecycles() throws Exception {
-        Harness h = new Harness(Map.of("workers", 2, "standby-jvms", 1, "max-requests", 100));
+    void standbysWaitInTheRoomOfTheSurgeSoRecyclesNeverRunMoreThanWorkersPlusMaxSurge() throws Exception {
+        Harness h = new Harness(Map.of("workers", 2, "standby-jvms", 1, "max-surge", 1, "max-requests", 100));
         h.settle();
+        assertEquals(1, standbys(h).size(), "the standby takes the surge's room while nothing recycles");
         for (int round = 0; round < 6; round++) {
             for (FakeProcess p : h.alive()) {
                 if (p.readySent && !p.toldToStop()) {
                     h.stats(p, 100, 0);
                 }
                 long live = h.inState(WorkerState.BOOTING, WorkerState.SERVING, WorkerState.STANDBY);
-                assertTrue(live <= 2 + 1 + 1, "live JVMs " + live + ": " + h.workers());
+                assertTrue(live <= 2 + 1, "live JVMs " + live + " (workers + max-surge is 3): " + h.workers());
             }
             h.settle();
         }
-        assertTrue(h.spawned.stream().filter(p -> p.spec.standby() && p.link != null
-                && p.link.sent(LinkMessage.Type.ADOPT) > 0).count() >= 4, "recycles adopted standbys: " + h.spawned);
+        long adopted = h.spawned.stream().filter(p -> p.spec.standby() && p.link != null
+                && p.link.sent(LinkMessage.Type.ADOPT) > 0).count();
+        assertTrue(adopted >= 4, "recycles adopted standbys: " + h.spawned);
+        assertEquals(adopted, h.spawned.stream().filter(p -> p.spec.standby()).count() - standbys(h).size(),
+                "and every replacement was an adopted standby, no JVM boot: " + h.spawned);
+    }
+
+    @Test
+    void moreStandbysThanMaxSurgeRaiseTheBoundToWorkersPlusStandbys() throws Exception {
+        Harness h = new Harness(Map.of("workers", 2, "standby-jvms", 2, "max-surge", 1, "max-requests", 100));
+        h.settle();
+        assertEquals(2, standbys(h).size());
+        for (int round = 0; round < 4; round++) {
+            for (FakeProcess p : h.alive()) {
+                if (p.readySent && !p.toldToStop()) {
+                    h.stats(p, 100, 0);
+                }
+                assertTrue(h.inState(WorkerState.BOOTING) <= 1, "more than max-surge replacements booting: "
+                        + h.workers());
+                long live = h.inState(WorkerState.BOOTING, WorkerState.SERVING, WorkerState.STANDBY);
+                assertTrue(live <= 2 + 2, "live JVMs " + live + ": " + h.workers());
+            }
+            h.settle();
+        }
     }
 
     @Test
