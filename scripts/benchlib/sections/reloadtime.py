@@ -54,7 +54,9 @@ class DroverTarget:
     label = "Drover"
 
     def __init__(self, b, name, standbys=0):
-        flags = ["--standby-jvms", str(standbys)] if standbys else []
+        # max-surge = standby-jvms: the standbys wait in the surge's room, so the host holds workers + max-surge JVMs
+        # outside a reload, as without them
+        flags = ["--standby-jvms", str(standbys), "--max-surge", str(standbys)] if standbys else []
         self.b, self.m = b, b.start_serving(name, WORKERS, flags)
         self.pid, self.port, self.log, self.generation = self.m.pid, self.m.port, self.m.log, 1
         self.standbys, self.since = standbys, 0
@@ -199,7 +201,7 @@ def run(b):
     if b.knobs.reloadtime_standbys:
         n = b.knobs.reloadtime_standbys
         results.append(measure(b, lambda: DroverTarget(b, "reloadtime-drover-standby", n),
-                               f"Drover, standby-jvms = {n}"))
+                               f"Drover, standby-jvms = max-surge = {n}"))
     for kind in peers.kinds():
         skip = peers.need(b, kind)
         if skip:
