@@ -185,4 +185,38 @@ class StandbyJvmsIT {
             assertEquals(2, status.getInt("standby_jvms"));
         }
     }
+
+    @Test
+    @Timeout(value = 150, unit = TimeUnit.SECONDS)
+    void recyclesUnderLoadAdoptTheStandbyAndStayWithinWorkersPlusMaxSurge() throws Exception {
+        writeConfig("", "");
+        Files.writeString(conf, Files.readString(conf).replace("standby-jvms = 2",
+                "standby-jvms = 1\n  max-surge = 1\n  max-requests = 300"));
+        try (DroverProcess drover = DroverProcess.start(List.of("-c", conf.toString()))) {
+            int port = drover.awaitServing(2, Duration.ofSeconds(60));
+            awaitStandbys(drover, 1, Set.of());
+            long mostLive = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            try (Load load = Load.start(port, "/", 2, 2, 5)) {
+                while (drover.countLines("spawned to replace worker \\d \\(pid \\d+, gen 1\\) \\(max-requests\\)") < 3) {
+                    // What `ctl status` counts as running: a draining worker is on its way out, as for max-surge.
+                    long live = Ctl.status(pidfile).getConfigList("workers").stream()
+                            .filter(w -> List.of("booting", "serving", "standby").contains(w.getString("state")))
+                            .count();
+                    mostLive = Math.max(mostLive, live);
+                    assertTrue(live <= 2 + 1, "workers + max-surge is 3; ctl status shows " + live + " running");
+                    assertTrue(drover.process().isAlive(), drover.output());
+                    assertTrue(System.nanoTime() < deadline, "3 max-requests recycles in 90 s: " + drover.output());
+                }
+                load.awaitMore(100, Duration.ofSeconds(30));
+                load.close();
+                assertEquals(0, load.failed.get(), "planned recycles lose nothing: " + load.summary());
+            }
+            assertTrue(mostLive >= 3, "the standby waited beside the workers: " + mostLive);
+            // A replacement adopts the standby when one waits; one due while the next standby has not booted yet
+            // boots a JVM of its own, within the same bound.
+            assertTrue(drover.countLines("\\(pid \\d+, gen 1\\) spawned: standby JVM \\(pid \\d+\\) adopted") >= 1,
+                    "recycles adopted the standby: " + drover.output());
+        }
+    }
 }
